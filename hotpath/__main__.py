@@ -1,0 +1,3 @@
+from hotpath.cli import run
+
+run()

@@ -1,0 +1,1 @@
+"""Analyses of a profile: pure functions from the model to results."""

@@ -1,0 +1,161 @@
+"""The analysis result that every report renders: one pure function from a profile to rows."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from hotpath.analysis.callgraph import CallGraph, build_callgraph, recursion_groups
+from hotpath.analysis.classify import Kind, make_classifier
+from hotpath.model import Profile, Source, Unit
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    """What ``hotpath analyze`` was asked for."""
+
+    source_root: str | None = None
+    """Directory of the app's own code; None: everything not stdlib/library/native is app."""
+    top: int = 20
+
+
+@dataclass(frozen=True)
+class FunctionRow:
+    name: str
+    file: str
+    first_line: int | None
+    line: int | None
+    """first_line where known, else the smallest sampled line (for display)."""
+    kind: Kind
+    self: float
+    inclusive: float
+    self_share: float
+    inclusive_share: float
+    calls: int | None
+
+
+@dataclass(frozen=True)
+class ProfileSummary:
+    sources: list[Source]
+    unit: Unit
+    total: float
+    samples: int | None
+    duration_s: float | None
+    tools: dict[str, str] = field(default_factory=dict)
+    interval_s: float | None = None
+
+
+@dataclass(frozen=True)
+class EndpointRow:
+    """One endpoint: its share of the CPU (and of wall time), traffic and latency."""
+
+    name: str
+    samples: float
+    """Weight (in the profile's unit) of the samples attributed to this endpoint."""
+    share: float
+    """CPU share: fraction of the profile's on-CPU weight spent serving this endpoint."""
+    wall_share: float | None = None
+    requests: int | None = None
+    cpu_per_request_s: float | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    top_functions: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Pareto:
+    """Cumulative curves: (fraction of items, fraction of CPU), items hottest first."""
+
+    functions: list[tuple[float, float]]
+    endpoints: list[tuple[float, float]]
+    sentence: str
+    """E.g. "8 functions (4% of the app's functions) take 90% of the CPU"."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An extraction candidate (a function region or an endpoint) and the advisor's verdict."""
+
+    target: str
+    kind: str  # "function" | "endpoint"
+    recommendation: str  # "microservice" | "extension" | "leave"
+    score: float
+    share: float
+    cpu_bound: float | None
+    pure_python: float | None
+    isolation: float | None
+    saving_share: tuple[float, float]
+    reasons: list[str]
+    file: str = ""
+    line: int | None = None
+    evidence: dict[str, str] = field(default_factory=dict)
+    """Which evidence each number came from (e.g. pure_python: "native frames")."""
+    brief: str | None = None
+    """The extraction brief (Markdown-free plain text) for recommended candidates."""
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the reports show; renderers read this, never the raw profile."""
+
+    profile: ProfileSummary
+    functions: list[FunctionRow]
+    """Every function, by inclusive weight, descending."""
+    recursion: list[list[str]]
+    """Groups of mutually recursive functions (display names)."""
+    options: AnalyzeOptions
+    endpoints: list[EndpointRow] | None = None
+    """None when the profile carries no endpoint information."""
+    pareto: Pareto | None = None
+    candidates: list[Candidate] | None = None
+
+    def top_by(self, by: str, n: int) -> list[FunctionRow]:
+        if by == "self":
+            return sorted(self.functions, key=lambda r: (-r.self, r.name, r.file))[:n]
+        return self.functions[:n]
+
+
+def summarize_profile(profile: Profile) -> ProfileSummary:
+    meta = profile.meta
+    return ProfileSummary(
+        sources=list(meta.sources),
+        unit=meta.unit,
+        total=profile.total,
+        samples=meta.sample_count,
+        duration_s=meta.duration_s,
+        tools=dict(meta.tools),
+        interval_s=meta.interval_s,
+    )
+
+
+def function_rows(cg: CallGraph, source_root: str | None) -> list[FunctionRow]:
+    classifier = make_classifier(source_root)
+    total = cg.total
+    rows = []
+    for f in cg.ranked("inclusive"):
+        rows.append(
+            FunctionRow(
+                name=f.key.name,
+                file=f.key.file,
+                first_line=f.first_line,
+                line=f.first_line if f.first_line is not None else f.min_line,
+                kind=classifier.kind(f.key.name, f.key.file),
+                self=f.self,
+                inclusive=f.inclusive,
+                self_share=f.self / total if total else 0.0,
+                inclusive_share=f.inclusive / total if total else 0.0,
+                calls=f.calls,
+            )
+        )
+    return rows
+
+
+def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis:
+    """Analyse a profile: every function with self and inclusive weight and share."""
+    options = options or AnalyzeOptions()
+    if options.source_root is not None:
+        options = AnalyzeOptions(os.path.abspath(options.source_root), options.top)
+    cg = build_callgraph(profile)
+    rows = function_rows(cg, options.source_root)
+    groups = [[str(k) for k in g] for g in recursion_groups(cg)] if cg.functions else []
+    return Analysis(summarize_profile(profile), rows, groups, options)

@@ -1,0 +1,1 @@
+"""Collectors: py-spy driven out of process, and in-process middleware."""

@@ -1,0 +1,348 @@
+"""The one profile model every reader produces and every analysis reads.
+
+A :class:`Profile` is flat: interned :class:`Frame` objects, stacks as tuples of frame ids
+(root first), and a weight per (stack, label set). Call trees and call graphs are views built
+from it by functions in :mod:`hotpath.analysis`; they are never stored here.
+
+Deterministic profilers (cProfile) do not record stacks. Their exact per-function totals and
+caller→callee edges live in :attr:`Profile.function_stats` and :attr:`Profile.call_edges`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from hotpath.errors import MergeError
+
+Unit = Literal["samples", "seconds", "bytes"]
+Stack = tuple[int, ...]
+Labels = tuple[tuple[str, str], ...]
+"""A label set: sorted (key, value) pairs, e.g. (("endpoint", "GET /x"), ("thread", "w1"))."""
+
+# Label keys with a meaning shared by readers, collectors and analysis.
+THREAD = "thread"
+THREAD_ID = "tid"
+PROCESS = "process"
+PID = "pid"
+ENDPOINT = "endpoint"
+STATE = "state"  # "active" or "idle"
+ACTIVE = "active"
+IDLE = "idle"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class FunctionKey:
+    """A function's identity: qualified name and file, as the profile records them."""
+
+    name: str
+    file: str
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.file})" if self.file else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One frame of a stack.
+
+    ``line`` is the line being executed when the sample was taken (None when the format does
+    not say); ``first_line`` is the line of the ``def`` where the format records it.
+    """
+
+    name: str
+    file: str = ""
+    line: int | None = None
+    first_line: int | None = None
+
+    @property
+    def function(self) -> FunctionKey:
+        return FunctionKey(self.name, self.file)
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionStats:
+    """Exact per-function totals from a deterministic profiler (cProfile)."""
+
+    self: float
+    inclusive: float
+    calls: int
+    primitive_calls: int
+    first_line: int | None = None
+
+    def __add__(self, other: FunctionStats) -> FunctionStats:
+        return FunctionStats(
+            self.self + other.self,
+            self.inclusive + other.inclusive,
+            self.calls + other.calls,
+            self.primitive_calls + other.primitive_calls,
+            self.first_line if self.first_line is not None else other.first_line,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeStats:
+    """Exact caller→callee totals from a deterministic profiler."""
+
+    self: float
+    inclusive: float
+    calls: int
+
+    def __add__(self, other: EdgeStats) -> EdgeStats:
+        return EdgeStats(
+            self.self + other.self, self.inclusive + other.inclusive, self.calls + other.calls
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A file a profile was read from and the format it was read as."""
+
+    path: str
+    format: str
+
+
+# Latency histogram buckets (upper bounds, milliseconds): about 10% resolution, mergeable.
+LATENCY_BUCKETS_MS: tuple[float, ...] = tuple(round(0.01 * 1.1**i, 6) for i in range(0, 200))
+
+
+@dataclass(slots=True)
+class RequestStats:
+    """Per-endpoint request statistics recorded by the middleware (every request)."""
+
+    count: int = 0
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    status: dict[str, int] = field(default_factory=dict)
+    latency_ms: dict[int, int] = field(default_factory=dict)
+    """Histogram: bucket index into :data:`LATENCY_BUCKETS_MS` -> request count."""
+
+    def merge(self, other: RequestStats) -> RequestStats:
+        status = dict(self.status)
+        for k, v in other.status.items():
+            status[k] = status.get(k, 0) + v
+        latency = dict(self.latency_ms)
+        for b, n in other.latency_ms.items():
+            latency[b] = latency.get(b, 0) + n
+        return RequestStats(
+            self.count + other.count,
+            self.wall_s + other.wall_s,
+            self.cpu_s + other.cpu_s,
+            status,
+            latency,
+        )
+
+
+@dataclass(slots=True)
+class Metadata:
+    """What is known about how a profile was taken."""
+
+    unit: Unit = "samples"
+    sources: list[Source] = field(default_factory=list)
+    interval_s: float | None = None
+    duration_s: float | None = None
+    sample_count: int | None = None
+    tools: dict[str, str] = field(default_factory=dict)
+    """Tool name -> version (e.g. {"py-spy": "0.4.3"})."""
+    attrs: dict[str, str] = field(default_factory=dict)
+    """Free-form facts worth keeping (command line, host, rate)."""
+
+
+def make_labels(labels: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> Labels:
+    """Normalise a mapping or pairs into the sorted tuple form used as a key."""
+    if not labels:
+        return ()
+    items = labels.items() if isinstance(labels, Mapping) else labels
+    return tuple(sorted((str(k), str(v)) for k, v in items))
+
+
+class Profile:
+    """Weighted stacks with labels, plus exact call statistics where a profiler gives them.
+
+    Readers build a profile with :meth:`intern_frame`, :meth:`intern_labels` and :meth:`add`;
+    everything downstream treats it as read-only. ``a + b`` merges (new profile).
+    """
+
+    __slots__ = (
+        "_frame_ids",
+        "_label_ids",
+        "call_edges",
+        "frames",
+        "function_stats",
+        "label_sets",
+        "meta",
+        "requests",
+        "samples",
+    )
+
+    def __init__(self, meta: Metadata | None = None) -> None:
+        self.frames: list[Frame] = []
+        self._frame_ids: dict[Frame, int] = {}
+        self.label_sets: list[Labels] = [()]
+        self._label_ids: dict[Labels, int] = {(): 0}
+        self.samples: dict[tuple[Stack, int], float] = {}
+        """(stack of frame ids root→leaf, label set id) -> weight in ``meta.unit``."""
+        self.function_stats: dict[FunctionKey, FunctionStats] = {}
+        self.call_edges: dict[tuple[FunctionKey, FunctionKey], EdgeStats] = {}
+        self.requests: dict[str, RequestStats] = {}
+        """Endpoint -> request statistics (middleware recordings)."""
+        self.meta = meta if meta is not None else Metadata()
+
+    # -- building -----------------------------------------------------------------------
+    def intern_frame(self, frame: Frame) -> int:
+        fid = self._frame_ids.get(frame)
+        if fid is None:
+            fid = len(self.frames)
+            self.frames.append(frame)
+            self._frame_ids[frame] = fid
+        return fid
+
+    def intern_labels(self, labels: Mapping[str, str] | Labels | None) -> int:
+        key = labels if isinstance(labels, tuple) else make_labels(labels)
+        lid = self._label_ids.get(key)
+        if lid is None:
+            lid = len(self.label_sets)
+            self.label_sets.append(key)
+            self._label_ids[key] = lid
+        return lid
+
+    def add(self, stack: Stack, weight: float, labels: int = 0) -> None:
+        """Add ``weight`` to a stack (tuple of interned frame ids, root first)."""
+        key = (stack, labels)
+        samples = self.samples
+        samples[key] = samples.get(key, 0) + weight
+
+    def add_frames(
+        self, frames: Sequence[Frame], weight: float, labels: Mapping[str, str] | None = None
+    ) -> None:
+        """Convenience for tests and small readers: add a stack given as frames."""
+        self.add(tuple(self.intern_frame(f) for f in frames), weight, self.intern_labels(labels))
+
+    # -- reading ------------------------------------------------------------------------
+    @property
+    def total(self) -> float:
+        """Total weight: the sum of all samples, or of all self time for call statistics."""
+        if self.samples:
+            return float(sum(self.samples.values()))
+        return float(sum(s.self for s in self.function_stats.values()))
+
+    @property
+    def has_stacks(self) -> bool:
+        return bool(self.samples)
+
+    def stack_frames(self, stack: Stack) -> tuple[Frame, ...]:
+        frames = self.frames
+        return tuple(frames[i] for i in stack)
+
+    def iter_samples(self) -> Iterator[tuple[tuple[Frame, ...], Labels, float]]:
+        """Yield (frames root→leaf, labels, weight) for every stack and label set."""
+        for (stack, lid), w in self.samples.items():
+            yield self.stack_frames(stack), self.label_sets[lid], w
+
+    def label_values(self, key: str) -> set[str]:
+        return {v for labels in self.label_sets for k, v in labels if k == key}
+
+    def filter(self, keep: Callable[[Labels], bool]) -> Profile:
+        """A new profile with only the samples whose label set satisfies ``keep``."""
+        out = Profile(replace(self.meta, sources=list(self.meta.sources)))
+        out.frames = list(self.frames)
+        out._frame_ids = dict(self._frame_ids)
+        kept = {lid for lid, labels in enumerate(self.label_sets) if keep(labels)}
+        for (stack, lid), w in self.samples.items():
+            if lid in kept:
+                out.add(stack, w, out.intern_labels(self.label_sets[lid]))
+        out.function_stats = dict(self.function_stats)
+        out.call_edges = dict(self.call_edges)
+        out.requests = dict(self.requests)
+        return out
+
+    def scaled(self, factor: float, unit: Unit) -> Profile:
+        """A copy with every weight multiplied by ``factor`` and expressed in ``unit``."""
+        out = self.filter(lambda _labels: True)
+        out.samples = {k: w * factor for k, w in out.samples.items()}
+        out.meta.unit = unit
+        return out
+
+    # -- merging ------------------------------------------------------------------------
+    def __add__(self, other: Profile) -> Profile:
+        return merge([self, other])
+
+    def __repr__(self) -> str:
+        return (
+            f"<Profile unit={self.meta.unit} stacks={len(self.samples)} "
+            f"functions={len(self.function_stats)} total={self.total:g}>"
+        )
+
+
+def _common_unit(profiles: Sequence[Profile]) -> list[Profile]:
+    """Bring profiles to one unit: samples become seconds when their interval is known."""
+    units = {p.meta.unit for p in profiles}
+    if len(units) <= 1:
+        return list(profiles)
+    if units == {"samples", "seconds"}:
+        out = []
+        for p in profiles:
+            if p.meta.unit == "samples":
+                if p.meta.interval_s is None:
+                    name = p.meta.sources[0].path if p.meta.sources else "a profile"
+                    raise MergeError(
+                        f"cannot merge {name} (samples, unknown sampling interval) with "
+                        "profiles measured in seconds"
+                    )
+                p = p.scaled(p.meta.interval_s, "seconds")
+            out.append(p)
+        return out
+    raise MergeError(f"cannot merge profiles with different units: {', '.join(sorted(units))}")
+
+
+def merge(profiles: Sequence[Profile]) -> Profile:
+    """Merge profiles into a new one (many workers or hosts into one view).
+
+    Weights of identical stacks with identical labels add; call statistics add like
+    ``pstats.Stats.add``; metadata keeps every source.
+    """
+    if not profiles:
+        return Profile()
+    if len(profiles) == 1:
+        return profiles[0]
+    stacked = [p for p in profiles if p.samples]
+    stats_only = [p for p in profiles if not p.samples and p.function_stats]
+    if stacked and stats_only:
+        raise MergeError(
+            "cannot merge call-count profiles (cProfile/pstats) with sampled stacks; "
+            "analyse them separately"
+        )
+    profiles = _common_unit(profiles)
+    first = profiles[0].meta
+    meta = Metadata(unit=first.unit)
+    out = Profile(meta)
+    intervals = {p.meta.interval_s for p in profiles}
+    meta.interval_s = intervals.pop() if len(intervals) == 1 else None
+    durations = [p.meta.duration_s for p in profiles]
+    meta.duration_s = (
+        max(d for d in durations if d is not None)
+        if any(d is not None for d in durations)
+        else None
+    )
+    counts = [p.meta.sample_count for p in profiles]
+    meta.sample_count = None if any(c is None for c in counts) else sum(c or 0 for c in counts)
+    for p in profiles:
+        meta.sources.extend(p.meta.sources)
+        meta.tools.update(p.meta.tools)
+        for k, v in p.meta.attrs.items():
+            meta.attrs.setdefault(k, v)
+        fmap = [out.intern_frame(f) for f in p.frames]
+        lmap = [out.intern_labels(ls) for ls in p.label_sets]
+        for (stack, lid), w in p.samples.items():
+            out.add(tuple(fmap[i] for i in stack), w, lmap[lid])
+        for key, st in p.function_stats.items():
+            prev = out.function_stats.get(key)
+            out.function_stats[key] = st if prev is None else prev + st
+        for ekey, est in p.call_edges.items():
+            eprev = out.call_edges.get(ekey)
+            out.call_edges[ekey] = est if eprev is None else eprev + est
+        for ep, rs in p.requests.items():
+            rprev = out.requests.get(ep)
+            out.requests[ep] = rs if rprev is None else rprev.merge(rs)
+    return out

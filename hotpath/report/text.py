@@ -1,0 +1,133 @@
+"""Terminal report: rich tables of the hottest functions by inclusive and by self weight.
+
+Colours follow the stream: on when it is a terminal, off otherwise and whenever ``NO_COLOR``
+is set (rich honours it). Tables fit the terminal's width; long paths keep their tail.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import IO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from hotpath.analysis.summary import Analysis, FunctionRow
+from hotpath.report.base import Renderer
+
+KIND_STYLE = {"app": "bold green", "library": "cyan", "stdlib": "blue", "native": "magenta"}
+
+
+def shorten_path(path: str, width: int = 40) -> str:
+    """Keep the end of a long path (the file name and its nearest directories)."""
+    if len(path) <= width:
+        return path
+    parts = path.replace("\\", "/").split("/")
+    out = parts[-1]
+    for part in reversed(parts[:-1]):
+        if len(out) + len(part) + 2 > width - 1:
+            break
+        out = f"{part}/{out}"
+    return "…/" + out if len(out) < len(path) else out
+
+
+def format_weight(value: float, unit: str) -> str:
+    if unit == "seconds":
+        if value >= 1:
+            return f"{value:.2f}s"
+        return f"{value * 1000:.1f}ms"
+    if unit == "bytes":
+        return f"{value / 1024**2:.1f}MiB"
+    return f"{value:,.0f}"
+
+
+def _location(r: FunctionRow) -> str:
+    loc = shorten_path(r.file) if r.file else ""
+    return f"{loc}:{r.line}" if loc and r.line is not None else loc
+
+
+def _function_table(title: str, rows: list[FunctionRow], unit: str, by: str) -> Table:
+    table = Table(title=title, title_justify="left", expand=False, pad_edge=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("incl %" if by == "inclusive" else "self %", justify="right")
+    table.add_column("self %" if by == "inclusive" else "incl %", justify="right")
+    table.add_column(by, justify="right")
+    if any(r.calls is not None for r in rows):
+        table.add_column("calls", justify="right")
+    table.add_column("kind")
+    table.add_column("function", overflow="fold", ratio=2)
+    table.add_column("where", overflow="fold", ratio=1, style="dim")
+    has_calls = any(r.calls is not None for r in rows)
+    for i, r in enumerate(rows, 1):
+        first, second = (
+            (r.inclusive_share, r.self_share)
+            if by == "inclusive"
+            else (r.self_share, r.inclusive_share)
+        )
+        cells: list[str | Text] = [
+            str(i),
+            f"{first * 100:.1f}",
+            f"{second * 100:.1f}",
+            format_weight(r.inclusive if by == "inclusive" else r.self, unit),
+        ]
+        if has_calls:
+            cells.append("" if r.calls is None else f"{r.calls:,}")
+        cells += [
+            Text(r.kind, style=KIND_STYLE.get(r.kind, "")),
+            Text(r.name),  # Text(): names are data, never rich markup
+            Text(_location(r)),
+        ]
+        table.add_row(*cells)
+    return table
+
+
+def headline(analysis: Analysis) -> str:
+    p = analysis.profile
+    srcs = ", ".join(f"{os.path.basename(s.path)} ({s.format})" for s in p.sources[:3])
+    if len(p.sources) > 3:
+        srcs += f" and {len(p.sources) - 3} more"
+    parts = [f"{format_weight(p.total, p.unit)} {p.unit if p.unit == 'samples' else 'total'}"]
+    if p.duration_s:
+        parts.append(f"over {p.duration_s:.1f}s")
+    parts.append(f"{len(analysis.functions):,} functions")
+    return f"{srcs}: " + ", ".join(parts)
+
+
+def render(
+    analysis: Analysis, out: IO[str], width: int | None = None, color: bool | None = None
+) -> None:
+    """Write the terminal report to ``out``."""
+    console = Console(
+        file=out,
+        width=width,
+        force_terminal=color,
+        no_color=(color is False) or None,
+        highlight=False,
+        soft_wrap=False,
+    )
+    console.print(Text(headline(analysis), style="bold"))
+    top = analysis.options.top
+    unit = analysis.profile.unit
+    console.print(
+        _function_table(
+            f"Top {top} functions by inclusive share",
+            analysis.top_by("inclusive", top),
+            unit,
+            "inclusive",
+        )
+    )
+    console.print(
+        _function_table(
+            f"Top {top} functions by self share", analysis.top_by("self", top), unit, "self"
+        )
+    )
+    if analysis.recursion:
+        console.print(Text(f"Recursive groups: {len(analysis.recursion)}", style="dim"))
+
+
+def _render(analysis: Analysis, out: IO[str]) -> None:
+    render(analysis, out)
+
+
+RENDERER = Renderer("text", ".txt", _render)
