@@ -43,9 +43,9 @@ class FormatSpec:
 
 
 def _registry() -> dict[str, FormatSpec]:
-    from hotpath.formats import folded
+    from hotpath.formats import folded, native
 
-    specs = [folded.SPEC]
+    specs = [native.SPEC, folded.SPEC]
     return {s.name: s for s in specs}
 
 
