@@ -9,9 +9,9 @@ from hotpath.model import (
     MEASURE,
     STATE,
     WALL,
+    Frame,
     FunctionKey,
     FunctionStats,
-    Frame,
     Metadata,
     Profile,
     RequestStats,
@@ -21,7 +21,9 @@ from hotpath.model import (
 )
 
 
-def _profile(stacks: list[tuple[list[str], float, dict[str, str] | None]], **meta: object) -> Profile:
+def _profile(
+    stacks: list[tuple[list[str], float, dict[str, str] | None]], **meta: object
+) -> Profile:
     p = Profile(Metadata(**meta))  # type: ignore[arg-type]
     for names, w, labels in stacks:
         p.add_frames([Frame(n, "app.py", 1) for n in names], w, labels)

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotpath.analysis.callgraph import ROOT, build_callgraph, recursion_groups
-from hotpath.model import Frame, FunctionKey, FunctionStats, EdgeStats, Metadata, Profile
+from hotpath.model import EdgeStats, Frame, FunctionKey, FunctionStats, Metadata, Profile
 
 NAMES = ["a", "b", "c", "d", "e"]
 

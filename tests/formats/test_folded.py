@@ -124,7 +124,9 @@ def test_folded_bad_lines_name_file_and_line(
     assert str(path) in str(err.value)
 
 
-@pytest.mark.parametrize("content", [b"", b"\n\n  \n", bytes(range(256)) * 4, b"\x1f\x8b\x08garbage"])
+@pytest.mark.parametrize(
+    "content", [b"", b"\n\n  \n", bytes(range(256)) * 4, b"\x1f\x8b\x08garbage"]
+)
 def test_folded_rejects_empty_and_binary(tmp_path: Path, content: bytes) -> None:
     with pytest.raises(ProfileParseError):
         read_profile(_write(tmp_path, content))
