@@ -137,3 +137,44 @@ def test_folded_hostile_names_pass_through_as_data(tmp_path: Path) -> None:
     (frame,) = profile.frames
     assert frame.name == "<script>alert(1)</script>"
     assert frame.file == "<img src=x>.py"
+
+
+def test_folded_thread_frame_below_root_is_a_frame(tmp_path: Path) -> None:
+    profile = read_profile(_write(tmp_path, "a (x.py:1);thread (1): t;b (x.py:2) 3\n"))
+    ((frames, labels, w),) = list(profile.iter_samples())
+    assert [f.name for f in frames] == ["a", "thread (1): t", "b"] and labels == () and w == 3
+
+
+def test_folded_limits_five_mb_line_and_deep_stack(tmp_path: Path) -> None:
+    """Big but legitimate input is read, not refused: a 5 MB line, a 50,000-frame stack."""
+    deep = ";".join(f"f{i % 500} (m.py:{i})" for i in range(50_000)) + " 7\n"
+    assert len(deep) > 700_000
+    wide = "a (x.py:1);" + "n" * 5_000_000 + " (y.py:2) 2\n"
+    profile = read_profile(_write(tmp_path, deep + wide))
+    assert profile.total == 9
+
+
+def test_folded_line_limit_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotpath.errors import LimitExceeded
+    from hotpath.formats import folded
+
+    monkeypatch.setattr(folded, "MAX_LINE_BYTES", 1024)
+    path = _write(tmp_path, "a 1\n" + "x" * 5000 + " 1\n")
+    with pytest.raises(LimitExceeded, match=r":2: line longer than"):
+        read_profile(path)
+
+
+def test_gzip_bomb_is_refused_within_the_limit(tmp_path: Path) -> None:
+    from hotpath.errors import LimitExceeded
+
+    # 64 MiB of zeros compress to ~64 KiB; the cap (here 8 MiB) stops decompression early.
+    path = tmp_path / "bomb.gz"
+    with gzip.open(path, "wb", compresslevel=9) as f:
+        chunk = b"0" * 1024**2
+        for _ in range(64):
+            f.write(chunk)
+    assert path.stat().st_size < 1024**2
+    with pytest.raises(LimitExceeded, match="decompresses to more than 8 MiB"):
+        read_profile(path, max_decompressed=8 * 1024**2)
