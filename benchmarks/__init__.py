@@ -1,0 +1,1 @@
+"""hotpath's benchmarks: ``python -m benchmarks`` (see benchmarks/README.md)."""

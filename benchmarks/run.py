@@ -1,0 +1,215 @@
+"""Run the benchmarks: generate inputs, time hotpath against the floor and gprof2dot.
+
+Every tool runs as its own child process; wall time comes from the clock around it and peak
+RSS from ``os.wait4``'s rusage of that child. Tools run interleaved (hotpath, floor,
+gprof2dot, hotpath, ...) so that machine noise hits them alike; the best of ``--repeat`` runs
+is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MB = 1_000_000
+
+
+@dataclass(frozen=True)
+class Run:
+    case: str
+    tool: str
+    input_bytes: int
+    wall_s: float
+    peak_rss_mib: float
+    mb_per_s: float
+    ok: bool
+    summary: dict[str, object]
+
+
+def measure(cmd: list[str], stdout_path: str | None = None) -> tuple[float, float, int, str]:
+    """Run ``cmd``; return (wall seconds, peak RSS MiB, exit status, stderr tail)."""
+    out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL  # noqa: SIM115
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        tail = err.read()[-2000:].decode("utf-8", "replace")
+    if stdout_path:
+        out.close()  # type: ignore[union-attr]
+    return wall, usage.ru_maxrss / 1024, proc.returncode, tail
+
+
+def generate(data: Path, kind: str, size: int, n: int = 0) -> list[Path]:
+    """Generate inputs in a child process (see benchmarks.generate.main for why)."""
+    cmd = [sys.executable, "-m", "benchmarks.generate", str(data), kind, str(size)]
+    out = subprocess.run([*cmd, str(n)] if n else cmd, check=True, capture_output=True, text=True)
+    return [Path(p) for p in json.loads(out.stdout)]
+
+
+def hotpath_cmd(files: list[Path], out: str) -> list[str]:
+    return [sys.executable, "-m", "hotpath", "analyze", "--format", "json", "-o", out] + [
+        str(f) for f in files
+    ]
+
+
+def _hotpath_summary(report_path: str) -> dict[str, object]:
+    with open(report_path, encoding="utf-8") as f:
+        rep = json.load(f)
+    fns = rep["functions"]
+    return {
+        "total": rep["profile"]["total"],
+        "functions": len(fns),
+        "top_inclusive": max((f["inclusive"] for f in fns), default=0),
+        "max_self": max((f["self"] for f in fns), default=0),
+    }
+
+
+def run_tool(case: str, tool: str, files: list[Path], tmp: Path) -> Run:
+    size = sum(f.stat().st_size for f in files)
+    summary: dict[str, object] = {}
+    if tool == "hotpath":
+        out = str(tmp / f"{case}.json")
+        wall, rss, rc, err = measure(hotpath_cmd(files, out))
+        if rc == 0:
+            summary = _hotpath_summary(out)
+    elif tool == "floor":
+        out = str(tmp / f"{case}.floor.json")
+        cmd = [sys.executable, "-m", "benchmarks.floor", *map(str, files)]
+        wall, rss, rc, err = measure(cmd, out)
+        if rc == 0:
+            summary = json.loads(Path(out).read_text())
+    elif tool == "gprof2dot":
+        exe = shutil.which("gprof2dot", path=str(Path(sys.executable).parent))
+        cmd = [exe or "gprof2dot", "-f", "collapse", "-o", os.devnull, str(files[0])]
+        wall, rss, rc, err = measure(cmd)
+    else:
+        raise ValueError(tool)
+    if rc != 0:
+        print(f"  {tool} failed on {case} (exit {rc}): {err.strip()[-400:]}", file=sys.stderr)
+    return Run(case, tool, size, wall, rss, size / MB / wall if wall else 0.0, rc == 0, summary)
+
+
+def best(runs: list[Run]) -> Run:
+    good = [r for r in runs if r.ok] or runs
+    return min(good, key=lambda r: r.wall_s)
+
+
+def bench_case(case: str, files: list[Path], tools: list[str], repeat: int, tmp: Path) -> dict:
+    runs: dict[str, list[Run]] = {t: [] for t in tools}
+    for i in range(repeat):
+        order = tools[i % len(tools) :] + tools[: i % len(tools)]  # rotate: share the noise
+        for tool in order:
+            runs[tool].append(run_tool(case, tool, files, tmp))
+    chosen = {t: best(rs) for t, rs in runs.items()}
+    result: dict[str, object] = {"case": case, "files": len(files), "runs": {}}
+    for t, r in chosen.items():
+        result["runs"][t] = asdict(r)  # type: ignore[index]
+    h = chosen.get("hotpath")
+    ratios: dict[str, float] = {}
+    if h and h.ok:
+        if "floor" in chosen and chosen["floor"].ok:
+            ratios["hotpath/floor"] = h.wall_s / chosen["floor"].wall_s
+        if "gprof2dot" in chosen and chosen["gprof2dot"].ok:
+            ratios["gprof2dot/hotpath"] = chosen["gprof2dot"].wall_s / h.wall_s
+        f = chosen.get("floor")
+        if f and f.ok:
+            # Independent truth: the floor's plain count must agree with hotpath's analysis.
+            keys = ("total", "functions", "top_inclusive", "max_self")
+            result["agrees_with_floor"] = all(h.summary.get(k) == f.summary.get(k) for k in keys)
+    result["ratios"] = ratios
+    return result
+
+
+def print_case(res: dict) -> None:
+    print(f"{res['case']} ({res['files']} file{'s' if res['files'] > 1 else ''})")
+    for tool, r in res["runs"].items():
+        status = "" if r["ok"] else "  FAILED"
+        print(
+            f"  {tool:10} {r['wall_s']:8.2f} s  {r['peak_rss_mib']:8.1f} MiB peak  "
+            f"{r['mb_per_s']:7.1f} MB/s{status}"
+        )
+    for name, v in res["ratios"].items():
+        print(f"  {name:18} {v:6.2f}x")
+    if "agrees_with_floor" in res:
+        print(f"  totals agree with floor: {res['agrees_with_floor']}")
+
+
+def git_rev() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True
+        )
+        return out.stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    p.add_argument("--sizes", default="10,100", help="folded sizes in MB (default 10,100)")
+    p.add_argument("--big", action="store_true", help="add the 1 GB folded and the speedscope")
+    p.add_argument("--repeat", type=int, default=1, help="runs per tool (best is kept)")
+    p.add_argument("--workers", type=int, default=64, help="worker files to merge (0: skip)")
+    p.add_argument(
+        "--workers-mb",
+        type=float,
+        default=None,
+        help="total MB of the worker files "
+        "(default: the largest --sizes entry, so they compare with that file)",
+    )
+    p.add_argument("--no-gprof2dot", action="store_true", help="skip gprof2dot (slow)")
+    p.add_argument("--data", type=Path, default=HERE / "data")
+    p.add_argument("--results", type=Path, default=HERE / "results")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    sizes = [float(s) for s in args.sizes.split(",") if s]
+    if args.big and 1000 not in sizes:
+        sizes.append(1000)
+    tools = ["hotpath", "floor"] + ([] if args.no_gprof2dot else ["gprof2dot"])
+    cases: list[tuple[str, list[Path], list[str]]] = []
+    for mb in sizes:
+        cases.append((f"folded-{mb:g}MB", generate(args.data, "folded", int(mb * MB)), tools))
+    if args.workers:
+        total = int((args.workers_mb or max(sizes)) * MB)
+        paths = generate(args.data, "workers", total, args.workers)
+        cases.append(
+            (f"merge-{args.workers}x{total / args.workers / MB:.2g}MB", paths, ["hotpath", "floor"])
+        )
+    if args.big:
+        paths = generate(args.data, "speedscope", 320 * MB)
+        cases.append(("speedscope-320MB", paths, ["hotpath"]))
+    results = []
+    with tempfile.TemporaryDirectory(prefix="hotpath-bench-") as tmpdir:
+        for case, files, case_tools in cases:
+            res = bench_case(case, files, case_tools, args.repeat, Path(tmpdir))
+            print_case(res)
+            results.append(res)
+    doc = {
+        "schema": "hotpath.bench/1",
+        "commit": git_rev(),
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "cases": results,
+    }
+    args.results.mkdir(parents=True, exist_ok=True)
+    out = args.results / f"bench-{doc['when'].replace(':', '')}-{doc['commit']}.json"
+    out.write_text(json.dumps(doc, indent=1))
+    print(f"results: {out}")
+    return 0 if all(r["ok"] for c in results for r in c["runs"].values()) else 1
