@@ -72,26 +72,38 @@ class _FrameCache(dict[bytes, int]):
         super().__init__()
         self.profile = profile
         self.path = path
-        self.lineno = 0
+        self.block: tuple[list[bytes], int] | None = None
+        """The lines being read and the count of lines before them (for error lines)."""
         self.label_parts: list[Labels] = []
+        self.strings: dict[str, str] = {}
         self.label_texts: list[str] = []
 
     def as_frame(self, fid: int) -> int:
         """A thread/process frame found below the root is just a frame with that name."""
         return self.profile.intern_frame(parse_frame(self.label_texts[-fid - 1]))
 
+    def _line_of(self, raw: bytes) -> int | None:
+        if self.block is None:
+            return None
+        lines, before = self.block
+        return before + next((i + 1 for i, ln in enumerate(lines) if raw in ln), 0) or None
+
     def __missing__(self, raw: bytes) -> int:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ProfileParseError(self.path, "not UTF-8 text", self.lineno) from exc
+            raise ProfileParseError(self.path, "not UTF-8 text", self._line_of(raw)) from exc
         labels = _label_of_root(text)
         if labels is not None:
             self.label_parts.append(labels)
             self.label_texts.append(text)
             fid = -len(self.label_parts)
         else:
-            fid = self.profile.intern_frame(parse_frame(text))
+            fr = parse_frame(text)
+            # One string object per distinct name and file (a function has many lines).
+            intern = self.strings.setdefault
+            fr = Frame(intern(fr.name, fr.name), intern(fr.file, fr.file), fr.line)
+            fid = self.profile.intern_frame(fr)
         self[raw] = fid
         return fid
 
@@ -114,60 +126,136 @@ def _parse_count(raw: bytes, path: str, lineno: int) -> float:
     return value
 
 
+BLOCK_BYTES = 1024**2
+"""Read size. 4 MiB blocks were 7% faster on 100 MB (more lines repeat within a block) but
+peaked 16 MiB higher; 1 MiB keeps analyze of 100 MB near 43 MiB."""
+
+
 def read(stream: BinaryIO, path: str) -> Profile:
-    """Read collapsed stacks; memory grows with distinct frames and stacks, not lines."""
+    """Read collapsed stacks; memory grows with distinct frames and stacks, not lines.
+
+    The file is read in blocks; identical stacks within a block are added up as bytes first
+    (one dict operation per line), and only each distinct stack is split into frame ids.
+    """
     profile = Profile(Metadata(unit="samples"))
-    cache = _FrameCache(profile, path)
-    label_ids: dict[tuple[int, ...], int] = {}
-    samples = profile.samples
-    total_lines = 0
+    reader = _BlockReader(profile, path)
     limit = MAX_LINE_BYTES
-    for lineno, line in enumerate(iter(lambda: stream.readline(limit + 1), b""), 1):
-        if len(line) > limit:
-            raise LimitExceeded(
-                path,
-                f"line longer than {limit // 1024**2} MiB (limit of the folded reader)",
-                lineno,
-            )
-        line = line.rstrip(b"\r\n")
-        if not line.strip():
+    pending: list[bytes] = []  # the start of a line that continues in the next block
+    pending_len = 0
+    lineno = 0  # lines before the current block
+    while True:
+        chunk = stream.read(BLOCK_BYTES)
+        if not chunk:
+            if pending:
+                reader.add_lines([b"".join(pending)], lineno)
+            break
+        if b"\n" not in chunk:  # inside one long line: join once, not per block
+            pending.append(chunk)
+            pending_len += len(chunk)
+            if pending_len > limit:
+                raise LimitExceeded(path, _too_long(limit), lineno + 1)
             continue
-        stack_part, sep, count_part = line.rpartition(b" ")
-        if not sep:
-            if line.isdigit():  # a count with no stack at all
-                stack_part, count_part = b"", line
+        if pending:
+            pending.append(chunk)
+            chunk = b"".join(pending)
+        lines = chunk.split(b"\n")
+        tail = lines.pop()
+        pending, pending_len = ([tail], len(tail)) if tail else ([], 0)
+        if len(chunk) > limit:  # only then can a whole line in this block be too long
+            for i, ln in enumerate(lines):
+                if len(ln) >= limit:
+                    raise LimitExceeded(path, _too_long(limit), lineno + i + 1)
+        if pending_len > limit:
+            raise LimitExceeded(path, _too_long(limit), lineno + len(lines) + 1)
+        reader.add_lines(lines, lineno)
+        lineno += len(lines)
+    if reader.stack_lines == 0:
+        raise ProfileParseError(path, "no stacks found (empty profile)")
+    profile.meta.sample_count = int(sum(profile.samples.values()))
+    return profile
+
+
+def _too_long(limit: int) -> str:
+    return f"line longer than {limit // 1024**2} MiB (limit of the folded reader)"
+
+
+class _BlockReader:
+    """Adds blocks of folded lines to a profile (the reader's state between blocks)."""
+
+    def __init__(self, profile: Profile, path: str) -> None:
+        self.profile = profile
+        self.path = path
+        self.cache = _FrameCache(profile, path)
+        self.label_ids: dict[tuple[int, ...], int] = {}
+        self.stack_lines = 0
+
+    def add_lines(self, lines: list[bytes], before: int) -> None:
+        """Add ``lines`` (without newlines); ``before`` is the number of earlier lines."""
+        path = self.path
+        agg: dict[bytes, float] = {}
+        get = agg.get
+        for line in lines:
+            stack, sep, count_text = line.rpartition(b" ")
+            try:
+                count: float = int(count_text)
+            except ValueError:
+                count = self._slow_count(line, before + lines.index(line) + 1)
+                if count < 0:  # blank line
+                    continue
+                stack = line.rstrip(b"\r").rpartition(b" ")[0]
             else:
-                raise ProfileParseError(path, "expected 'stack COUNT': no count", lineno)
-        cache.lineno = lineno
-        count = _parse_count(count_part, path, lineno)
-        if stack_part:
-            if b"\x00" in stack_part:
-                raise ProfileParseError(path, "binary data (NUL byte) in a stack", lineno)
-            stack = tuple([cache[f] for f in stack_part.split(b";")])
-        else:
-            stack = ()
+                if count < 0 or (not sep and not count_text.strip().isdigit()):
+                    self._slow_count(line, before + lines.index(line) + 1)
+            agg[stack] = get(stack, 0) + count
+        if not agg:
+            return
+        self.stack_lines += len(agg)  # not lines, but only its being zero matters
+        cache = self.cache
+        cache.block = (lines, before)
+        lookup = cache.__getitem__
+        samples = self.profile.samples
+        sget = samples.get
+        for stack_text, count in agg.items():
+            if not stack_text:
+                key: tuple[tuple[int, ...], int] = ((), 0)
+            else:
+                if b"\x00" in stack_text:
+                    lineno = before + next(i for i, ln in enumerate(lines) if stack_text in ln)
+                    raise ProfileParseError(path, "binary data (NUL byte) in a stack", lineno + 1)
+                ids = tuple(map(lookup, stack_text.split(b";")))
+                key = (ids, 0) if min(ids) >= 0 else self._labelled(ids)
+            samples[key] = sget(key, 0) + count
+        cache.block = None
+
+    def _slow_count(self, line: bytes, lineno: int) -> float:
+        """The count of a line the fast path refused: a float, an error, or -1 for a blank."""
+        line = line.rstrip(b"\r")
+        if not line.strip():
+            return -1
+        _, sep, count_part = line.rpartition(b" ")
+        if not sep and not line.isdigit():
+            raise ProfileParseError(self.path, "expected 'stack COUNT': no count", lineno)
+        return _parse_count(count_part, self.path, lineno)
+
+    def _labelled(self, stack: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+        """Split thread/process root frames (negative ids) off into a label set."""
+        cache = self.cache
         lid = 0
-        if stack and stack[0] < 0:
+        if stack[0] < 0:
             n = 0
             while n < len(stack) and stack[n] < 0:
                 n += 1
             roots, stack = stack[:n], stack[n:]
-            lid = label_ids.get(roots, -1)
+            lid = self.label_ids.get(roots, -1)
             if lid < 0:
                 merged: dict[str, str] = {}
                 for r in roots:  # outermost process first: the innermost one wins
                     merged.update(cache.label_parts[-r - 1])
-                lid = profile.intern_labels(merged)
-                label_ids[roots] = lid
+                lid = self.profile.intern_labels(merged)
+                self.label_ids[roots] = lid
         if stack and min(stack) < 0:
             stack = tuple([f if f >= 0 else cache.as_frame(f) for f in stack])
-        key = (stack, lid)
-        samples[key] = samples.get(key, 0) + count
-        total_lines += 1
-    if total_lines == 0:
-        raise ProfileParseError(path, "no stacks found (empty profile)")
-    profile.meta.sample_count = int(sum(samples.values()))
-    return profile
+        return stack, lid
 
 
 def _label_prefix(labels: Labels) -> str:

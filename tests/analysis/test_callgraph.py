@@ -100,3 +100,46 @@ def test_callgraph_ranked_is_descending(by: str) -> None:
     cg = build_callgraph(_profile([(["a", "b"], 3), (["a", "c"], 1), (["d"], 7)]))
     values = [getattr(f, by) for f in cg.ranked(by)]
     assert values == sorted(values, reverse=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=120),
+)
+def test_strongly_connected_matches_networkx(pairs: list[tuple[int, int]]) -> None:
+    """Our iterative Tarjan (networkx is not imported by analyze) against networkx's SCCs."""
+    import networkx as nx
+
+    from hotpath.analysis.callgraph import strongly_connected
+
+    succ: list[list[int]] = [[] for _ in range(31)]
+    for a, b in pairs:
+        succ[a].append(b)
+    g = nx.DiGraph()
+    g.add_nodes_from(range(31))
+    g.add_edges_from(pairs)
+    ours = sorted(sorted(c) for c in strongly_connected(succ))
+    assert ours == sorted(sorted(c) for c in nx.strongly_connected_components(g))
+
+
+def test_strongly_connected_survives_a_chain_deeper_than_the_recursion_limit() -> None:
+    import sys
+
+    from hotpath.analysis.callgraph import strongly_connected
+
+    n = sys.getrecursionlimit() * 3
+    succ = [[i + 1] for i in range(n - 1)] + [[0]]  # one cycle through n functions
+    (comp,) = strongly_connected(succ)
+    assert sorted(comp) == list(range(n))
+
+
+def test_recursion_groups_on_labelled_threads_adds_stacks_once() -> None:
+    """Stacks split by thread labels count like one stack in the graph (labels ignored)."""
+    p = Profile(Metadata())
+    a, b = Frame("a", "x.py", 1), Frame("b", "x.py", 2)
+    p.add_frames([a, b, a], 2, {"thread": "t1"})
+    p.add_frames([a, b, a], 3, {"thread": "t2"})
+    cg = build_callgraph(p)
+    assert cg.functions[a.function].inclusive == 5 and cg.functions[b.function].self == 0
+    assert cg.edges[(a.function, b.function)] == 5 and cg.edges[(ROOT, a.function)] == 5
+    assert recursion_groups(cg) == [[a.function, b.function]]
