@@ -112,7 +112,7 @@ def analyze(
     from hotpath.formats import read_profiles
     from hotpath.report import REGISTRY
 
-    profile = read_profiles(list(files), input_format)
+    profile = read_profiles(list(files), input_format, jobs=_jobs())
     result = run_analysis(profile, AnalyzeOptions(source_root=source_root, top=top))
     if fmt is None:
         fmt = _format_from_output(output) or "text"
@@ -155,7 +155,7 @@ def convert(
     from hotpath.formats import REGISTRY, format_for_output, read_profiles, write_profile
 
     fmt = format_for_output(output, to_fmt)
-    profile = read_profiles(list(inputs), input_format)
+    profile = read_profiles(list(inputs), input_format, jobs=_jobs())
     if output == "-":
         buf = io.BytesIO()
         write_profile(profile, buf, fmt)
@@ -165,6 +165,18 @@ def convert(
     with output_stream(output, binary=True) as out:
         write_profile(profile, out, fmt)
     click.echo(f"wrote {output} ({REGISTRY[fmt].name})", err=True)
+
+
+def _jobs() -> int:
+    """Processes for reading many big files (see formats.many): HOTPATH_JOBS, default 1.
+
+    One by default: on a busy 2-core machine the second process's pickling and merging cost
+    more than it saved (python -m benchmarks measures both).
+    """
+    try:
+        return max(1, int(os.environ.get("HOTPATH_JOBS", "1")))
+    except ValueError:
+        return 1
 
 
 def run() -> None:  # console-script entry point

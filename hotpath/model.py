@@ -333,15 +333,26 @@ def merge(profiles: Sequence[Profile]) -> Profile:
     )
     counts = [p.meta.sample_count for p in profiles]
     meta.sample_count = None if any(c is None for c in counts) else sum(c or 0 for c in counts)
-    for p in profiles:
+    for n, p in enumerate(profiles):
         meta.sources.extend(p.meta.sources)
         meta.tools.update(p.meta.tools)
         for k, v in p.meta.attrs.items():
             meta.attrs.setdefault(k, v)
-        fmap = [out.intern_frame(f) for f in p.frames]
-        lmap = [out.intern_labels(ls) for ls in p.label_sets]
-        for (stack, lid), w in p.samples.items():
-            out.add(tuple(fmap[i] for i in stack), w, lmap[lid])
+        if n == 0:
+            # The first profile's ids stay valid: copy its tables whole (C-level copies).
+            out.frames = list(p.frames)
+            out._frame_ids = dict(p._frame_ids)
+            out.label_sets = list(p.label_sets)
+            out._label_ids = dict(p._label_ids)
+            out.samples = dict(p.samples)
+        else:
+            fmap = [out.intern_frame(f) for f in p.frames]
+            lmap = [out.intern_labels(ls) for ls in p.label_sets]
+            remap = fmap.__getitem__
+            samples = out.samples
+            for (stack, lid), w in p.samples.items():
+                skey = (tuple(map(remap, stack)), lmap[lid])
+                samples[skey] = samples.get(skey, 0) + w
         for key, st in p.function_stats.items():
             prev = out.function_stats.get(key)
             out.function_stats[key] = st if prev is None else prev + st

@@ -137,42 +137,64 @@ def read(stream: BinaryIO, path: str) -> Profile:
     The file is read in blocks; identical stacks within a block are added up as bytes first
     (one dict operation per line), and only each distinct stack is split into frame ids.
     """
-    profile = Profile(Metadata(unit="samples"))
-    reader = _BlockReader(profile, path)
-    limit = MAX_LINE_BYTES
-    pending: list[bytes] = []  # the start of a line that continues in the next block
-    pending_len = 0
-    lineno = 0  # lines before the current block
-    while True:
-        chunk = stream.read(BLOCK_BYTES)
-        if not chunk:
+    reader = Accumulator()
+    reader.feed(stream, path)
+    return reader.finish()
+
+
+class Accumulator:
+    """Reads several folded files into one profile, parsing each distinct frame text once.
+
+    Reading 64 worker files one by one and merging parsed every frame 64 times; here the
+    frame cache, the label sets and the stacks are shared.
+    """
+
+    def __init__(self) -> None:
+        self.profile = Profile(Metadata(unit="samples"))
+        self.blocks = _BlockReader(self.profile, "")
+
+    def feed(self, stream: BinaryIO, path: str) -> None:
+        """Add the stacks of one file (``path`` names it in errors)."""
+        reader = self.blocks
+        reader.path = reader.cache.path = path
+        before = reader.stack_lines
+        limit = MAX_LINE_BYTES
+        pending: list[bytes] = []  # the start of a line that continues in the next block
+        pending_len = 0
+        lineno = 0  # lines before the current block
+        while True:
+            chunk = stream.read(BLOCK_BYTES)
+            if not chunk:
+                if pending:
+                    reader.add_lines([b"".join(pending)], lineno)
+                break
+            if b"\n" not in chunk:  # inside one long line: join once, not per block
+                pending.append(chunk)
+                pending_len += len(chunk)
+                if pending_len > limit:
+                    raise LimitExceeded(path, _too_long(limit), lineno + 1)
+                continue
             if pending:
-                reader.add_lines([b"".join(pending)], lineno)
-            break
-        if b"\n" not in chunk:  # inside one long line: join once, not per block
-            pending.append(chunk)
-            pending_len += len(chunk)
+                pending.append(chunk)
+                chunk = b"".join(pending)
+            lines = chunk.split(b"\n")
+            tail = lines.pop()
+            pending, pending_len = ([tail], len(tail)) if tail else ([], 0)
+            if len(chunk) > limit:  # only then can a whole line in this block be too long
+                for i, ln in enumerate(lines):
+                    if len(ln) >= limit:
+                        raise LimitExceeded(path, _too_long(limit), lineno + i + 1)
             if pending_len > limit:
-                raise LimitExceeded(path, _too_long(limit), lineno + 1)
-            continue
-        if pending:
-            pending.append(chunk)
-            chunk = b"".join(pending)
-        lines = chunk.split(b"\n")
-        tail = lines.pop()
-        pending, pending_len = ([tail], len(tail)) if tail else ([], 0)
-        if len(chunk) > limit:  # only then can a whole line in this block be too long
-            for i, ln in enumerate(lines):
-                if len(ln) >= limit:
-                    raise LimitExceeded(path, _too_long(limit), lineno + i + 1)
-        if pending_len > limit:
-            raise LimitExceeded(path, _too_long(limit), lineno + len(lines) + 1)
-        reader.add_lines(lines, lineno)
-        lineno += len(lines)
-    if reader.stack_lines == 0:
-        raise ProfileParseError(path, "no stacks found (empty profile)")
-    profile.meta.sample_count = int(sum(profile.samples.values()))
-    return profile
+                raise LimitExceeded(path, _too_long(limit), lineno + len(lines) + 1)
+            reader.add_lines(lines, lineno)
+            lineno += len(lines)
+        if reader.stack_lines == before:
+            raise ProfileParseError(path, "no stacks found (empty profile)")
+
+    def finish(self) -> Profile:
+        profile = self.profile
+        profile.meta.sample_count = int(sum(profile.samples.values()))
+        return profile
 
 
 def _too_long(limit: int) -> str:
@@ -310,4 +332,5 @@ SPEC = FormatSpec(
     sniff=sniff,
     read=read,
     write=write,
+    accumulator=Accumulator,
 )
