@@ -177,44 +177,48 @@ def write_folded(path: Path, size: int, pool: list[str], seed: int) -> int:
     return lines
 
 
-def ensure_folded(data: Path, size: int, seed: int = 1, name: str | None = None) -> Path:
+def _pool_tag(pool: int) -> str:
+    return "" if pool == POOL else f"-p{pool}"
+
+
+def ensure_folded(data: Path, size: int, seed: int = 1, pool: int = POOL) -> Path:
     """The folded file of ``size`` bytes (generated once; the name carries size and seed)."""
-    path = data / (name or f"folded-{size}-s{seed}.folded")
+    path = data / f"folded-{size}-s{seed}{_pool_tag(pool)}.folded"
     if not path.exists():
         data.mkdir(parents=True, exist_ok=True)
         program = make_program(1)
-        write_folded(path, size, make_pool(program), seed)
+        write_folded(path, size, make_pool(program, size=pool), seed)
     return path
 
 
-def ensure_workers(data: Path, total: int, n: int = 64) -> list[Path]:
+def ensure_workers(data: Path, total: int, n: int = 64, pool: int = POOL) -> list[Path]:
     """``n`` worker files of ``total / n`` bytes each: one capture per gunicorn worker."""
-    folder = data / f"workers-{n}x{total // n}"
+    folder = data / f"workers-{n}x{total // n}{_pool_tag(pool)}"
     paths = [folder / f"worker-{i:02d}.folded" for i in range(n)]
     if not all(p.exists() for p in paths):
         folder.mkdir(parents=True, exist_ok=True)
         program = make_program(1)
-        pool = make_pool(program)
+        pool_stacks = make_pool(program, size=pool)
         for i, p in enumerate(paths):
-            write_folded(p, total // n, pool, 1000 + i)
+            write_folded(p, total // n, pool_stacks, 1000 + i)
     return paths
 
 
-def ensure_speedscope(data: Path, size: int, seed: int = 1) -> Path:
+def ensure_speedscope(data: Path, size: int, seed: int = 1, pool: int = POOL) -> Path:
     """A py-spy-style speedscope file (one sampled profile per thread) of about ``size`` bytes.
 
     py-spy writes every sample as its own entry (no aggregation), so files get large.
     """
-    path = data / f"speedscope-{size}-s{seed}.speedscope.json"
+    path = data / f"speedscope-{size}-s{seed}{_pool_tag(pool)}.speedscope.json"
     if path.exists():
         return path
     data.mkdir(parents=True, exist_ok=True)
     program = make_program(1)
-    pool = make_pool(program)
+    pool_stacks = make_pool(program, size=pool)
     rng = random.Random(seed)
     frame_index: dict[str, int] = {}
     stacks: list[list[int]] = []
-    for text in pool:
+    for text in pool_stacks:
         ids = []
         for fr in text.split(";"):
             fid = frame_index.get(fr)
@@ -247,8 +251,8 @@ def ensure_speedscope(data: Path, size: int, seed: int = 1) -> Path:
             if t:
                 f.write(",")
             f.write(
-                '{"type": "sampled", "name": "thread %d", "unit": "seconds", '
-                '"startValue": 0, "endValue": 1, "samples": [' % t
+                f'{{"type": "sampled", "name": "thread {t}", "unit": "seconds", '
+                '"startValue": 0, "endValue": 1, "samples": ['
             )
             n = 0
             written = 0
@@ -265,19 +269,19 @@ def ensure_speedscope(data: Path, size: int, seed: int = 1) -> Path:
 
 
 def main(argv: list[str]) -> None:
-    """``python -m benchmarks.generate DATA KIND SIZE [N]``: print the generated paths (JSON).
+    """``python -m benchmarks.generate DATA KIND SIZE POOL [N]``: print the paths (JSON).
 
     The benchmark generates in a child process: Linux charges a child's peak RSS with the
     memory of the process that started it (the high-water mark survives exec), so the
     measuring process must stay small.
     """
-    data, kind, size = Path(argv[0]), argv[1], int(argv[2])
+    data, kind, size, pool = Path(argv[0]), argv[1], int(argv[2]), int(argv[3])
     if kind == "folded":
-        paths = [ensure_folded(data, size)]
+        paths = [ensure_folded(data, size, pool=pool)]
     elif kind == "workers":
-        paths = ensure_workers(data, size, int(argv[3]))
+        paths = ensure_workers(data, size, int(argv[4]), pool=pool)
     elif kind == "speedscope":
-        paths = [ensure_speedscope(data, size)]
+        paths = [ensure_speedscope(data, size, pool=pool)]
     else:
         raise SystemExit(f"unknown kind {kind!r}")
     print(json.dumps([str(p) for p in paths]))

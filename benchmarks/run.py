@@ -36,12 +36,17 @@ class Run:
     summary: dict[str, object]
 
 
-def measure(cmd: list[str], stdout_path: str | None = None) -> tuple[float, float, int, str]:
-    """Run ``cmd``; return (wall seconds, peak RSS MiB, exit status, stderr tail)."""
+def measure(
+    cmd: list[str], stdout_path: str | None = None, env: dict[str, str] | None = None
+) -> tuple[float, float, int, str]:
+    """Run ``cmd``; return (wall seconds, peak RSS MiB, exit status, stderr tail).
+
+    Peak RSS is the largest single process (the child or one it waited for), not a sum.
+    """
     out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL  # noqa: SIM115
     with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -52,9 +57,9 @@ def measure(cmd: list[str], stdout_path: str | None = None) -> tuple[float, floa
     return wall, usage.ru_maxrss / 1024, proc.returncode, tail
 
 
-def generate(data: Path, kind: str, size: int, n: int = 0) -> list[Path]:
+def generate(data: Path, kind: str, size: int, pool: int, n: int = 0) -> list[Path]:
     """Generate inputs in a child process (see benchmarks.generate.main for why)."""
-    cmd = [sys.executable, "-m", "benchmarks.generate", str(data), kind, str(size)]
+    cmd = [sys.executable, "-m", "benchmarks.generate", str(data), kind, str(size), str(pool)]
     out = subprocess.run([*cmd, str(n)] if n else cmd, check=True, capture_output=True, text=True)
     return [Path(p) for p in json.loads(out.stdout)]
 
@@ -80,9 +85,10 @@ def _hotpath_summary(report_path: str) -> dict[str, object]:
 def run_tool(case: str, tool: str, files: list[Path], tmp: Path) -> Run:
     size = sum(f.stat().st_size for f in files)
     summary: dict[str, object] = {}
-    if tool == "hotpath":
+    if tool in ("hotpath", "hotpath-2proc"):
         out = str(tmp / f"{case}.json")
-        wall, rss, rc, err = measure(hotpath_cmd(files, out))
+        env = dict(os.environ, HOTPATH_JOBS="2" if tool == "hotpath-2proc" else "1")
+        wall, rss, rc, err = measure(hotpath_cmd(files, out), env=env)
         if rc == 0:
             summary = _hotpath_summary(out)
     elif tool == "floor":
@@ -122,6 +128,8 @@ def bench_case(case: str, files: list[Path], tools: list[str], repeat: int, tmp:
     if h and h.ok:
         if "floor" in chosen and chosen["floor"].ok:
             ratios["hotpath/floor"] = h.wall_s / chosen["floor"].wall_s
+        if "hotpath-2proc" in chosen and chosen["hotpath-2proc"].ok:
+            ratios["hotpath-2proc/hotpath"] = chosen["hotpath-2proc"].wall_s / h.wall_s
         if "gprof2dot" in chosen and chosen["gprof2dot"].ok:
             ratios["gprof2dot/hotpath"] = chosen["gprof2dot"].wall_s / h.wall_s
         f = chosen.get("floor")
@@ -147,6 +155,56 @@ def print_case(res: dict) -> None:
         print(f"  totals agree with floor: {res['agrees_with_floor']}")
 
 
+def has_reader(fmt: str) -> bool:
+    code = f"import hotpath.formats as f; print({fmt!r} in f.REGISTRY)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return out.stdout.strip() == "True"
+
+
+def _hotpath_run(res: dict) -> dict | None:
+    run = res["runs"].get("hotpath")
+    return run if run and run["ok"] else None
+
+
+def scaling_summary(results: list[dict]) -> dict[str, object] | None:
+    """Time and memory growth of hotpath from the smallest to the largest folded file."""
+    folded = [(r, _hotpath_run(r)) for r in results if r["case"].startswith("folded-")]
+    folded = [(r, h) for r, h in folded if h]
+    if len(folded) < 2:
+        return None
+    (r0, a), (r1, b) = (
+        min(folded, key=lambda x: x[1]["input_bytes"]),
+        max(folded, key=lambda x: x[1]["input_bytes"]),
+    )
+    size_ratio = b["input_bytes"] / a["input_bytes"]
+    time_ratio = b["wall_s"] / a["wall_s"]
+    return {
+        "from": r0["case"],
+        "to": r1["case"],
+        "size_ratio": size_ratio,
+        "time_ratio": time_ratio,
+        "time_vs_size": time_ratio / size_ratio,
+        "rss_ratio": b["peak_rss_mib"] / a["peak_rss_mib"],
+    }
+
+
+def merge_vs_single(results: list[dict]) -> float | None:
+    """hotpath's time on the worker files over its time on one file of about their size."""
+    merges = [r for r in results if r["case"].startswith("merge-") and _hotpath_run(r)]
+    if not merges:
+        return None
+    m = _hotpath_run(merges[0])
+    assert m is not None
+    singles = [
+        h
+        for r in results
+        if r["case"].startswith("folded-")
+        and (h := _hotpath_run(r))
+        and abs(h["input_bytes"] - m["input_bytes"]) <= 0.1 * m["input_bytes"]
+    ]
+    return m["wall_s"] / singles[0]["wall_s"] if singles else None
+
+
 def git_rev() -> str:
     try:
         out = subprocess.run(
@@ -170,6 +228,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="total MB of the worker files "
         "(default: the largest --sizes entry, so they compare with that file)",
     )
+    p.add_argument(
+        "--pool", type=int, default=30_000, help="distinct stacks of the synthetic program"
+    )
     p.add_argument("--no-gprof2dot", action="store_true", help="skip gprof2dot (slow)")
     p.add_argument("--data", type=Path, default=HERE / "data")
     p.add_argument("--results", type=Path, default=HERE / "results")
@@ -184,24 +245,40 @@ def main(argv: list[str] | None = None) -> int:
     tools = ["hotpath", "floor"] + ([] if args.no_gprof2dot else ["gprof2dot"])
     cases: list[tuple[str, list[Path], list[str]]] = []
     for mb in sizes:
-        cases.append((f"folded-{mb:g}MB", generate(args.data, "folded", int(mb * MB)), tools))
+        cases.append(
+            (f"folded-{mb:g}MB", generate(args.data, "folded", int(mb * MB), args.pool), tools)
+        )
     if args.workers:
         total = int((args.workers_mb or max(sizes)) * MB)
-        paths = generate(args.data, "workers", total, args.workers)
-        cases.append(
-            (f"merge-{args.workers}x{total / args.workers / MB:.2g}MB", paths, ["hotpath", "floor"])
-        )
+        paths = generate(args.data, "workers", total, args.pool, args.workers)
+        tools_m = ["hotpath", "hotpath-2proc", "floor"]
+        cases.append((f"merge-{args.workers}x{total / args.workers / MB:.2g}MB", paths, tools_m))
     if args.big:
-        paths = generate(args.data, "speedscope", 320 * MB)
-        cases.append(("speedscope-320MB", paths, ["hotpath"]))
+        if has_reader("speedscope"):
+            paths = generate(args.data, "speedscope", 320 * MB, args.pool)
+            cases.append(("speedscope-320MB", paths, ["hotpath"]))
+        else:
+            print("speedscope-320MB: skipped, this hotpath has no speedscope reader", flush=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="hotpath-bench-") as tmpdir:
         for case, files, case_tools in cases:
             res = bench_case(case, files, case_tools, args.repeat, Path(tmpdir))
             print_case(res)
             results.append(res)
+    scaling = scaling_summary(results)
+    if scaling:
+        print(
+            f"scaling {scaling['from']} -> {scaling['to']}: size x{scaling['size_ratio']:.1f}, "
+            f"time x{scaling['time_ratio']:.1f} ({scaling['time_vs_size']:.2f} of linear), "
+            f"peak RSS x{scaling['rss_ratio']:.2f}"
+        )
+    merge_vs = merge_vs_single(results)
+    if merge_vs is not None:
+        print(f"merge of the worker files / one file of their total size: {merge_vs:.2f}x")
     doc = {
         "schema": "hotpath.bench/1",
+        "scaling": scaling,
+        "merge_vs_single": merge_vs,
         "commit": git_rev(),
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "python": platform.python_version(),

@@ -8,12 +8,8 @@ is read here and the others in forked processes, and the results are merged.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import threading
 import zlib
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +28,9 @@ def read_many(
     if jobs > 1 and len(files) > 1:
         groups = split_by_size(files, jobs)
         if len(groups) > 1:
+            # Imported here: multiprocessing and concurrent.futures cost 0.1 s at start-up.
+            from concurrent.futures.process import BrokenProcessPool
+
             try:
                 return _read_parallel(groups, fmt, max_decompressed)
             except (BrokenProcessPool, OSError):
@@ -122,6 +121,10 @@ def _read_child(
 def _read_parallel(
     groups: list[list[Path]], fmt: str | None, max_decompressed: int | None
 ) -> Profile:
+    import multiprocessing
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
     # fork is cheap and needs no re-import; with other threads running it is unsafe.
     method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
     ctx = multiprocessing.get_context(method)

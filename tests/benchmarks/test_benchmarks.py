@@ -1,0 +1,74 @@
+"""The benchmark runs end to end on tiny inputs (seconds); its JSON has the promised shape.
+
+Speed is never asserted here: that is what ``python -m benchmarks`` reports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _need_gprof2dot() -> None:
+    exe = Path(sys.executable).parent / "gprof2dot"
+    if exe.exists() or shutil.which("gprof2dot"):
+        return
+    msg = "gprof2dot is not installed (pip install -e '.[test]' installs it)"
+    if os.environ.get("CI"):
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
+def test_benchmark_runs_end_to_end_on_tiny_inputs(tmp_path: Path) -> None:
+    _need_gprof2dot()
+    data, results = tmp_path / "data", tmp_path / "results"
+    cmd = [sys.executable, "-m", "benchmarks", "--sizes", "0.02,0.06", "--workers", "3"]
+    cmd += ["--workers-mb", "0.06", "--pool", "400", "--data", str(data), "--results", str(results)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (out,) = results.glob("bench-*.json")
+    doc = json.loads(out.read_text())
+    assert doc["schema"] == "hotpath.bench/1" and doc["cpus"] == os.cpu_count()
+    cases = {c["case"]: c for c in doc["cases"]}
+    assert set(cases) == {"folded-0.02MB", "folded-0.06MB", "merge-3x0.02MB"}
+    for name in ("folded-0.02MB", "folded-0.06MB"):
+        case = cases[name]
+        assert set(case["runs"]) == {"hotpath", "floor", "gprof2dot"}
+        assert set(case["ratios"]) == {"hotpath/floor", "gprof2dot/hotpath"}
+        # The floor's plain count is the independent truth for hotpath's totals.
+        assert case["agrees_with_floor"] is True
+        for run in case["runs"].values():
+            assert run["ok"] and run["wall_s"] > 0 and run["peak_rss_mib"] > 1
+            assert run["input_bytes"] == (data / _name(name)).stat().st_size
+    merge = cases["merge-3x0.02MB"]
+    assert set(merge["runs"]) == {"hotpath", "hotpath-2proc", "floor"}
+    assert merge["files"] == 3 and merge["agrees_with_floor"] is True
+    assert doc["scaling"]["size_ratio"] == pytest.approx(3, rel=0.05)
+    assert doc["merge_vs_single"] > 0
+    assert "hotpath/floor" in proc.stdout and "totals agree with floor: True" in proc.stdout
+
+
+def _name(case: str) -> str:
+    mb = float(case.removeprefix("folded-").removesuffix("MB"))
+    return f"folded-{int(mb * 1_000_000)}-s1-p400.folded"
+
+
+def test_generated_inputs_are_deterministic_and_py_spy_shaped(tmp_path: Path) -> None:
+    from benchmarks.generate import ensure_folded
+
+    a = ensure_folded(tmp_path / "a", 30_000, pool=300).read_bytes()
+    b = ensure_folded(tmp_path / "b", 30_000, pool=300).read_bytes()
+    assert a == b and len(a) >= 30_000
+    for line in a.decode().splitlines():
+        stack, count = line.rsplit(" ", 1)
+        frames = stack.split(";")
+        assert int(count) >= 1 and 20 <= len(frames) <= 80
+        assert all(f.endswith(")") and ".py:" in f for f in frames)
