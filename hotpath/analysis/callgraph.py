@@ -79,12 +79,13 @@ def build_callgraph(profile: Profile) -> CallGraph:
         return _from_stats(profile)
     frames = profile.frames
     # Frame ids -> function index; many frames (one per line) map to one function.
-    fn_index: dict[FunctionKey, int] = {}
+    # Keyed by plain (name, file) tuples: FunctionKey's dataclass hash runs in Python.
+    fn_index: dict[tuple[str, str], int] = {}
     fn_of: list[int] = []
     first_lines: list[int | None] = []
     min_lines: list[int | None] = []
     for fr in frames:
-        key = fr.function
+        key = (fr.name, fr.file)
         idx = fn_index.get(key)
         if idx is None:
             idx = len(fn_index)
@@ -129,7 +130,7 @@ def build_callgraph(profile: Profile) -> CallGraph:
             incl_w[fn] += w
         for pair in set(zip(root_prefix + fns, fns, strict=False)):
             edges[pair] = eget(pair, 0.0) + w
-    keys = list(fn_index)
+    keys = [FunctionKey(name, file) for name, file in fn_index]
     functions = {
         keys[i]: FunctionTotals(keys[i], self_w[i], incl_w[i], None, first_lines[i], min_lines[i])
         for i in range(n)
@@ -140,7 +141,7 @@ def build_callgraph(profile: Profile) -> CallGraph:
     for fid, w in leaf_w.items():
         fr = frames[fid]
         if fr.line is not None:
-            lk = (fr.function, fr.line)
+            lk = (keys[fn_of[fid]], fr.line)
             line_self[lk] = line_self.get(lk, 0.0) + w
     return CallGraph(profile.meta.unit, total, functions, named_edges, line_self)
 
@@ -176,7 +177,7 @@ def recursion_groups(cg: CallGraph) -> list[list[FunctionKey]]:
             succ[ia].append(ib)
     keys = list(index)
     groups = [
-        sorted(keys[i] for i in comp)
+        sorted((keys[i] for i in comp), key=_name_file)
         for comp in strongly_connected(succ)
         if len(comp) > 1 or comp[0] in loops
     ]
@@ -184,6 +185,10 @@ def recursion_groups(cg: CallGraph) -> list[list[FunctionKey]]:
         key=lambda c: -max((cg.functions[k].inclusive for k in c if k in cg.functions), default=0)
     )
     return groups
+
+
+def _name_file(key: FunctionKey) -> tuple[str, str]:
+    return (key.name, key.file)  # FunctionKey's order, without its Python-level __lt__
 
 
 def strongly_connected(succ: list[list[int]]) -> list[list[int]]:
