@@ -43,9 +43,9 @@ class FormatSpec:
 
 
 def _registry() -> dict[str, FormatSpec]:
-    from hotpath.formats import folded
+    from hotpath.formats import folded, pstats, pyinstrument, speedscope
 
-    specs = [folded.SPEC]
+    specs = [folded.SPEC, speedscope.SPEC, pyinstrument.SPEC, pstats.SPEC]
     return {s.name: s for s in specs}
 
 
