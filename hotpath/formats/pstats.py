@@ -7,13 +7,15 @@ cProfile, or to a plain call count for the pure-Python ``profile`` module (whose
 are then apportioned by calls, as gprof does). Builtins have file ``~`` and line 0; their
 names are shown as pstats shows them: ``{built-in method builtins.getattr}``.
 
-Functions are keyed by (name, file) like every other format; two functions with one name in
+The ``profile`` module names its builtins ``('', 0, 'len')`` and its command's frame with a
+code object instead of a string (its ``co_name`` is used). Functions are keyed by (name, file) like every other format; two functions with one name in
 one file (two ``<lambda>``) are summed. Units are seconds.
 """
 
 from __future__ import annotations
 
 import marshal
+import types
 from typing import Any, BinaryIO, NoReturn
 
 from hotpath.errors import ProfileParseError
@@ -26,7 +28,7 @@ _FLAG_REF = 0x80
 _FIRST_KEY = {ord(")"), ord("("), ord("0")}
 _MAX_BYTES = 2 * 1024**3
 
-FuncTuple = tuple[str, int, str]
+FuncTuple = tuple[str, int, 'str | types.CodeType']
 
 
 def _fail(path: str, reason: str) -> NoReturn:
@@ -43,13 +45,15 @@ def _is_func(k: object) -> bool:
         and len(k) == 3
         and isinstance(k[0], str)
         and isinstance(k[1], int)
-        and isinstance(k[2], str)
+        and isinstance(k[2], (str, types.CodeType))
     )
 
 
 def function_key(func: FuncTuple) -> FunctionKey:
     """The hotpath identity of a pstats function ``(file, line, name)``."""
     file, line, name = func
+    if isinstance(name, types.CodeType):  # the profile module's fake frame for its command
+        name = name.co_name
     if file == "~" and line == 0 and name.startswith("<") and name.endswith(">"):
         name = "{" + name[1:-1] + "}"  # as pstats prints builtins
     return FunctionKey(name, file)

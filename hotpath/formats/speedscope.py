@@ -18,7 +18,7 @@ from typing import IO, Any, BinaryIO, NoReturn
 from hotpath.errors import ProfileParseError, UsageError
 from hotpath.formats import FormatSpec
 from hotpath.formats.jsondoc import dump_json, load_json
-from hotpath.model import THREAD, Frame, Metadata, Profile, Stack, Unit
+from hotpath.model import THREAD, Frame, Labels, Metadata, Profile, Stack, Unit
 
 SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
 _TIME_FACTORS = {"nanoseconds": 1e-9, "microseconds": 1e-6, "milliseconds": 1e-3, "seconds": 1.0}
@@ -224,8 +224,13 @@ def read(stream: BinaryIO, path: str) -> Profile:
     return from_document(load_json(stream, path), path)
 
 
-def _profile_name(labels: tuple[tuple[str, str], ...]) -> str:
-    if len(labels) == 1 and labels[0][0] == THREAD:
+def _is_plain_thread(labels: Labels) -> bool:
+    """Labels that are just a (non-empty) thread name, which the profile name carries."""
+    return len(labels) == 1 and labels[0][0] == THREAD and bool(labels[0][1])
+
+
+def _profile_name(labels: Labels) -> str:
+    if _is_plain_thread(labels):
         return labels[0][1]
     return ", ".join(f"{k}={v}" for k, v in labels) or "all samples"
 
@@ -277,7 +282,7 @@ def to_document(profile: Profile) -> dict[str, Any]:
             "samples": samples,
             "weights": weights,
         }
-        if labels and not (len(labels) == 1 and labels[0][0] == THREAD):
+        if not _is_plain_thread(labels):
             entry["hotpathLabels"] = dict(labels)
         profiles.append(entry)
     return {
