@@ -213,6 +213,11 @@ def write_profile(profile: Profile, stream: IO[bytes], fmt: str) -> None:
         raise UsageError(
             f"cannot write format {fmt!r}; writable: {', '.join(writable_format_names())}"
         )
+    if not profile.samples and profile.function_stats:
+        # cProfile/pstats hold per-function totals, not stacks: a stack format would be empty.
+        raise UsageError(
+            f"cannot write call statistics (cProfile/pstats) as {fmt}: they hold no stacks"
+        )
     spec.write(profile, stream)
 
 
