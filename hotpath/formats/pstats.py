@@ -8,8 +8,9 @@ are then apportioned by calls, as gprof does). Builtins have file ``~`` and line
 names are shown as pstats shows them: ``{built-in method builtins.getattr}``.
 
 The ``profile`` module names its builtins ``('', 0, 'len')`` and its command's frame with a
-code object instead of a string (its ``co_name`` is used). Functions are keyed by (name, file) like every other format; two functions with one name in
-one file (two ``<lambda>``) are summed. Units are seconds.
+code object instead of a string (its ``co_name`` is used). Functions are keyed by
+(name, file) like every other format; two functions with one name in one file (two
+``<lambda>``) are summed. Units are seconds.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ _FLAG_REF = 0x80
 _FIRST_KEY = {ord(")"), ord("("), ord("0")}
 _MAX_BYTES = 2 * 1024**3
 
-FuncTuple = tuple[str, int, 'str | types.CodeType']
+FuncTuple = tuple[str, int, "str | types.CodeType"]
 
 
 def _fail(path: str, reason: str) -> NoReturn:

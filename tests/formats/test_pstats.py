@@ -8,7 +8,6 @@ import marshal
 import profile as pyprofile
 import pstats
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
