@@ -93,13 +93,10 @@ class _Reader:
             line, first = None, line
         return Frame(raw["name"], file, line, first)
 
-    def stack(self, sample: object, where: str) -> Stack:
-        if not isinstance(sample, list):
-            self.fail(f"{where}: a sample must be a list of frame indices")
-        key = tuple(sample)
+    def stack(self, key: tuple[Any, ...], where: str) -> Stack:
         stack = self.stacks.get(key)
         if stack is None:
-            stack = tuple(self.fid(i, where) for i in key)
+            stack = tuple([self.fid(i, where) for i in key])
             self.stacks[key] = stack
         return stack
 
@@ -109,12 +106,31 @@ class _Reader:
             self.fail(f"{where}: a sampled profile needs 'samples' and 'weights' lists")
         if len(samples) != len(weights):
             self.fail(f"{where}: {len(samples)} samples but {len(weights)} weights (must be equal)")
+        self.check_weights(weights, where)
+        # Hot loop (py-spy files hold one entry per sample): sum weights per distinct sample
+        # first, then validate and intern each distinct stack once.
+        acc: dict[tuple[Any, ...], float] = {}
+        get = acc.get
+        for sample, w in zip(samples, weights, strict=True):
+            if type(sample) is not list:
+                j = next(j for j, s in enumerate(samples) if type(s) is not list)
+                self.fail(f"{where}.samples[{j}]: a sample must be a list of frame indices")
+            key = tuple(sample)
+            acc[key] = get(key, 0) + w
         add = self.profile.add
-        for j, (sample, w) in enumerate(zip(samples, weights, strict=True)):
-            if not _is_number(w) or w < 0:
-                self.fail(f"{where}.weights[{j}]: {w!r} is not a non-negative number")
-            add(self.stack(sample, f"{where}.samples[{j}]"), w * factor, lid)
+        for key, w in acc.items():
+            add(self.stack(key, f"{where}.samples"), w * factor, lid)
         return len(samples)
+
+    def check_weights(self, weights: list[Any], where: str) -> None:
+        """Every weight a finite non-negative number (checked at C speed, then located)."""
+        try:
+            ok = math.isfinite(math.fsum(weights)) and (not weights or min(weights) >= 0)
+        except TypeError:
+            ok = False
+        if not ok:
+            j, w = next((j, w) for j, w in enumerate(weights) if not _is_number(w) or w < 0)
+            self.fail(f"{where}.weights[{j}]: {w!r} is not a non-negative number")
 
     def evented(self, p: dict[str, Any], where: str, factor: float, lid: int) -> None:
         events = p.get("events")
