@@ -43,7 +43,7 @@ def _sampled(unit: str, samples: list[list[int]], weights: list[float], name: st
         "name": name,
         "unit": unit,
         "startValue": 0,
-        "endValue": sum(weights),
+        "endValue": sum(w for w in weights if isinstance(w, (int, float))),
         "samples": samples,
         "weights": weights,
     }
