@@ -216,7 +216,10 @@ def from_document(doc: object, path: str) -> Profile:
         else:
             r.fail(f"{where}: unknown profile type {kind!r} (expected 'sampled' or 'evented')")
         start, end = _number(p.get("startValue")), _number(p.get("endValue"))
-        if unit_name in _TIME_FACTORS and start is not None and end is not None:
+        # Only an evented profile's range is a timeline; py-spy sets a sampled profile's
+        # endValue to that thread's summed weights, which is not the recording's duration.
+        timed = kind == "evented" and unit_name in _TIME_FACTORS
+        if timed and start is not None and end is not None:
             duration = max(duration or 0.0, (end - start) * factor)
     if len(units) > 1:
         r.fail(f"profiles mix units that cannot be added: {', '.join(sorted(units))}")

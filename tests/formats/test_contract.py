@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from hotpath.cli import main
 from hotpath.errors import ProfileParseError
 from hotpath.formats import REGISTRY, detect, read_profile, write_profile
 from hotpath.model import Frame, Metadata, Profile
-from tests.formats.conftest import SPEEDSCOPE_REF, UNIT
+from tests.formats.conftest import ROOT, SPEEDSCOPE_REF, UNIT
 
 WRITABLE = [name for name, spec in REGISTRY.items() if spec.write is not None]
 FIXTURE_FORMATS = {
@@ -169,3 +170,28 @@ def test_cli_convert_pstats_refused(tmp_path: Path) -> None:
     code, _o, err = _run("convert", str(UNIT / "cprofile.pstats"), "-o", str(tmp_path / "x.json"))
     assert code == 2
     assert "no stacks" in err and err.count("\n") == 1
+
+
+SAMPLE_FORMATS = {
+    "pyspy.speedscope.json": "speedscope",
+    "pyinstrument.pyisession.gz": "pyinstrument",
+    "cprofile.pstats": "pstats",
+    "pyspy.raw.txt": "folded",
+}
+
+
+@pytest.mark.parametrize(("fixture", "fmt"), sorted(SAMPLE_FORMATS.items()))
+def test_detect_sample_monolith_fixtures(fixture: str, fmt: str) -> None:
+    """The sample monolith's recordings (fixtures/sample, another branch) read as their format."""
+    path = ROOT / "fixtures" / "sample" / fixture
+    if not path.exists():
+        msg = f"{path} missing: the sample monolith's fixtures are not merged here"
+        if os.environ.get("CI") or os.environ.get("HOTPATH_CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    profile = read_profile(path)
+    assert profile.meta.sources[0].format == fmt
+    assert profile.total > 0
+    assert any("demo" in f.file for f in profile.frames) or any(
+        "demo" in k.file for k in profile.function_stats
+    )

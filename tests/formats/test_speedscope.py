@@ -122,6 +122,7 @@ def test_read_speedscope_pyspy_equals_plain_count_of_file() -> None:
     assert profile.meta.sample_count == sum(len(p["samples"]) for p in doc["profiles"])
     assert profile.meta.interval_s == pytest.approx(0.01)  # recorded at 100 Hz
     assert profile.meta.tools["py-spy"]
+    assert profile.meta.duration_s is None  # py-spy's endValue is a sum of weights
 
 
 def _raw_shares(path: Path) -> tuple[dict[str, float], dict[str, float]]:
