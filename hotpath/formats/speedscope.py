@@ -6,8 +6,9 @@ pyinstrument writes these). Each profile's ``name`` becomes the ``thread`` label
 are normalised to seconds, ``none`` becomes samples, ``bytes`` stays bytes.
 
 A frame's ``line`` is the sampled line for py-spy, but the ``def`` line for pyinstrument
-(told apart by the file's ``exporter``). hotpath's writer adds two keys speedscope ignores:
-``firstLine`` on frames and ``hotpathLabels`` on profiles, so its own files read back whole.
+(told apart by the file's ``exporter``). hotpath's writer adds keys speedscope ignores:
+``firstLine`` on frames, ``hotpathLabels`` on profiles and ``hotpathMeta`` (interval,
+duration, sample count, tools) on the file, so its own files read back whole.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def _number(v: object) -> float | None:
 
 
 def _index(v: object) -> int | None:
-    """A JSON number that is a non-negative integer (speedscope types indices as number)."""
+    """A JSON number that is an integer (speedscope types indices and lines as number)."""
     if isinstance(v, bool):
         return None
     if isinstance(v, int):
@@ -207,9 +208,13 @@ def from_document(doc: object, path: str) -> Profile:
         lid = r.profile.intern_labels(_labels_of(p))
         kind = p.get("type")
         if kind == "sampled":
-            n = r.sampled(p, where, factor, lid)
-            sample_count = None if sample_count is None else sample_count + n
-            weights_seen.update(w * factor for w in p["weights"])
+            n: int | None = r.sampled(p, where, factor, lid)
+            distinct = set(p["weights"])
+            if len(distinct) > 1:  # aggregated stacks: entries are not samples
+                integral = unit_name == "none" and all(float(w).is_integer() for w in distinct)
+                n = int(math.fsum(p["weights"])) if integral else None
+            sample_count = None if sample_count is None or n is None else sample_count + n
+            weights_seen.update(w * factor for w in distinct)
         elif kind == "evented":
             r.evented(p, where, factor, lid)
             sample_count = None
@@ -236,7 +241,35 @@ def from_document(doc: object, path: str) -> Profile:
         meta.tools[tool] = version
     if isinstance(doc.get("name"), str):
         meta.attrs["name"] = doc["name"]
+    _read_hotpath_meta(doc.get("hotpathMeta"), meta)
     return r.profile
+
+
+def _read_hotpath_meta(extra: object, meta: Metadata) -> None:
+    """Metadata hotpath's writer keeps in an extra key (speedscope ignores it)."""
+    if not isinstance(extra, dict):
+        return
+    for key in ("interval_s", "duration_s"):
+        if key in extra:
+            setattr(meta, key, _number(extra[key]))
+    count = extra.get("sample_count", meta.sample_count)
+    meta.sample_count = count if type(count) is int else None
+    for key in ("tools", "attrs"):
+        values = extra.get(key)
+        if isinstance(values, dict):
+            getattr(meta, key).update(
+                {k: v for k, v in values.items() if isinstance(k, str) and isinstance(v, str)}
+            )
+
+
+def _write_hotpath_meta(meta: Metadata) -> dict[str, Any]:
+    return {
+        "interval_s": meta.interval_s,
+        "duration_s": meta.duration_s,
+        "sample_count": meta.sample_count,
+        "tools": meta.tools,
+        "attrs": meta.attrs,
+    }
 
 
 def read(stream: BinaryIO, path: str) -> Profile:
@@ -311,6 +344,7 @@ def to_document(profile: Profile) -> dict[str, Any]:
         "exporter": f"hotpath@{__version__}",
         "shared": {"frames": shared},
         "profiles": profiles,
+        "hotpathMeta": _write_hotpath_meta(profile.meta),
     }
 
 
