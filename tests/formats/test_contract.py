@@ -195,3 +195,34 @@ def test_detect_sample_monolith_fixtures(fixture: str, fmt: str) -> None:
     assert any("demo" in f.file for f in profile.frames) or any(
         "demo" in k.file for k in profile.function_stats
     )
+
+
+def test_folded_round_trip_real_pyspy_raw(tmp_path: Path) -> None:
+    src = UNIT / "pyspy.raw.txt"
+    original = read_profile(src)
+    plain_total = sum(int(line.rpartition(" ")[2]) for line in src.read_text().splitlines())
+    assert original.total == plain_total
+    buf = io.BytesIO()
+    write_profile(original, buf, "folded")
+    out = tmp_path / "again.folded"
+    out.write_bytes(buf.getvalue())
+    again = read_profile(out)
+    assert _totals_by_stack(again) == _totals_by_stack(original)
+    assert again.label_sets[1:] and set(again.label_sets) == set(original.label_sets)
+
+
+def test_json_fallback_without_orjson(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from hotpath.formats import jsondoc
+
+    fast = read_profile(UNIT / "pyspy.speedscope.json")
+    monkeypatch.setattr(jsondoc, "_orjson", None)
+    slow = read_profile(UNIT / "pyspy.speedscope.json")
+    assert _totals_by_stack(slow) == _totals_by_stack(fast)
+    cut = tmp_path / "cut.json"
+    cut.write_text('{"$schema": "https://www.speedscope.app/file-format-schema.json",\n "sh')
+    with pytest.raises(ProfileParseError) as err:
+        read_profile(cut)
+    assert err.value.line == 2
+    buf = io.BytesIO()
+    write_profile(fast, buf, "speedscope")
+    assert json.loads(buf.getvalue())["profiles"]
