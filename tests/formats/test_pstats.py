@@ -16,7 +16,7 @@ from hotpath.analysis.callgraph import build_callgraph
 from hotpath.cli import main
 from hotpath.errors import ProfileParseError
 from hotpath.formats import read_profile
-from hotpath.formats.pstats import function_key, sniff
+from hotpath.formats.pstats import check_marshal_sizes, function_key, sniff
 from hotpath.model import FunctionKey
 from tests.formats.conftest import UNIT
 
@@ -174,3 +174,37 @@ def test_sniff_pstats_tells_marshal_from_json() -> None:
     assert not sniff(b'{"profiles": []}')
     assert not sniff(b"{\n")
     assert not sniff(b"{}")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"{(\xff\xff\xff\x7f",  # a key tuple claiming 2**31 items: 16 GiB if allocated
+        b"{)\x03[\xff\xff\xff\x7f",
+        b"{)\x03l\xff\xff\xff\x7f",
+        b"{)\x03u\xff\xff\xff\x7f",
+        b"{)\x03(\xff\xff\xff\xff",
+    ],
+)
+def test_read_pstats_huge_declared_size_refused(tmp_path: Path, data: bytes) -> None:
+    with pytest.raises(ProfileParseError) as err:
+        read_profile(_write(tmp_path, data))
+    assert "claims" in str(err.value)  # refused by the size check, before marshal allocates
+
+
+def _code_sample() -> object:
+    return compile("def f(x):\n    return [x * 2 for _ in range(3)]\n", "<s>", "exec")
+
+
+@pytest.mark.parametrize("version", range(5))
+def test_check_marshal_sizes_walks_exactly_one_object(version: int) -> None:
+    values = [
+        _code_sample(),
+        (1, 2.5, 3j, 10**40, -(10**40), None, True, False, ..., frozenset({1}), {2}),
+        [b"x" * 300, "\u00e9" * 3, "a" * 300, {("a", 1, "f"): (1, 2, 0.5, 1.5, {})}],
+        marshal.loads((UNIT / "cprofile.pstats").read_bytes()),
+        marshal.loads((UNIT / "profile.pstats").read_bytes()),  # holds a code object
+    ]
+    for value in values:
+        data = marshal.dumps(value, version)
+        assert check_marshal_sizes(data + b"trailing") == len(data)
