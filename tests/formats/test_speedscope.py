@@ -392,3 +392,53 @@ def test_write_speedscope_round_trip_generated(
         return
     _, again = _write_read(profile, tmp_path_factory.mktemp("rt"))
     assert _sample_map(again) == _sample_map(profile)
+
+
+def _events_of(timeline: list[tuple[list[int], int]]) -> list[dict[str, Any]]:
+    """Open/close events for consecutive stacks, each lasting its duration (a plain model)."""
+    events: list[dict[str, Any]] = []
+    open_: list[int] = []
+    at = 0
+    for stack, duration in [*timeline, ([], 0)]:
+        common = 0
+        while common < min(len(open_), len(stack)) and open_[common] == stack[common]:
+            common += 1
+        for f in reversed(open_[common:]):
+            events.append({"type": "C", "frame": f, "at": at})
+        for f in stack[common:]:
+            events.append({"type": "O", "frame": f, "at": at})
+        open_ = list(stack)
+        at += duration
+    return events
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    timeline=st.lists(
+        st.tuples(st.lists(st.integers(0, 3), min_size=1, max_size=5), st.integers(0, 50)),
+        min_size=1,
+        max_size=15,
+    )
+)
+def test_read_speedscope_evented_generated_timelines(
+    tmp_path_factory: pytest.TempPathFactory, timeline: list[tuple[list[int], int]]
+) -> None:
+    frames = [{"name": n} for n in "abcd"]
+    end = sum(d for _, d in timeline)
+    prof = {"type": "evented", "name": "t", "unit": "milliseconds", "startValue": 0}
+    prof |= {"endValue": end, "events": _events_of(timeline)}
+    path = _doc_file(tmp_path_factory.mktemp("ev"), _doc([prof], frames))
+    want: dict[tuple[str, ...], float] = {}
+    for stack, duration in timeline:
+        if duration:
+            key = tuple("abcd"[i] for i in stack)
+            want[key] = want.get(key, 0.0) + duration / 1000
+    if not want:
+        with pytest.raises(ProfileParseError):
+            read_profile(path)
+        return
+    got: dict[tuple[str, ...], float] = {}
+    for frs, _labels, w in read_profile(path).iter_samples():
+        key = tuple(f.name for f in frs)
+        got[key] = got.get(key, 0.0) + w
+    assert got == pytest.approx(want)
