@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from hotpath.analysis.callgraph import CallGraph, build_callgraph, recursion_groups
 from hotpath.analysis.classify import Kind, make_classifier
-from hotpath.model import Profile, Source, Unit
+from hotpath.model import Profile, Source, Unit, cpu_view
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,8 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
     options = options or AnalyzeOptions()
     if options.source_root is not None:
         options = AnalyzeOptions(os.path.abspath(options.source_root), options.top)
-    cg = build_callgraph(profile)
+    # Functions are ranked by CPU: idle samples, where recorded, do not count.
+    cg = build_callgraph(cpu_view(profile))
     rows = function_rows(cg, options.source_root)
     groups = [[str(k) for k in g] for g in recursion_groups(cg)] if cg.functions else []
     return Analysis(summarize_profile(profile), rows, groups, options)
