@@ -282,9 +282,102 @@ def main(argv: list[str]) -> None:
         paths = ensure_workers(data, size, int(argv[4]), pool=pool)
     elif kind == "speedscope":
         paths = [ensure_speedscope(data, size, pool=pool)]
+    elif kind == "pyinstrument":
+        paths = [ensure_pyinstrument(data, size, pool=pool)]
+    elif kind == "pstats":
+        paths = [ensure_pstats(data, pool=pool)]
     else:
         raise SystemExit(f"unknown kind {kind!r}")
     print(json.dumps([str(p) for p in paths]))
+
+
+def _split_frame(text: str) -> tuple[str, str, int]:
+    name, _, rest = text.rpartition(" (")
+    file, _, line = rest[:-1].rpartition(":")
+    return name, file, int(line)
+
+
+def ensure_pyinstrument(data: Path, size: int, pool: int = POOL) -> Path:
+    """A pyinstrument session of about ``size`` bytes, written by pyinstrument's Session."""
+    from pyinstrument.session import Session
+
+    path = data / f"session-{size}{_pool_tag(pool)}.pyisession"
+    if path.exists():
+        return path
+    data.mkdir(parents=True, exist_ok=True)
+    program = make_program(1)
+    first = {
+        f"{n} ({f}": fl
+        for n, f, fl in zip(program.names, program.files, program.first_lines, strict=True)
+    }
+    stacks = []
+    for text in make_pool(program, size=pool):
+        idents = ["MainThread\x00<thread>\x00140000"]
+        for fr in text.split(";"):
+            name, file, line = _split_frame(fr)
+            cls, _, meth = name.rpartition(".") if "<locals>" not in name else ("", "", name)
+            attrs = (f"\x01c{cls}" if cls else "") + f"\x01l{line}"
+            fl = first.get(f"{name} ({file}", line)
+            idents.append(f"{meth}\x00/srv/app/{file}\x00{fl}{attrs}")
+        stacks.append(idents)
+    rng = random.Random(5)
+    cum = _cum_zipf(len(stacks), ZIPF_S)
+    per_record = sum(len(x) + 10 for x in stacks[0]) * 1.8  # rough JSON bytes per record
+    records = [
+        (stacks[bisect.bisect_left(cum, rng.random() * cum[-1])], 0.001)
+        for _ in range(max(1, int(size / per_record)))
+    ]
+    session = Session(
+        frame_records=records,  # type: ignore[arg-type]
+        start_time=0.0,
+        duration=len(records) * 0.001,
+        min_interval=0.001,
+        max_interval=0.001,
+        sample_count=len(records),
+        start_call_stack=[],
+        target_description="synthetic benchmark",
+        cpu_time=len(records) * 0.001,
+        sys_path=[],
+        sys_prefixes=["/usr/lib/python3.11"],
+    )
+    tmp = path.with_suffix(".tmp")
+    session.save(str(tmp))
+    tmp.replace(path)
+    return path
+
+
+def ensure_pstats(data: Path, pool: int = POOL) -> Path:
+    """A cProfile dump of the synthetic program (marshal, the layout pstats reads)."""
+    import marshal
+
+    path = data / f"program{_pool_tag(pool)}.pstats"
+    if path.exists():
+        return path
+    data.mkdir(parents=True, exist_ok=True)
+    program = make_program(1)
+    rng = random.Random(9)
+    stats: dict[tuple[str, int, str], tuple[int, int, float, float, dict]] = {}
+    keys = [
+        (f"/srv/app/{f}", fl, n.rpartition(".")[2])
+        for n, f, fl in zip(program.names, program.files, program.first_lines, strict=True)
+    ]
+    callers: dict[int, dict[tuple[str, int, str], tuple[int, int, float, float]]] = {}
+    for i, outs in enumerate(program.callees):
+        for j in set(outs):
+            nc = rng.randint(1, 500)
+            tt = nc * rng.uniform(1e-6, 1e-4)
+            callers.setdefault(j, {})[keys[i]] = (nc, nc, tt, tt * rng.uniform(1, 20))
+    for i, key in enumerate(keys):
+        inc = callers.get(i, {})
+        nc = sum(v[0] for v in inc.values()) or 1
+        tt = sum(v[2] for v in inc.values()) or 1e-5
+        ct = max(tt, sum(v[3] for v in inc.values()))
+        stats[key] = (nc, nc, tt, ct, inc)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as f:
+        marshal.dump(stats, f)
+    tmp.replace(path)
+    return path
 
 
 if __name__ == "__main__":

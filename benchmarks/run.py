@@ -219,6 +219,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     p.add_argument("--sizes", default="10,100", help="folded sizes in MB (default 10,100)")
     p.add_argument("--big", action="store_true", help="add the 1 GB folded and the speedscope")
+    p.add_argument("--speedscope", action="store_true", help="add the speedscope file only")
     p.add_argument("--repeat", type=int, default=1, help="runs per tool (best is kept)")
     p.add_argument("--workers", type=int, default=64, help="worker files to merge (0: skip)")
     p.add_argument(
@@ -253,7 +254,11 @@ def main(argv: list[str] | None = None) -> int:
         paths = generate(args.data, "workers", total, args.pool, args.workers)
         tools_m = ["hotpath", "hotpath-2proc", "floor"]
         cases.append((f"merge-{args.workers}x{total / args.workers / MB:.2g}MB", paths, tools_m))
-    if args.big:
+    if has_reader("pyinstrument") and has_reader("pstats"):
+        session = generate(args.data, "pyinstrument", int(min(28, max(sizes)) * MB), args.pool)
+        cases.append((f"pyinstrument-{min(28, max(sizes)):g}MB", session, ["hotpath"]))
+        cases.append(("pstats", generate(args.data, "pstats", 0, args.pool), ["hotpath"]))
+    if args.big or args.speedscope:
         if has_reader("speedscope"):
             paths = generate(args.data, "speedscope", 320 * MB, args.pool)
             cases.append(("speedscope-320MB", paths, ["hotpath"]))
