@@ -38,7 +38,13 @@ def test_benchmark_runs_end_to_end_on_tiny_inputs(tmp_path: Path) -> None:
     doc = json.loads(out.read_text())
     assert doc["schema"] == "hotpath.bench/1" and doc["cpus"] == os.cpu_count()
     cases = {c["case"]: c for c in doc["cases"]}
-    assert set(cases) == {"folded-0.02MB", "folded-0.06MB", "merge-3x0.02MB"}
+    assert set(cases) == {
+        "folded-0.02MB",
+        "folded-0.06MB",
+        "merge-3x0.02MB",
+        "pyinstrument-0.06MB",
+        "pstats",
+    }
     for name in ("folded-0.02MB", "folded-0.06MB"):
         case = cases[name]
         assert set(case["runs"]) == {"hotpath", "floor", "gprof2dot"}
@@ -53,6 +59,16 @@ def test_benchmark_runs_end_to_end_on_tiny_inputs(tmp_path: Path) -> None:
     assert merge["files"] == 3 and merge["agrees_with_floor"] is True
     assert doc["scaling"]["size_ratio"] == pytest.approx(3, rel=0.05)
     assert doc["merge_vs_single"] > 0
+    # The pstats input's total, by the standard library's own reader.
+    import pstats
+
+    (pstats_file,) = data.glob("*.pstats")
+    pst = cases["pstats"]["runs"]["hotpath"]
+    assert pst["ok"] and pst["summary"]["total"] == pytest.approx(
+        pstats.Stats(str(pstats_file)).total_tt, rel=1e-6
+    )
+    session = cases["pyinstrument-0.06MB"]["runs"]["hotpath"]
+    assert session["ok"] and session["summary"]["functions"] > 100
     assert "hotpath/floor" in proc.stdout and "totals agree with floor: True" in proc.stdout
 
 
