@@ -282,6 +282,16 @@ def main(argv: list[str]) -> None:
         paths = ensure_workers(data, size, int(argv[4]), pool=pool)
     elif kind == "speedscope":
         paths = [ensure_speedscope(data, size, pool=pool)]
+    elif kind == "concat":  # the worker files as one file: the same stacks, one read
+        workers = ensure_workers(data, size, int(argv[4]), pool=pool)
+        out = workers[0].parent.with_suffix(".folded")
+        if not out.exists():
+            tmp = out.with_suffix(".tmp")
+            with open(tmp, "wb") as f:
+                for w in workers:
+                    f.write(w.read_bytes())
+            tmp.replace(out)
+        paths = [out]
     elif kind == "pyinstrument":
         paths = [ensure_pyinstrument(data, size, pool=pool)]
     elif kind == "pstats":

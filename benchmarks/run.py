@@ -189,19 +189,14 @@ def scaling_summary(results: list[dict]) -> dict[str, object] | None:
 
 
 def merge_vs_single(results: list[dict]) -> float | None:
-    """hotpath's time on the worker files over its time on one file of about their size."""
+    """hotpath's time on the worker files over its time on their concatenation."""
     merges = [r for r in results if r["case"].startswith("merge-") and _hotpath_run(r)]
     if not merges:
         return None
     m = _hotpath_run(merges[0])
     assert m is not None
-    singles = [
-        h
-        for r in results
-        if r["case"].startswith("folded-")
-        and (h := _hotpath_run(r))
-        and abs(h["input_bytes"] - m["input_bytes"]) <= 0.1 * m["input_bytes"]
-    ]
+    # The worker files concatenated: the same stacks in one file of their total size.
+    singles = [h for r in results if r["case"] == "concat-of-workers" and (h := _hotpath_run(r))]
     return m["wall_s"] / singles[0]["wall_s"] if singles else None
 
 
@@ -254,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         paths = generate(args.data, "workers", total, args.pool, args.workers)
         tools_m = ["hotpath", "hotpath-2proc", "floor"]
         cases.append((f"merge-{args.workers}x{total / args.workers / MB:.2g}MB", paths, tools_m))
+        concat = generate(args.data, "concat", total, args.pool, args.workers)
+        cases.append(("concat-of-workers", concat, ["hotpath", "floor"]))
     if has_reader("pyinstrument") and has_reader("pstats"):
         session = generate(args.data, "pyinstrument", int(min(28, max(sizes)) * MB), args.pool)
         cases.append((f"pyinstrument-{min(28, max(sizes)):g}MB", session, ["hotpath"]))

@@ -42,6 +42,7 @@ def test_benchmark_runs_end_to_end_on_tiny_inputs(tmp_path: Path) -> None:
         "folded-0.02MB",
         "folded-0.06MB",
         "merge-3x0.02MB",
+        "concat-of-workers",
         "pyinstrument-0.06MB",
         "pstats",
     }
@@ -57,6 +58,9 @@ def test_benchmark_runs_end_to_end_on_tiny_inputs(tmp_path: Path) -> None:
     merge = cases["merge-3x0.02MB"]
     assert set(merge["runs"]) == {"hotpath", "hotpath-2proc", "floor"}
     assert merge["files"] == 3 and merge["agrees_with_floor"] is True
+    concat = cases["concat-of-workers"]["runs"]
+    assert concat["hotpath"]["input_bytes"] == merge["runs"]["hotpath"]["input_bytes"]
+    assert concat["hotpath"]["summary"] == merge["runs"]["hotpath"]["summary"]
     assert doc["scaling"]["size_ratio"] == pytest.approx(3, rel=0.05)
     assert doc["merge_vs_single"] > 0
     # The pstats input's total, by the standard library's own reader.
