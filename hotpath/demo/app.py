@@ -24,7 +24,6 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -285,20 +284,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(app: Router, args: argparse.Namespace) -> None:
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, on_signal)
+    # Block the stop signals before any thread starts (threads inherit the mask), then wait
+    # for one in sigwait: the main thread sleeps in the kernel instead of polling, so it
+    # stays out of py-spy's active samples.
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     server = DemoServer(args.port, args.host, app).start()
     print(server.port, flush=True)
     if args.port_file:
         write_atomic(args.port_file, f"{server.port}\n")
-    # Wait in short slices: the signal handler only runs between bytecodes of this thread.
-    while not stop.wait(0.2):
-        pass
+    signal.sigwait(stop_signals)
     server.httpd.shutdown()
     server._thread.join()
     server.httpd.server_close()
