@@ -130,7 +130,7 @@ def health_view(ctx: Context, request: Request) -> Response:
 
 # Per-request work sizes, tuned so that under the default mix the kernel takes ~40% of the
 # CPU and every other endpoint but health at least 5% (see tests/demo/test_app.py).
-KERNEL_CANDIDATES = 650
+KERNEL_CANDIDATES = 1_100
 REPORT_CREATED_FROM = 880_000
 TAGS_PER_REQUEST = 5_000
 ORDERS_CREATED_FROM = 900_000

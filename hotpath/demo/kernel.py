@@ -19,17 +19,31 @@ def kernel_stubbed() -> bool:
 
 
 def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance by the classic two-row dynamic programme."""
+    """Levenshtein distance by the classic two-row dynamic programme.
+
+    Written without builtin calls in the inner loop (no ``min``, no ``append``) so that its
+    time is interpreted bytecode, not C: the part a Rust rewrite really speeds up.
+    """
     if len(a) < len(b):
         a, b = b, a
-    previous = list(range(len(b) + 1))
+    n = len(b)
+    previous = list(range(n + 1))
+    current = [0] * (n + 1)
     for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            cost = 0 if ca == cb else 1
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost))
-        previous = current
-    return previous[-1]
+        current[0] = i
+        j = 1
+        while j <= n:
+            best = previous[j] + 1
+            insert = current[j - 1] + 1
+            if insert < best:
+                best = insert
+            substitute = previous[j - 1] + (ca != b[j - 1])
+            if substitute < best:
+                best = substitute
+            current[j] = best
+            j += 1
+        previous, current = current, previous
+    return previous[n]
 
 
 def rank_candidates(query: str, candidates: list[str], top: int = 10) -> list[tuple[str, int]]:
