@@ -13,7 +13,7 @@ from pyinstrument import Profiler
 
 from hotpath.demo import app as demo_app
 from hotpath.demo import truth
-from hotpath.demo.app import create_app, run_batch
+from hotpath.demo.app import Request, create_app
 
 from .conftest import ROOT
 
@@ -48,14 +48,21 @@ def test_schedule_follows_the_mix_weights() -> None:
         assert {p: paths.count(p) for p in weights} == weights
 
 
+# Requests per endpoint: each view gets a few hundred ms of profile, so that one preemption
+# on a busy shared machine (pyinstrument bills wall time) cannot flip a fraction.
+PROFILED_REQUESTS = {"/kernel": 15, "/report": 40, "/export": 50, "/tags": 40, "/orders": 50}
+
+
 @pytest.fixture(scope="module")
 def views() -> dict[str, Any]:
-    """pyinstrument frame of each view, from a profile of a batch of the default mix."""
+    """pyinstrument frames of each view, from an in-process profile of many requests."""
     app = create_app()
-    profiler = Profiler(interval=0.0002)
+    profiler = Profiler(interval=0.0005)
     try:
         profiler.start()
-        run_batch(app, 30)
+        for path, n in PROFILED_REQUESTS.items():
+            for i in range(n):
+                app.dispatch(Request("GET", path, {"i": [str(i)]}))
         profiler.stop()
     finally:
         app.ctx.db.close()
