@@ -294,9 +294,7 @@ def _serve(app: Router, args: argparse.Namespace) -> None:
     if args.port_file:
         write_atomic(args.port_file, f"{server.port}\n")
     signal.sigwait(stop_signals)
-    server.httpd.shutdown()
-    server._thread.join()
-    server.httpd.server_close()
+    server.stop()
 
 
 if __name__ == "__main__":
