@@ -108,7 +108,8 @@ class ClockSampler:
     ) -> None:
         self._roots_fixed = find_roots
         self.roots: list[int] = list(find_roots or [])
-        self.interval = 1.0 / max(1.0, min(rate, 250.0))
+        # At least 200 Hz: request threads live tens of milliseconds.
+        self.interval = 1.0 / max(200.0, min(rate, 500.0))
         self.subprocesses = subprocesses
         self.rescan_s = rescan_s
         self.threads: dict[tuple[int, int], ThreadClock] = {}
@@ -144,11 +145,14 @@ class ClockSampler:
         next_scan = 0.0
         next_tick = time.monotonic()
         threads = self.threads
+        seen_pids: set[int] = set()
+        last_sweep = time.monotonic()
         while not self._stop.is_set():
             now = time.monotonic()
             if now >= next_scan:
                 self._rescan()
                 next_scan = now + self.rescan_s
+            sweep_start = time.monotonic()
             for pid in self._pids:
                 for tid in list_threads(pid):
                     reading = read_schedstat(pid, tid)
@@ -157,7 +161,13 @@ class ClockSampler:
                     clock = threads.get((pid, tid))
                     if clock is None:
                         clock = threads[(pid, tid)] = ThreadClock(pid, tid)
+                        if pid in seen_pids:
+                            # Born since the last sweep, when it had used no CPU: without this
+                            # reading the CPU before its first one would be lost.
+                            clock.add(last_sweep, 0, 0)
                     clock.add(time.monotonic(), reading[0], reading[1])
+                seen_pids.add(pid)
+            last_sweep = sweep_start
             self.sweeps += 1
             next_tick += self.interval
             delay = next_tick - time.monotonic()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hotpath.collect.chrometrace import Span
 from hotpath.collect.clocks import ClockRecord, ThreadClock
@@ -91,6 +91,7 @@ def weigh_spans(
         return lid
 
     origin = options.origin
+    span_list = _stretch(span_list, clocks, origin)
     for s in span_list:
         wall = s.end - s.start
         if wall <= 0:
@@ -111,3 +112,33 @@ def weigh_spans(
         if options.keep_idle and wall - busy > 1e-9:
             profile.add(stack, wall - busy, labels(s.pid, s.tid, IDLE))
     return profile
+
+
+def _stretch(spans: list[Span], clocks: ClockRecord, origin: float) -> list[Span]:
+    """Extend each thread's first span back to its birth and end its last one at its death.
+
+    py-spy first sees a thread at its first tick and keeps its last stack until it writes its
+    output; the clocks know when the thread really started and stopped, so no CPU is lost at
+    the edges and dead threads do not count wall time.
+    """
+    first: dict[tuple[int, int | None], int] = {}
+    last: dict[tuple[int, int | None], int] = {}
+    for i, s in enumerate(spans):
+        key = (s.pid, s.tid)
+        if key not in first or s.start < spans[first[key]].start:
+            first[key] = i
+        if key not in last or s.end > spans[last[key]].end:
+            last[key] = i
+    out = list(spans)
+    for key, i in first.items():
+        clock = clocks.threads.get(key) if key[1] is not None else None
+        if clock is None or not clock.times:
+            continue
+        born = clock.times[0] - origin
+        if born < out[i].start:
+            out[i] = replace(out[i], start=born)
+        died = clock.times[-1] - origin
+        j = last[key]
+        if clock.times[-1] < clocks.stopped - 0.05 and died < out[j].end:
+            out[j] = replace(out[j], end=max(died, out[j].start))
+    return out
