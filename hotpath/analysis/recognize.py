@@ -112,22 +112,21 @@ _WSGI_SERVERS = (
 
 
 def recognize_wsgi(frames: Sequence[Frame]) -> str | None:
-    """A plain WSGI app: below the server's call into the app, the callee of a ``dispatch``
-    frame of the app (a router), else the app callable itself."""
+    """A plain WSGI app: the callee of the app's router (a frame named ``dispatch``) below the
+    server's call into the app, else the app callable itself. Without a known server frame
+    (uWSGI calls the app from C; batch drivers call it directly) only a router counts."""
     start = None
     for i, f in enumerate(frames):
         pkg = package_of(f.file)
         if any(pkg == p and f.name.endswith(n) for p, n in _WSGI_SERVERS):
             start = i
-    if start is None:
-        return None
-    app = [f for f in frames[start + 1 :] if not _is_framework(f)]
+    app = [f for f in frames[(start if start is not None else -1) + 1 :] if not _is_framework(f)]
     if not app:
         return None
     for j, f in enumerate(app[:-1]):
-        if f.name.rsplit(".", 1)[-1] in ("dispatch", "dispatch_request", "route"):
+        if f.name.rsplit(".", 1)[-1] in ("dispatch", "dispatch_request"):
             return app[j + 1].name
-    return app[0].name
+    return app[0].name if start is not None else None
 
 
 RECOGNIZERS: dict[str, Recognizer] = {

@@ -115,11 +115,13 @@ def weigh_spans(
 
 
 def _stretch(spans: list[Span], clocks: ClockRecord, origin: float) -> list[Span]:
-    """Extend each thread's first span back to its birth and end its last one at its death.
+    """End each thread's last span at the thread's death.
 
-    py-spy first sees a thread at its first tick and keeps its last stack until it writes its
-    output; the clocks know when the thread really started and stopped, so no CPU is lost at
-    the edges and dead threads do not count wall time.
+    py-spy keeps a dead thread's last stack until it writes its output; the clocks know when
+    the thread stopped, so dead threads do not count wall time. A thread's first span is not
+    stretched back to its birth: the CPU before py-spy's first tick belongs to whatever the
+    thread did then, not to the first stack py-spy saw (stretching moved the CPU of whole
+    short requests into their response writing).
     """
     first: dict[tuple[int, int | None], int] = {}
     last: dict[tuple[int, int | None], int] = {}
@@ -134,9 +136,6 @@ def _stretch(spans: list[Span], clocks: ClockRecord, origin: float) -> list[Span
         clock = clocks.threads.get(key) if key[1] is not None else None
         if clock is None or not clock.times:
             continue
-        born = clock.times[0] - origin
-        if born < out[i].start:
-            out[i] = replace(out[i], start=born)
         died = clock.times[-1] - origin
         j = last[key]
         if clock.times[-1] < clocks.stopped - 0.05 and died < out[j].end:
