@@ -298,8 +298,7 @@ class Recorder:
             spans = list(read_spans(f, self._out))
         first = min((s.start for s in spans), default=0.0)
         anchor = self._line_time if self._line_time is not None else self.started
-        # A span starts at the tick that saw its stack; centre it on that tick instead.
-        origin = anchor - first - 0.5 / self.options.rate
+        origin = anchor - first
         meta.attrs["weights"] = "py-spy spans x per-thread CPU clocks (/proc schedstat)"
         if clocks is not None:
             meta.attrs["clock_sweeps"] = str(clocks.sweeps)

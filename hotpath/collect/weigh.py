@@ -91,7 +91,7 @@ def weigh_spans(
         return lid
 
     origin = options.origin
-    span_list = _stretch(span_list, clocks, origin)
+    span_list = _stretch(_tile(span_list), clocks, origin)
     for s in span_list:
         wall = s.end - s.start
         if wall <= 0:
@@ -140,4 +140,28 @@ def _stretch(spans: list[Span], clocks: ClockRecord, origin: float) -> list[Span
         j = last[key]
         if clock.times[-1] < clocks.stopped - 0.05 and died < out[j].end:
             out[j] = replace(out[j], end=max(died, out[j].start))
+    return out
+
+
+def _tile(spans: list[Span]) -> list[Span]:
+    """Move every span edge from the tick that saw the change to the midpoint between that
+    tick and the one before, so each sample stands for the time nearest to it.
+
+    py-spy's ticks are irregular on a busy machine (it falls behind), so the midpoint is taken
+    between the real tick times (every span start is a tick), not half a nominal interval.
+    """
+    ticks = sorted({s.start for s in spans})
+    if len(ticks) < 2:
+        return spans
+    mid = {ticks[0]: ticks[0]}
+    for a, b in zip(ticks, ticks[1:]):
+        mid[b] = (a + b) / 2
+    out = []
+    for s in spans:
+        start = mid.get(s.start, s.start)
+        end = mid.get(s.end)
+        if end is None:  # the final flush, or a key reused after the thread died
+            i = bisect_right(ticks, s.end)
+            end = (ticks[i - 1] + s.end) / 2 if 0 < i < len(ticks) else s.end
+        out.append(replace(s, start=start, end=max(end, start)))
     return out
