@@ -76,8 +76,10 @@ def recognize_django(frames: Sequence[Frame]) -> str | None:
     """Django: ``BaseHandler._get_response`` (sync) or ``_get_response_async`` calls the view."""
     return _below_last(
         frames,
-        lambda f: f.name.endswith(("_get_response", "_get_response_async"))
-        and package_of(f.file) == "django",
+        lambda f: (
+            f.name.endswith(("_get_response", "_get_response_async"))
+            and package_of(f.file) == "django"
+        ),
     )
 
 
@@ -97,8 +99,10 @@ def recognize_starlette(frames: Sequence[Frame]) -> str | None:
     """
     found = _below_last(
         frames,
-        lambda f: package_of(f.file) in ("fastapi", "starlette")
-        and ("run_endpoint_function" in f.name or "request_response" in f.name),
+        lambda f: (
+            package_of(f.file) in ("fastapi", "starlette")
+            and ("run_endpoint_function" in f.name or "request_response" in f.name)
+        ),
     )
     if found is not None:
         return found
@@ -175,8 +179,10 @@ def label_endpoints(profile: Profile) -> Profile:
     out.samples = {}
     for (stack, lid), w in profile.samples.items():
         new = relabel.get((stack, lid))
-        nlid = out.intern_labels(new) if new is not None else out.intern_labels(
-            profile.label_sets[lid]
+        nlid = (
+            out.intern_labels(new)
+            if new is not None
+            else out.intern_labels(profile.label_sets[lid])
         )
         out.add(stack, w, nlid)
     return out

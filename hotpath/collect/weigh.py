@@ -16,6 +16,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from hotpath.collect.chrometrace import Span
 from hotpath.collect.clocks import ClockRecord, ThreadClock
@@ -123,21 +124,19 @@ def _stretch(spans: list[Span], clocks: ClockRecord, origin: float) -> list[Span
     thread did then, not to the first stack py-spy saw (stretching moved the CPU of whole
     short requests into their response writing).
     """
-    first: dict[tuple[int, int | None], int] = {}
-    last: dict[tuple[int, int | None], int] = {}
+    last: dict[tuple[int, int], int] = {}
     for i, s in enumerate(spans):
+        if s.tid is None:
+            continue
         key = (s.pid, s.tid)
-        if key not in first or s.start < spans[first[key]].start:
-            first[key] = i
         if key not in last or s.end > spans[last[key]].end:
             last[key] = i
     out = list(spans)
-    for key, i in first.items():
-        clock = clocks.threads.get(key) if key[1] is not None else None
+    for key, j in last.items():
+        clock = clocks.threads.get(key)
         if clock is None or not clock.times:
             continue
         died = clock.times[-1] - origin
-        j = last[key]
         if clock.times[-1] < clocks.stopped - 0.05 and died < out[j].end:
             out[j] = replace(out[j], end=max(died, out[j].start))
     return out
@@ -154,7 +153,7 @@ def _tile(spans: list[Span]) -> list[Span]:
     if len(ticks) < 2:
         return spans
     mid = {ticks[0]: ticks[0]}
-    for a, b in zip(ticks, ticks[1:]):
+    for a, b in pairwise(ticks):
         mid[b] = (a + b) / 2
     out = []
     for s in spans:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hotpath.collect.pyspy import RecordOptions, Recorder, find_pyspy, record
+from hotpath.collect.pyspy import Recorder, RecordOptions, find_pyspy, record
 from hotpath.errors import CollectionError, UsageError
 from hotpath.formats import read_profile
 from hotpath.model import CPU, IDLE, MEASURE, PID, STATE, THREAD, WALL, cpu_view, wall_view

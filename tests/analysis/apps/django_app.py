@@ -1,6 +1,5 @@
 """A real Django app (function and class-based views) served by wsgiref on 127.0.0.1."""
 
-import sys
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 

@@ -1,7 +1,6 @@
 """A real FastAPI app (async and sync endpoints) served by uvicorn on 127.0.0.1."""
 
 import socket
-import sys
 
 import uvicorn
 from fastapi import FastAPI

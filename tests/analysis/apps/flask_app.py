@@ -1,7 +1,5 @@
 """A real Flask app for the recogniser tests: prints its port, serves until killed."""
 
-import sys
-
 from flask import Flask
 from werkzeug.serving import make_server
 
