@@ -120,6 +120,7 @@ def read_spans(stream: IO[bytes], path: str) -> Iterator[Span]:
     pids: dict[int, int] = {}
     frames: dict[tuple[str, str, int | None], Frame] = {}
     current: dict[tuple[int, int | None], tuple[tuple[Frame, ...], float]] = {}
+    owner: dict[int, tuple[int, int | None]] = {}
     batch: tuple[int, float] | None = None
     last_ts = 0.0
 
@@ -130,6 +131,13 @@ def read_spans(stream: IO[bytes], path: str) -> Iterator[Span]:
         snap = tuple(stack)
         tid, _name, spid, _proc, _n = _labels_of(stack)
         ident = (spid if spid is not None else pids.get(key, 0), tid)
+        old = owner.get(key)
+        if old is not None and old != ident and old[0] == ident[0] and old in current:
+            # One process reuses a pthread id only after the thread that had it ended.
+            gone, since = current.pop(old)
+            if ts > since:
+                yield _span(list(gone), old[0], since, ts)
+        owner[key] = ident
         prev = current.get(ident)
         if prev is None:
             current[ident] = (snap, ts)

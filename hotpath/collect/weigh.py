@@ -100,9 +100,9 @@ def weigh_spans(
         stack = tuple(profile.intern_frame(f) for f in s.stack)
         clock = clocks.threads.get((s.pid, s.tid)) if s.tid is not None else None
         if clock is None or not clock.times:
-            # A thread the clock sampler never saw (it lived less than one sweep): count its
-            # time as py-spy would, active and on CPU.
-            cpu, busy = wall, wall
+            # A thread the clock sampler never saw (it lived less than one sweep): its CPU is
+            # unknown, so none is claimed; its wall time counts as active, as py-spy would.
+            cpu, busy = 0.0, wall
         else:
             cpu = max(_at(clock, origin + s.end) - _at(clock, origin + s.start), 0.0)
             busy = min(cpu, wall)
