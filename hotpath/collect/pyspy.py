@@ -299,7 +299,7 @@ class Recorder:
         if clocks is not None:
             meta.attrs["clock_sweeps"] = str(clocks.sweeps)
         record = clocks or ClockRecord({}, 0, 0.0, 0.0)
-        opts = WeighOptions(origin, keep_idle=self.options.idle)
+        opts = WeighOptions(origin, self.options.idle, interval_s=1.0 / self.options.rate)
         return weigh_spans(spans, record, opts, meta)
 
 

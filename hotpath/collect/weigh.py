@@ -42,6 +42,9 @@ class WeighOptions:
     """time.monotonic() value of py-spy's timestamp 0 (its spans are relative to it)."""
     keep_idle: bool = True
     thread_labels: bool = True
+    interval_s: float = 0.01
+    """py-spy's nominal sampling interval (1/rate): timestamps closer than a third of it
+    belong to one tick (py-spy stamps each thread's trace as it handles it)."""
 
 
 def _at(clock: ThreadClock, t: float) -> float:
@@ -92,7 +95,7 @@ def weigh_spans(
         return lid
 
     origin = options.origin
-    span_list = _stretch(_tile(span_list), clocks, origin)
+    span_list = _stretch(_tile(span_list, options.interval_s / 3), clocks, origin)
     for s in span_list:
         wall = s.end - s.start
         if wall <= 0:
@@ -142,25 +145,34 @@ def _stretch(spans: list[Span], clocks: ClockRecord, origin: float) -> list[Span
     return out
 
 
-def _tile(spans: list[Span]) -> list[Span]:
+def _tile(spans: list[Span], same_tick_s: float) -> list[Span]:
     """Move every span edge from the tick that saw the change to the midpoint between that
     tick and the one before, so each sample stands for the time nearest to it.
 
     py-spy's ticks are irregular on a busy machine (it falls behind), so the midpoint is taken
-    between the real tick times (every span start is a tick), not half a nominal interval.
+    between the real tick times. Every span start is a tick; timestamps less than
+    ``same_tick_s`` after the previous one are the same tick (threads handled one by one).
     """
-    ticks = sorted({s.start for s in spans})
-    if len(ticks) < 2:
+    stamps = sorted({s.start for s in spans})
+    if len(stamps) < 2:
         return spans
-    mid = {ticks[0]: ticks[0]}
-    for a, b in pairwise(ticks):
-        mid[b] = (a + b) / 2
+    ticks: list[float] = []
+    tick_of: dict[float, int] = {}
+    for t in stamps:
+        if not ticks or t - ticks[-1] > same_tick_s:
+            ticks.append(t)
+        tick_of[t] = len(ticks) - 1
+    mids = [ticks[0]] + [(a + b) / 2 for a, b in pairwise(ticks)]
+
+    def edge(t: float) -> float:
+        k = tick_of.get(t)
+        if k is None:  # the final flush, or a key reused after the thread died
+            i = bisect_right(ticks, t)
+            return (ticks[i - 1] + t) / 2 if 0 < i < len(ticks) else t
+        return mids[k]
+
     out = []
     for s in spans:
-        start = mid.get(s.start, s.start)
-        end = mid.get(s.end)
-        if end is None:  # the final flush, or a key reused after the thread died
-            i = bisect_right(ticks, s.end)
-            end = (ticks[i - 1] + s.end) / 2 if 0 < i < len(ticks) else s.end
+        start, end = edge(s.start), edge(s.end)
         out.append(replace(s, start=start, end=max(end, start)))
     return out
