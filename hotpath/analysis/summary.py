@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from hotpath.analysis.callgraph import CallGraph, build_callgraph, recursion_groups
 from hotpath.analysis.classify import Kind, make_classifier
+from hotpath.analysis.recognize import label_endpoints
 from hotpath.model import Profile, Source, Unit, cpu_view
 
 
@@ -155,6 +156,7 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
     options = options or AnalyzeOptions()
     if options.source_root is not None:
         options = AnalyzeOptions(os.path.abspath(options.source_root), options.top)
+    profile = label_endpoints(profile)  # endpoints from stacks where no middleware said
     # Functions are ranked by CPU: idle samples, where recorded, do not count.
     cg = build_callgraph(cpu_view(profile))
     rows = function_rows(cg, options.source_root)
