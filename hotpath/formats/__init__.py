@@ -43,9 +43,9 @@ class FormatSpec:
 
 
 def _registry() -> dict[str, FormatSpec]:
-    from hotpath.formats import folded, native
+    from hotpath.formats import folded, native, pstats, pyinstrument, speedscope
 
-    specs = [native.SPEC, folded.SPEC]
+    specs = [native.SPEC, folded.SPEC, speedscope.SPEC, pyinstrument.SPEC, pstats.SPEC]
     return {s.name: s for s in specs}
 
 
