@@ -2,9 +2,9 @@
 
 Each ``frame_records`` entry is ``[identifiers root→leaf, seconds]`` where an identifier is
 ``name\\0file\\0first_line`` plus ``\\x01c<Class>`` / ``\\x01l<line>`` attributes, and the
-first identifier is a ``<thread>`` placeholder. This module is deliberately tiny: the
-general converter lives in ``hotpath.formats.pyinstrument`` (branch ``formats``) and should
-replace :func:`parse_identifier` once merged.
+first identifier is a ``<thread>`` placeholder. Identifiers are parsed by the session
+reader's :func:`hotpath.formats.pyinstrument.parse_identifier`; this module only cuts the
+server's frames off and marks waiting stacks.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from hotpath.formats.pyinstrument import parse_identifier
 from hotpath.model import Frame
 
 # pyinstrument's synthetic leaves for time spent outside the request's own code.
@@ -44,29 +45,14 @@ IDLE_LEAVES = frozenset(
 )
 
 
+_NATIVE_FILES = frozenset({"", "<built-in>"})
+
+
 @dataclass(frozen=True, slots=True)
 class WeightedStack:
     frames: tuple[Frame, ...]
     seconds: float
     idle: bool
-
-
-def parse_identifier(identifier: str) -> Frame:
-    """A pyinstrument frame identifier as a :class:`Frame` (qualified with its class)."""
-    ident, _, attrs = identifier.partition("\x01")
-    parts = ident.split("\x00")
-    if len(parts) != 3:
-        return Frame(ident, "")
-    name, file, first = parts
-    line: int | None = None
-    for attr in attrs.split("\x01") if attrs else ():
-        if attr.startswith("c") and attr[1:]:
-            name = f"{attr[1:]}.{name}"
-        elif attr.startswith("l") and attr[1:].isdigit():
-            line = int(attr[1:])
-    if file == "<built-in>":
-        return Frame(name, "")  # native: no file, like py-spy's C frames
-    return Frame(name, file, line, int(first) if first.isdigit() and first != "0" else None)
 
 
 def session_stacks(
@@ -82,13 +68,16 @@ def session_stacks(
     out = []
     for identifiers, seconds in records:
         frames = []
-        for ident in identifiers[1:]:  # [0] is the <thread> placeholder
+        for ident in identifiers:
             frame = cache.get(ident)
             if frame is None:
-                if ident in (AWAIT, OUT_OF_CONTEXT):
-                    frame = Frame(ident, "")
-                else:
-                    frame = parse_identifier(ident)
+                try:
+                    parsed = parse_identifier(ident)
+                except ValueError:
+                    continue
+                if not isinstance(parsed, Frame):
+                    continue  # the <thread> placeholder
+                frame = parsed
                 if len(cache) < 100_000:
                     cache[ident] = frame
             frames.append(frame)
@@ -97,6 +86,8 @@ def session_stacks(
             if f.file in own_files:
                 cut = i + 1
         kept = tuple(frames[cut:])
-        idle = bool(kept) and kept[-1].name in IDLE_LEAVES and kept[-1].file == ""
+        if cut and all(f.file in _NATIVE_FILES for f in kept):
+            continue  # hotpath's own clock reads and profiler start/stop, not the app's
+        idle = bool(kept) and kept[-1].name in IDLE_LEAVES and kept[-1].file in _NATIVE_FILES
         out.append(WeightedStack(kept, float(seconds), idle))
     return out
