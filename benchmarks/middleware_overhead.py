@@ -55,6 +55,12 @@ def serve(kind: str, port_file: str, out_dir: str, fraction: float | None) -> No
     httpd.serve_forever()
 
 
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used (from /proc; Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start(kind: str, tmp: str, fraction: float | None) -> tuple[subprocess.Popen[bytes], int]:
     port_file = os.path.join(tmp, f"{kind}-{len(os.listdir(tmp))}.port")
     cmd = [sys.executable, __file__, "--serve", kind, port_file, os.path.join(tmp, "out")]
@@ -90,13 +96,16 @@ def main() -> int:
         kinds = {"plain": "plain", "hotpath": "plain" if args.aa else "hotpath"}
         servers = {k: start(v, tmp, args.fraction) for k, v in kinds.items()}
         rates: dict[str, list[float]] = {"plain": [], "hotpath": []}
+        # Server CPU per request: far less sensitive than req/s to other load on the box.
+        cpu: dict[str, list[float]] = {"plain": [], "hotpath": []}
         try:
-            for kind, (_proc, port) in servers.items():  # warm-up, not measured
+            for _proc, port in servers.values():  # warm-up, not measured
                 run_load(LoadOptions(port=port, clients=args.clients, requests=60))
             for r in range(args.rounds):
                 order = ("plain", "hotpath") if r % 2 == 0 else ("hotpath", "plain")
                 for kind in order:
-                    port = servers[kind][1]
+                    proc, port = servers[kind]
+                    cpu0 = process_cpu_s(proc.pid)
                     res = run_load(
                         LoadOptions(port=port, clients=args.clients, requests=args.requests,
                                     duration_s=120)
@@ -104,7 +113,12 @@ def main() -> int:
                     if res.errors:
                         raise SystemExit(f"{kind}: failed requests {res.errors}")
                     rates[kind].append(res.total / res.elapsed_s)
-                    print(f"round {r + 1} {kind:8s} {rates[kind][-1]:8.1f} req/s", flush=True)
+                    cpu[kind].append((process_cpu_s(proc.pid) - cpu0) / res.total)
+                    print(
+                        f"round {r + 1} {kind:8s} {rates[kind][-1]:8.1f} req/s "
+                        f"{cpu[kind][-1] * 1000:7.3f} ms server CPU/request",
+                        flush=True,
+                    )
         finally:
             for proc, _port in servers.values():
                 proc.terminate()
@@ -115,12 +129,17 @@ def main() -> int:
             recorded = sum(r.count for r in prof.requests.values())
             sampled = prof.meta.attrs.get("sampled_requests", "?")
     plain, hot = statistics.median(rates["plain"]), statistics.median(rates["hotpath"])
-    pairs = [h / p for p, h in zip(rates["plain"], rates["hotpath"])]
+    pairs = [h / p for p, h in zip(rates["plain"], rates["hotpath"], strict=True)]
     print(f"median of per-round ratios = {statistics.median(pairs):.3f}")
     print(f"median plain   {plain:.1f} req/s")
     print(f"median hotpath {hot:.1f} req/s")
     print(
         f"throughput ratio hotpath/plain = {hot / plain:.3f} (cost {100 * (1 - hot / plain):+.1f}%)"
+    )
+    cpu_plain, cpu_hot = sum(cpu["plain"]), sum(cpu["hotpath"])
+    print(
+        f"server CPU per request hotpath/plain = {cpu_hot / cpu_plain:.3f} "
+        f"(cost {100 * (cpu_hot / cpu_plain - 1):+.1f}%)"
     )
     print(f"requests recorded by the middleware: {recorded} (profiled: {sampled})")
     return 0
