@@ -167,5 +167,91 @@ def convert(
     click.echo(f"wrote {output} ({REGISTRY[fmt].name})", err=True)
 
 
+# -- collecting with py-spy -----------------------------------------------------------------
+def _record_options(f: F) -> F:
+    opts = [
+        click.option("--rate", "-r", type=int, default=100, show_default=True,
+                     help="Samples per second."),
+        click.option("--duration", "-d", type=float, default=None,
+                     help="Seconds to sample (default: until Ctrl-C or the target exits)."),
+        click.option("--idle/--no-idle", "-i", default=True, show_default=True,
+                     help="Keep idle (off-CPU) time in the wall part of the profile."),
+        click.option("--gil", "-g", is_flag=True,
+                     help="Only samples holding the GIL (raw counts, no CPU weighting)."),
+        click.option("--subprocesses", "-s", is_flag=True,
+                     help="Also sample child processes (gunicorn/uwsgi workers)."),
+        click.option("--native", "-n", is_flag=True, help="Include native (C/Cython) frames."),
+        click.option("--nonblocking", is_flag=True,
+                     help="Do not pause the target to sample (cheaper, less accurate)."),
+        click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+                     help="Output file (hotpath profile; default: hotpath-<target>.hotpath)."),
+    ]  # fmt: skip
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def _run_recording(target: int | list[str], output: str | None, **kw: Any) -> None:
+    from rich.console import Console
+
+    from hotpath.collect.live import drive
+    from hotpath.collect.pyspy import RecordOptions, Recorder
+    from hotpath.formats import write_profile
+
+    options = RecordOptions(**kw)
+    recorder = Recorder(target, options)
+    if output is None:
+        output = f"hotpath-{target if isinstance(target, int) else os.path.basename(target[0])}"
+        output += ".hotpath"
+    console = Console(stderr=True)
+    result = drive(recorder, console if console.is_terminal else None)
+    with output_stream(output, binary=True) as out:
+        write_profile(result.profile, out, "hotpath")
+    why = {
+        "interrupted": "stopped by Ctrl-C",
+        "terminated": "stopped by SIGTERM",
+        "duration": "duration reached",
+        "target exited": "the target exited",
+    }.get(result.stopped_by, result.stopped_by)
+    click.echo(
+        f"hotpath: {why}; wrote what was collected to {output} "
+        f"({result.samples} samples in {result.elapsed_s:.1f} s, {result.errors} errors)",
+        err=True,
+    )
+
+
+@main.command()
+@click.argument("pid", type=int)
+@_record_options
+def attach(pid: int, output: str | None, **kw: Any) -> None:
+    """Sample the running Python process PID with py-spy and write a hotpath profile."""
+    _run_recording(pid, output, **kw)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@_record_options
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def record(command: tuple[str, ...], output: str | None, **kw: Any) -> None:
+    """Start COMMAND (after --) and sample it with py-spy until it exits or is stopped."""
+    _run_recording(list(command), output, **kw)
+
+
+@main.command()
+@click.option("--duration", type=float, default=15.0, show_default=True, help="Seconds of load.")
+@click.option("--clients", type=int, default=4, show_default=True)
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False),
+    default=".",
+    show_default=True,
+    help="Where to write the report files.",
+)
+def demo(duration: float, clients: int, out_dir: str) -> None:  # fmt: skip
+    """Profile the bundled sample monolith under load and show what hotpath finds."""
+    from hotpath.demo.run import DemoOptions, run_demo
+
+    run_demo(DemoOptions(duration_s=duration, clients=clients, out_dir=out_dir), sys.stdout)
+
+
 def run() -> None:  # console-script entry point
     main(prog_name=os.environ.get("HOTPATH_PROG", "hotpath"))

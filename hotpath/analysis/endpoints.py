@@ -1,7 +1,8 @@
 """The endpoint table: per endpoint its CPU share, wall share, traffic, latency, top functions.
 
 Endpoints come from the ``endpoint`` label of samples (the middleware's label, or one set by
-the stack recognisers) and from :attr:`Profile.requests` (middleware request statistics).
+the stack recognisers in :mod:`hotpath.analysis.recognize`) and from
+:attr:`Profile.requests` (the middleware's request statistics).
 Shares are fractions of the whole profile's CPU weight (:func:`~hotpath.model.cpu_view`) and
 wall weight (:func:`~hotpath.model.wall_view`), so work outside any request (background
 threads) keeps the endpoints' shares honest. Requests, CPU per request and latency
@@ -12,15 +13,6 @@ from __future__ import annotations
 
 from hotpath.analysis.summary import EndpointRow
 from hotpath.model import ENDPOINT, LATENCY_BUCKETS_MS, Profile, RequestStats, cpu_view, wall_view
-
-
-def label_endpoints(profile: Profile) -> Profile:
-    """Hook: label samples with no ``endpoint`` from their stacks (py-spy recordings).
-
-    The per-framework recognisers live in ``hotpath.analysis.recognize`` (branch
-    ``collect``); until they are merged this returns the profile unchanged.
-    """
-    return profile
 
 
 def _by_endpoint(profile: Profile) -> tuple[dict[str, float], float]:

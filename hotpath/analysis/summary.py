@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from hotpath.analysis.callgraph import CallGraph, build_callgraph, recursion_groups
 from hotpath.analysis.classify import Kind, make_classifier
+from hotpath.analysis.recognize import label_endpoints
 from hotpath.model import Profile, Source, Unit, cpu_view
 
 
@@ -155,9 +156,9 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
     options = options or AnalyzeOptions()
     if options.source_root is not None:
         options = AnalyzeOptions(os.path.abspath(options.source_root), options.top)
-    from hotpath.analysis.endpoints import endpoint_rows, label_endpoints
+    from hotpath.analysis.endpoints import endpoint_rows
 
-    profile = label_endpoints(profile)
+    profile = label_endpoints(profile)  # endpoints from stacks where no middleware said
     # Functions are ranked by CPU: idle samples, where recorded, do not count.
     cg = build_callgraph(cpu_view(profile))
     rows = function_rows(cg, options.source_root)

@@ -1,0 +1,340 @@
+"""Drive the py-spy executable: attach to a PID or start a command, and return a Profile.
+
+py-spy samples stacks (``--format chrometrace --threads --idle``: per-thread spans with
+timestamps) while :class:`~hotpath.collect.clocks.ClockSampler` reads every thread's CPU clock
+from ``/proc``; :func:`~hotpath.collect.weigh.weigh_spans` joins the two so the profile holds
+CPU seconds (``measure=cpu``) and wall seconds split into active and idle (``measure=wall``).
+With ``gil=True`` py-spy only reports GIL-holding samples, which breaks the span timing, so
+that mode reads py-spy's raw counts instead (no CPU weighting, no idle).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hotpath.collect.chrometrace import read_spans
+from hotpath.collect.clocks import ClockRecord, ClockSampler
+from hotpath.collect.weigh import WeighOptions, weigh_spans
+from hotpath.errors import CollectionError, UsageError
+from hotpath.model import Metadata, Profile
+
+PTRACE_FIX = (
+    "run hotpath as root, give py-spy the CAP_SYS_PTRACE capability (e.g. "
+    "`setcap cap_sys_ptrace+ep $(command -v py-spy)`, or `--cap-add SYS_PTRACE` in Docker), "
+    "or allow ptrace with `sysctl kernel.yama.ptrace_scope=0`"
+)
+_SAMPLES_RE = re.compile(rb"Samples: (\d+) Errors: (\d+)")
+
+
+@dataclass(frozen=True)
+class RecordOptions:
+    """How to sample; names and meanings follow ``py-spy record``'s flags."""
+
+    rate: int = 100
+    duration: float | None = None
+    """Seconds to sample; None: until stopped or the target exits."""
+    idle: bool = True
+    """Keep idle (off-CPU) samples in the wall part of the profile."""
+    gil: bool = False
+    subprocesses: bool = False
+    native: bool = False
+    nonblocking: bool = False
+    threads: bool = True
+    """Label samples with their thread (name and OS id)."""
+
+    def __post_init__(self) -> None:
+        if self.rate < 1 or self.rate > 10_000:
+            raise UsageError(f"--rate must be between 1 and 10000, not {self.rate}")
+        if self.duration is not None and self.duration <= 0:
+            raise UsageError(f"--duration must be positive, not {self.duration}")
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    profile: Profile
+    stopped_by: str
+    """"duration", "interrupted" (stop() was called), or "target exited"."""
+    samples: int
+    errors: int
+    elapsed_s: float
+
+
+def find_pyspy() -> str:
+    """The py-spy executable installed with this Python (its scripts dir), else on PATH."""
+    exe = "py-spy.exe" if os.name == "nt" else "py-spy"
+    dirs = [sysconfig.get_path("scripts"), os.path.dirname(sys.executable)]
+    for d in dirs:
+        cand = os.path.join(d, exe)
+        if os.path.isfile(cand) and os.access(cand, os.X_OK):
+            return cand
+    found = shutil.which(exe)
+    if found:
+        return found
+    raise CollectionError("py-spy is not installed: pip install py-spy")
+
+
+def pyspy_version(exe: str) -> str:
+    try:
+        out = subprocess.run([exe, "--version"], capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise CollectionError(f"cannot run {exe}: {exc}") from exc
+    return out.stdout.decode("utf-8", "replace").strip().removeprefix("py-spy ").strip()
+
+
+def _pyspy_error(stderr: bytes, pid: int | None) -> CollectionError:
+    text = stderr.decode("utf-8", "replace")
+    who = f"PID {pid}" if pid is not None else "the target"
+    if "Permission Denied" in text or "Operation not permitted" in text:
+        return CollectionError(f"ptrace not permitted for {who}: {PTRACE_FIX}")
+    if "Failed to get process executable name" in text or "No such process" in text:
+        return CollectionError(f"no such process: {who} is not running")
+    first = next((ln.strip() for ln in text.splitlines() if ln.startswith("Error:")), "")
+    if not first:
+        first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "no message")
+    return CollectionError(f"py-spy failed on {who}: {first.removeprefix('Error:').strip()}")
+
+
+class Recorder:
+    """One py-spy recording: :meth:`start`, optionally :meth:`stop`, then :meth:`wait`."""
+
+    def __init__(self, target: int | Sequence[str], options: RecordOptions) -> None:
+        if isinstance(target, int):
+            if target <= 0 or not os.path.exists(f"/proc/{target}"):
+                raise CollectionError(f"no such process: PID {target} is not running")
+            self.pid: int | None = target
+            self.command: list[str] | None = None
+        else:
+            if not target:
+                raise UsageError("no command to record: give it after --")
+            self.pid = None
+            self.command = list(target)
+        self.options = options
+        self.exe = find_pyspy()
+        self.version = pyspy_version(self.exe)
+        self._child: subprocess.Popen[bytes] | None = None
+        self._spy: subprocess.Popen[bytes] | None = None
+        self._clocks: ClockSampler | None = None
+        self._tmp = tempfile.mkdtemp(prefix="hotpath-pyspy-")
+        self._out = os.path.join(self._tmp, "pyspy.json" if not options.gil else "pyspy.txt")
+        self._stop_reason: str | None = None
+        self._line_time: float | None = None
+        self._stdout = b""
+        self._stderr = b""
+        self._readers: list[threading.Thread] = []
+        self.started = 0.0
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        if self.command is not None:
+            try:
+                self._child = subprocess.Popen(self.command)
+            except OSError as exc:
+                raise CollectionError(f"cannot start {self.command[0]!r}: {exc}") from exc
+            self.pid = self._child.pid
+        assert self.pid is not None  # set above for both kinds of target
+        o = self.options
+        fmt = "raw" if o.gil else "chrometrace"
+        cmd = [self.exe, "record", "--pid", str(self.pid), "--format", fmt]
+        cmd += ["--output", self._out, "--rate", str(o.rate), "--threads", "--idle"]
+        for flag, on in (
+            ("--gil", o.gil),
+            ("--subprocesses", o.subprocesses),
+            ("--native", o.native),
+            ("--nonblocking", o.nonblocking),
+        ):
+            if on:
+                cmd.append(flag)
+        self.started = time.monotonic()
+        try:
+            # Own session: a terminal's Ctrl-C reaches hotpath, which stops py-spy in order.
+            self._spy = subprocess.Popen(
+                cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+            )
+        except OSError as exc:
+            self._kill_child()
+            raise CollectionError(f"cannot run py-spy ({self.exe}): {exc}") from exc
+        self._readers = [
+            threading.Thread(target=self._read_stdout, daemon=True),
+            threading.Thread(target=self._read_stderr, daemon=True),
+        ]
+        for r in self._readers:
+            r.start()
+        self._clocks = ClockSampler([self.pid], o.rate, o.subprocesses)
+        self._clocks.start()
+
+    def _read_stdout(self) -> None:
+        assert self._spy is not None and self._spy.stdout is not None
+        for line in self._spy.stdout:
+            if self._line_time is None and b"Sampling process" in line:
+                # py-spy prints this just before it handles its first sample: it pins the
+                # origin of its timestamps on our monotonic clock.
+                self._line_time = time.monotonic()
+            self._stdout += line
+
+    def _read_stderr(self) -> None:
+        assert self._spy is not None and self._spy.stderr is not None
+        self._stderr = self._spy.stderr.read()
+
+    def stop(self, reason: str = "interrupted") -> None:
+        """Ask py-spy to finish (it writes what it has); safe from a signal handler."""
+        if self._stop_reason is None:
+            self._stop_reason = reason
+        spy = self._spy
+        if spy is not None and spy.poll() is None:
+            try:
+                spy.send_signal(signal.SIGINT)
+            except OSError:
+                pass
+
+    @property
+    def running(self) -> bool:
+        return self._spy is not None and self._spy.poll() is None
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started if self.started else 0.0
+
+    def thread_count(self) -> int:
+        clocks = self._clocks
+        return len(clocks.threads) if clocks is not None else 0
+
+    def poll(self, timeout: float = 0.1) -> bool:
+        """Wait up to ``timeout`` s; True once py-spy has finished. Enforces the duration."""
+        spy = self._spy
+        if spy is None:
+            return True
+        try:
+            spy.wait(timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            pass
+        d = self.options.duration
+        if d is not None and self.elapsed() >= d and self._stop_reason is None:
+            self.stop("duration")
+        return False
+
+    def wait(self) -> RecordResult:
+        """Wait for py-spy to finish and build the profile from what it collected."""
+        while not self.poll(0.2):
+            pass
+        assert self._spy is not None
+        rc = self._spy.wait()
+        for r in self._readers:
+            r.join(5)
+        clocks = self._clocks.stop() if self._clocks is not None else None
+        child_exited = self._child is None or self._child.poll() is not None
+        reason = self._stop_reason or ("target exited" if self.pid else "target exited")
+        self._kill_child()
+        try:
+            if rc != 0 or not os.path.exists(self._out):
+                raise _pyspy_error(self._stderr, self.pid)
+            m = _SAMPLES_RE.search(self._stdout)
+            samples, errors = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+            profile = self._build(clocks, samples)
+        finally:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+        if self._stop_reason is None and not child_exited and self.command is not None:
+            reason = "target exited"
+        return RecordResult(profile, reason, samples, errors, self.elapsed())
+
+    def _kill_child(self) -> None:
+        child = self._child
+        if child is None or child.poll() is not None:
+            return
+        child.terminate()
+        try:
+            child.wait(5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+    # -- building the profile -------------------------------------------------------------
+    def _meta(self, samples: int) -> Metadata:
+        o = self.options
+        target = " ".join(self.command) if self.command is not None else f"pid {self.pid}"
+        meta = Metadata(
+            interval_s=1.0 / o.rate,
+            duration_s=round(self.elapsed(), 3),
+            sample_count=samples,
+            tools={"py-spy": self.version},
+        )
+        meta.attrs.update(
+            {
+                "collector": "hotpath record (py-spy)",
+                "target": target,
+                "rate": str(o.rate),
+                "subprocesses": str(o.subprocesses).lower(),
+                "gil": str(o.gil).lower(),
+                "native": str(o.native).lower(),
+                "nonblocking": str(o.nonblocking).lower(),
+            }
+        )
+        return meta
+
+    def _build(self, clocks: ClockRecord | None, samples: int) -> Profile:
+        meta = self._meta(samples)
+        if self.options.gil:
+            from hotpath.formats import folded
+
+            with open(self._out, "rb") as f:
+                counts = folded.read(f, self._out)
+            out = counts.scaled(1.0 / self.options.rate, "seconds")
+            out.meta = meta
+            meta.unit = "seconds"
+            meta.attrs["weights"] = "GIL-holding samples x interval"
+            return out
+        with open(self._out, "rb") as f:
+            spans = list(read_spans(f, self._out))
+        first = min((s.start for s in spans), default=0.0)
+        anchor = self._line_time if self._line_time is not None else self.started
+        # A span starts at the tick that saw its stack; centre it on that tick instead.
+        origin = anchor - first - 0.5 / self.options.rate
+        meta.attrs["weights"] = "py-spy spans x per-thread CPU clocks (/proc schedstat)"
+        if clocks is not None:
+            meta.attrs["clock_sweeps"] = str(clocks.sweeps)
+        record = clocks or ClockRecord({}, 0, 0.0, 0.0)
+        opts = WeighOptions(origin, keep_idle=self.options.idle)
+        return weigh_spans(spans, record, opts, meta)
+
+
+def record(target: int | Sequence[str], options: RecordOptions | None = None) -> RecordResult:
+    """Record a PID or a command (argv list) until the duration ends or the target exits."""
+    rec = Recorder(target, options or RecordOptions())
+    rec.start()
+    try:
+        return rec.wait()
+    except BaseException:
+        rec.stop()
+        raise
+
+
+def current_top(pid: int, exe: str | None = None) -> str | None:
+    """The most common leaf function of the active threads right now (for progress lines)."""
+    try:
+        out = subprocess.run(
+            [exe or find_pyspy(), "dump", "--nonblocking", "--pid", str(pid)],
+            capture_output=True,
+            timeout=5,
+            check=False,
+        ).stdout.decode("utf-8", "replace")
+    except (OSError, subprocess.TimeoutExpired, CollectionError):
+        return None
+    leaves: Counter[str] = Counter()
+    lines = out.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("Thread ") and "(active" in line and i + 1 < len(lines):
+            leaf = lines[i + 1].strip()
+            if leaf and not leaf.startswith("Thread "):
+                leaves[leaf.split(" (", 1)[0]] += 1
+    return leaves.most_common(1)[0][0] if leaves else None
