@@ -87,7 +87,11 @@ class Probe:
     def __init__(self, recorder: Recorder, async_mode: AsyncMode) -> None:
         self.profiler: Any = None
         opts = recorder.options
-        if opts.sample_fraction > 0 and random.random() < opts.sample_fraction:
+        if (
+            opts.sample_fraction > 0
+            and not recorder.profiler_broken
+            and random.random() < opts.sample_fraction
+        ):
             try:
                 from pyinstrument import Profiler
 
@@ -95,7 +99,7 @@ class Probe:
                 profiler.start(target_description="hotpath request")
                 self.profiler = profiler
             except Exception as exc:
-                recorder.fault("starting pyinstrument", exc)
+                recorder.profiler_failed(exc)
         self.t0 = time.perf_counter()
         self.cpu0 = time.thread_time()
 
@@ -117,7 +121,7 @@ class Probe:
                     session.frame_records, frozenset(_OWN_FILES), _FRAME_CACHE
                 )
             except Exception as exc:
-                recorder.fault("pyinstrument", exc)
+                recorder.profiler_failed(exc)
         try:
             name = endpoint()
         except Exception as exc:

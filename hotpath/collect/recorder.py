@@ -105,6 +105,7 @@ class Recorder:
         self.options = options
         self.kind = kind
         self._faults: set[str] = set()
+        self.profiler_broken = False
         self._reset()
         _RECORDERS.add(self)
         _install_process_hooks(options.install_signal_handler)
@@ -142,6 +143,11 @@ class Recorder:
                 type(exc).__name__,
                 exc,
             )
+
+    def profiler_failed(self, exc: BaseException) -> None:
+        """pyinstrument failed: stop profiling in this process (counting goes on)."""
+        self.profiler_broken = True
+        self.fault("pyinstrument (request profiling is now off in this process)", exc)
 
     # -- recording ----------------------------------------------------------------------
     def record(

@@ -171,3 +171,34 @@ def test_unwritable_output_dir_every_request_served_logged_once(
     faults = [r for r in caplog.records if r.name == "hotpath.middleware"]
     assert len(faults) == 1, [r.getMessage() for r in faults]
     assert "profiles" in faults[0].getMessage()
+
+
+def test_asgi_pyinstrument_failing_and_unwritable_dir_served_logged_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import pyinstrument.profiler
+
+    real_stop = pyinstrument.profiler.Profiler.stop
+
+    def broken_stop(self: pyinstrument.profiler.Profiler) -> object:
+        real_stop(self)
+        raise RuntimeError("pyinstrument stop exploded")
+
+    monkeypatch.setattr(pyinstrument.profiler.Profiler, "stop", broken_stop)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    paths = [f"/items/{i}" if i % 3 else "/wait" for i in range(300)]
+    with serve_asgi(make_starlette_app()) as port:
+        expected = asyncio_requests(port, paths, concurrency=200)
+    app = make_starlette_app()
+    mw = ASGIMiddleware(
+        app, output_dir=str(blocker / "out"), sample_fraction=1.0, flush_interval_s=0.05
+    )
+    with caplog.at_level(logging.WARNING, "hotpath.middleware"), serve_asgi(mw) as port:
+        got = asyncio_requests(port, paths, concurrency=200)
+        assert not mw.recorder.flush()
+    assert got == expected
+    assert sum(app.state.served.values()) == 300
+    messages = sorted(r.getMessage() for r in caplog.records if r.name == "hotpath.middleware")
+    assert len(messages) == 2, messages  # one per fault, not one per request
+    assert "pyinstrument stop exploded" in messages[0] and "a-file" in messages[1]
