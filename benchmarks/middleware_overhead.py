@@ -29,18 +29,14 @@ def serve(kind: str, port_file: str, out_dir: str, fraction: float | None) -> No
     import signal
     from wsgiref.simple_server import make_server
 
-    from hotpath.demo.app import VIEWS, QuietHandler, ThreadingWSGIServer, create_app
+    from hotpath.demo.app import QuietHandler, ThreadingWSGIServer, create_app
 
     app: object = create_app()
     if kind == "hotpath":
         from hotpath.middleware import WSGIMiddleware
 
-        def endpoint(environ: dict[str, object]) -> str | None:
-            path = environ.get("PATH_INFO")  # the router's declared routes are fixed paths
-            return f"GET {path}" if path in VIEWS else None
-
         extra = {} if fraction is None else {"sample_fraction": fraction}
-        app = WSGIMiddleware(app, output_dir=out_dir, endpoint=endpoint, **extra)  # type: ignore[arg-type]
+        app = WSGIMiddleware(app, output_dir=out_dir, endpoint=demo_endpoint, **extra)  # type: ignore[arg-type]
     httpd = make_server(
         "127.0.0.1",
         0,
@@ -75,12 +71,53 @@ def start(kind: str, tmp: str, fraction: float | None) -> tuple[subprocess.Popen
     return proc, int(Path(port_file).read_text())
 
 
+def demo_endpoint(environ: dict[str, object]) -> str | None:
+    from hotpath.demo.app import VIEWS
+
+    path = environ.get("PATH_INFO")  # the router's declared routes are fixed paths
+    return f"GET {path}" if path in VIEWS else None
+
+
+def in_process(rounds: int, n: int, fraction: float | None) -> None:
+    """Thread CPU per request, app called directly (no sockets), plain vs wrapped."""
+    from hotpath.demo.app import create_app, run_batch
+    from hotpath.middleware import WSGIMiddleware
+
+    app = create_app()
+    with tempfile.TemporaryDirectory() as tmp:
+        extra = {} if fraction is None else {"sample_fraction": fraction}
+        wrapped = WSGIMiddleware(app, output_dir=tmp, endpoint=demo_endpoint, **extra)  # type: ignore[arg-type]
+        run_batch(app, n)  # warm-up
+        run_batch(wrapped, n)  # type: ignore[arg-type]
+        cpu: dict[str, float] = {"plain": 0.0, "hotpath": 0.0}
+        for r in range(rounds):
+            order = [("plain", app), ("hotpath", wrapped)]
+            for kind, target in order if r % 2 == 0 else order[::-1]:
+                t0 = time.thread_time()
+                run_batch(target, n)  # type: ignore[arg-type]
+                cpu[kind] += time.thread_time() - t0
+        wrapped.recorder.close()
+    per = {k: v / (rounds * n) for k, v in cpu.items()}
+    print(
+        f"in-process CPU per request: plain {per['plain'] * 1000:.3f} ms, "
+        f"hotpath {per['hotpath'] * 1000:.3f} ms, ratio {per['hotpath'] / per['plain']:.3f} "
+        f"(cost {100 * (per['hotpath'] / per['plain'] - 1):+.1f}%)"
+    )
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--rounds", type=int, default=6)
     p.add_argument("--requests", type=int, default=600)
     p.add_argument("--clients", type=int, default=4)
     p.add_argument("--fraction", type=float, default=None)
+    p.add_argument(
+        "--in-process",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time N requests per round called in-process (no sockets, less noise)",
+    )
     p.add_argument(
         "--aa", action="store_true", help="A/A check: both servers plain (measures the noise)"
     )
@@ -89,6 +126,10 @@ def main() -> int:
     if args.serve:
         serve(*args.serve, args.fraction)
         return 0
+    if args.in_process:
+        in_process(args.rounds, args.in_process, args.fraction)
+        if args.requests == 0:
+            return 0
     from hotpath.demo.load import LoadOptions, run_load
     from hotpath.formats import read_profiles
 
