@@ -86,7 +86,7 @@ def _opt(value: float | None, fmt: str) -> str:
     return "" if value is None else format(value, fmt)
 
 
-def _endpoint_table(rows: list[EndpointRow], unit: str, top: int) -> Table:
+def _endpoint_table(rows: list[EndpointRow], top: int) -> Table:
     table = Table(
         title=f"Top {min(top, len(rows))} endpoints by CPU share",
         title_justify="left",
@@ -95,11 +95,10 @@ def _endpoint_table(rows: list[EndpointRow], unit: str, top: int) -> Table:
     table.add_column("#", justify="right", style="dim")
     table.add_column("cpu %", justify="right")
     table.add_column("wall %", justify="right")
-    table.add_column("cpu", justify="right")
     table.add_column("requests", justify="right")
     table.add_column("cpu/req", justify="right")
-    table.add_column("p50 ms", justify="right")
-    table.add_column("p99 ms", justify="right")
+    table.add_column("p50ms", justify="right")
+    table.add_column("p99ms", justify="right")
     table.add_column("endpoint", overflow="fold", ratio=2)
     table.add_column("top functions", overflow="fold", ratio=2, style="dim")
     for i, r in enumerate(rows[:top], 1):
@@ -107,13 +106,12 @@ def _endpoint_table(rows: list[EndpointRow], unit: str, top: int) -> Table:
             str(i),
             f"{r.share * 100:.1f}",
             "" if r.wall_share is None else f"{r.wall_share * 100:.1f}",
-            format_weight(r.samples, unit),
             "" if r.requests is None else f"{r.requests:,}",
             "" if r.cpu_per_request_s is None else f"{r.cpu_per_request_s * 1000:.2f}ms",
             _opt(r.p50_ms, ".1f"),
             _opt(r.p99_ms, ".1f"),
             Text(r.name),  # names are data, never rich markup
-            Text(", ".join(r.top_functions[:3])),
+            Text(", ".join(r.top_functions[:2])),
         )
     return table
 
@@ -146,7 +144,7 @@ def render(
     top = analysis.options.top
     unit = analysis.profile.unit
     if analysis.endpoints:
-        console.print(_endpoint_table(analysis.endpoints, unit, top))
+        console.print(_endpoint_table(analysis.endpoints, top))
     console.print(
         _function_table(
             f"Top {top} functions by inclusive share",
