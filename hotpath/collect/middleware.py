@@ -301,7 +301,15 @@ class ASGIMiddleware:
                 status[0] = code if isinstance(code, int) else None
             await send(message)
 
-        timed = _CpuTimed(self.app(scope, receive, capture))
+        result = self.app(scope, receive, capture)
+        if not (hasattr(result, "send") and hasattr(result, "throw")):
+            # Not a coroutine (an unusual awaitable): await it as is, CPU not split out.
+            try:
+                await result
+            finally:
+                probe.finish(self.recorder, lambda: self._endpoint(scope), status[0], 0.0)
+            return
+        timed = _CpuTimed(result)
         try:
             await timed
         except BaseException:

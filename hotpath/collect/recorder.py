@@ -21,6 +21,7 @@ from __future__ import annotations
 import atexit
 import bisect
 import contextlib
+import itertools
 import logging
 import os
 import re
@@ -95,6 +96,7 @@ def latency_bucket(wall_s: float) -> int:
     return min(i, len(LATENCY_BUCKETS_MS) - 1)
 
 
+_SERIALS = itertools.count()
 _HOST = re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname())[:64] or "host"
 
 
@@ -122,9 +124,12 @@ class Recorder:
         self._written = 0
         self.pid = os.getpid()
         self.started = time.time()
+        # Two middleware instances in one process must not share a file.
+        self._serial = next(_SERIALS)
+        suffix = f"-{self._serial}" if self._serial else ""
         self.path = os.path.join(
             self.options.output_dir,
-            f"hotpath-{_HOST}-{self.pid}-{int(self.started * 1000)}.hotpath",
+            f"hotpath-{_HOST}-{self.pid}-{int(self.started * 1000)}{suffix}.hotpath",
         )
         self._flusher: threading.Thread | None = None
         self._stop = threading.Event()
