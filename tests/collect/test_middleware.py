@@ -91,7 +91,8 @@ def test_asgi_middleware_concurrent_tasks_identical_and_counted(tmp_path: Path) 
 def test_flush_files_private_and_analyzed_by_cli(tmp_path: Path) -> None:
     out = tmp_path / "profiles"
     app = WSGIRouter()
-    mw = WSGIMiddleware(app, output_dir=str(out), sample_fraction=1.0)
+    # a fine pyinstrument interval: the CPU view of a 0.3 ms view must show it for sure
+    mw = WSGIMiddleware(app, output_dir=str(out), sample_fraction=1.0, interval_s=0.0001)
     with serve_wsgi(mw) as port:
         concurrent_requests(port, ["/orders/1"] * 30 + ["/wait"] * 10, threads=4)
     assert mw.recorder.flush()
