@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,7 +79,7 @@ def demo_endpoint(environ: dict[str, object]) -> str | None:
     return f"GET {path}" if path in VIEWS else None
 
 
-def in_process(rounds: int, n: int, fraction: float | None) -> None:
+def in_process(rounds: int, n: int, fraction: float | None, aa: bool = False) -> None:
     """Thread CPU per request, app called directly (no sockets), plain vs wrapped."""
     from hotpath.demo.app import create_app, run_batch
     from hotpath.middleware import WSGIMiddleware
@@ -87,6 +88,8 @@ def in_process(rounds: int, n: int, fraction: float | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         extra = {} if fraction is None else {"sample_fraction": fraction}
         wrapped = WSGIMiddleware(app, output_dir=tmp, endpoint=demo_endpoint, **extra)  # type: ignore[arg-type]
+        if aa:
+            wrapped.options = replace(wrapped.options, enabled=False)
         run_batch(app, n)  # warm-up
         run_batch(wrapped, n)  # type: ignore[arg-type]
         cpu: dict[str, float] = {"plain": 0.0, "hotpath": 0.0}
@@ -119,7 +122,7 @@ def main() -> int:
         help="also time N requests per round called in-process (no sockets, less noise)",
     )
     p.add_argument(
-        "--aa", action="store_true", help="A/A check: both servers plain (measures the noise)"
+        "--aa", action="store_true", help="A/A check: hotpath side disabled (measures the noise)"
     )
     p.add_argument("--serve", nargs=3, metavar=("KIND", "PORT_FILE", "OUT"), help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -127,7 +130,7 @@ def main() -> int:
         serve(*args.serve, args.fraction)
         return 0
     if args.in_process:
-        in_process(args.rounds, args.in_process, args.fraction)
+        in_process(args.rounds, args.in_process, args.fraction, args.aa)
         if args.requests == 0:
             return 0
     from hotpath.demo.load import LoadOptions, run_load
