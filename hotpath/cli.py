@@ -195,7 +195,7 @@ def _run_recording(target: int | list[str], output: str | None, **kw: Any) -> No
     from rich.console import Console
 
     from hotpath.collect.live import drive
-    from hotpath.collect.pyspy import RecordOptions, Recorder
+    from hotpath.collect.pyspy import Recorder, RecordOptions
     from hotpath.formats import write_profile
 
     options = RecordOptions(**kw)
@@ -246,7 +246,7 @@ def record(command: tuple[str, ...], output: str | None, **kw: Any) -> None:
     show_default=True,
     help="Where to write the report files.",
 )
-def demo(duration: float, clients: int, out_dir: str) -> None:  # fmt: skip
+def demo(duration: float, clients: int, out_dir: str) -> None:
     """Profile the bundled sample monolith under load and show what hotpath finds."""
     from hotpath.demo.run import DemoOptions, run_demo
 

@@ -11,6 +11,7 @@ not on the stack. Samples that already carry an ``endpoint`` label (from the mid
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Sequence
 
 from hotpath.model import ENDPOINT, Frame, Labels, Profile
@@ -34,14 +35,18 @@ def package_of(file: str) -> str:
 _FRAMEWORK_PKGS = frozenset(
     {
         "django", "rest_framework", "flask", "werkzeug", "starlette", "fastapi", "anyio",
-        "asgiref", "uvicorn", "gunicorn", "waitress", "wsgiref", "socketserver", "asyncio",
-        "threading", "concurrent", "contextlib", "functools", "http", "selectors",
+        "asgiref", "uvicorn", "gunicorn", "waitress",
     }
 )  # fmt: skip
 
 
+_STDLIB_NAMES = frozenset(sys.stdlib_module_names)
+
+
 def _is_framework(frame: Frame) -> bool:
-    return package_of(frame.file) in _FRAMEWORK_PKGS or frame.file.startswith("<frozen")
+    """Framework, server or stdlib code: never the view itself."""
+    pkg = package_of(frame.file)
+    return pkg in _FRAMEWORK_PKGS or pkg in _STDLIB_NAMES or frame.file.startswith("<")
 
 
 def _view_below(frames: Sequence[Frame], i: int) -> str | None:

@@ -108,11 +108,44 @@ def _labels_of(frames: list[Frame]) -> tuple[int | None, str | None, int | None,
 
 
 def read_spans(stream: IO[bytes], path: str) -> Iterator[Span]:
-    """Replay the B/E events per py-spy thread key and yield a span per stack change."""
+    """Replay the B/E events and yield a span per thread and stack.
+
+    Events are replayed per py-spy key (its ``tid``: the pthread id). Forked processes share
+    pthread ids, so with ``--subprocesses`` two workers' main threads share one key and py-spy
+    emits their stacks alternately on every tick. Spans are therefore kept per thread identity
+    (the pid and OS thread id in the stack's root frames), not per key: a thread's span lasts
+    until that thread is seen in another stack.
+    """
     stacks: dict[int, list[Frame]] = {}
-    since: dict[int, float] = {}
     pids: dict[int, int] = {}
     frames: dict[tuple[str, str, int | None], Frame] = {}
+    current: dict[tuple[int, int | None], tuple[tuple[Frame, ...], float]] = {}
+    owner: dict[int, tuple[int, int | None]] = {}
+    batch: tuple[int, float] | None = None
+    last_ts = 0.0
+
+    def observe(key: int, ts: float) -> Iterator[Span]:
+        stack = stacks.get(key)
+        if not stack:
+            return
+        snap = tuple(stack)
+        tid, _name, spid, _proc, _n = _labels_of(stack)
+        ident = (spid if spid is not None else pids.get(key, 0), tid)
+        old = owner.get(key)
+        if old is not None and old != ident and old[0] == ident[0] and old in current:
+            # One process reuses a pthread id only after the thread that had it ended.
+            gone, since = current.pop(old)
+            if ts > since:
+                yield _span(list(gone), old[0], since, ts)
+        owner[key] = ident
+        prev = current.get(ident)
+        if prev is None:
+            current[ident] = (snap, ts)
+        elif prev[0] != snap:
+            if ts > prev[1]:
+                yield _span(list(prev[0]), ident[0], prev[1], ts)
+            current[ident] = (snap, ts)
+
     for ev in iter_events(stream, path):
         ph = ev.get("ph")
         if ph not in ("B", "E"):
@@ -127,13 +160,11 @@ def read_spans(stream: IO[bytes], path: str) -> Iterator[Span]:
             line = int(line) if isinstance(line, int) and line > 0 else None
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileParseError(path, f"bad py-spy chrometrace event: {exc}") from exc
+        if batch is not None and batch != (key, ts):
+            yield from observe(*batch)
+        batch = (key, ts)
+        last_ts = max(last_ts, ts)
         stack = stacks.setdefault(key, [])
-        if stack and since.get(key, ts) < ts:
-            # The stack is about to change: the previous one lasted until now.
-            yield _span(stack, pids.get(key, 0), since[key], ts)
-            since[key] = ts
-        elif not stack:
-            since[key] = ts
         if ph == "B":
             fkey = (name, file, line)
             frame = frames.get(fkey)
@@ -143,6 +174,11 @@ def read_spans(stream: IO[bytes], path: str) -> Iterator[Span]:
             pids[key] = int(ev.get("pid") or 0)
         elif stack:
             stack.pop()
+    if batch is not None:
+        yield from observe(*batch)
+    for (pid, _tid), (snap, since) in current.items():
+        if last_ts > since:
+            yield _span(list(snap), pid, since, last_ts)
 
 
 def _span(stack: list[Frame], pid: int, start: float, end: float) -> Span:

@@ -10,6 +10,7 @@ that mode reads py-spy's raw counts instead (no CPU weighting, no idle).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -193,10 +194,8 @@ class Recorder:
             self._stop_reason = reason
         spy = self._spy
         if spy is not None and spy.poll() is None:
-            try:
+            with contextlib.suppress(OSError):
                 spy.send_signal(signal.SIGINT)
-            except OSError:
-                pass
 
     @property
     def running(self) -> bool:
@@ -233,8 +232,7 @@ class Recorder:
         for r in self._readers:
             r.join(5)
         clocks = self._clocks.stop() if self._clocks is not None else None
-        child_exited = self._child is None or self._child.poll() is not None
-        reason = self._stop_reason or ("target exited" if self.pid else "target exited")
+        reason = self._stop_reason or "target exited"
         self._kill_child()
         try:
             if rc != 0 or not os.path.exists(self._out):
@@ -244,8 +242,6 @@ class Recorder:
             profile = self._build(clocks, samples)
         finally:
             shutil.rmtree(self._tmp, ignore_errors=True)
-        if self._stop_reason is None and not child_exited and self.command is not None:
-            reason = "target exited"
         return RecordResult(profile, reason, samples, errors, self.elapsed())
 
     def _kill_child(self) -> None:
@@ -298,8 +294,7 @@ class Recorder:
             spans = list(read_spans(f, self._out))
         first = min((s.start for s in spans), default=0.0)
         anchor = self._line_time if self._line_time is not None else self.started
-        # A span starts at the tick that saw its stack; centre it on that tick instead.
-        origin = anchor - first - 0.5 / self.options.rate
+        origin = anchor - first
         meta.attrs["weights"] = "py-spy spans x per-thread CPU clocks (/proc schedstat)"
         if clocks is not None:
             meta.attrs["clock_sweeps"] = str(clocks.sweeps)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from hotpath.collect.chrometrace import Span
 from hotpath.collect.clocks import ClockRecord, ThreadClock
@@ -91,7 +92,7 @@ def weigh_spans(
         return lid
 
     origin = options.origin
-    span_list = _stretch(span_list, clocks, origin)
+    span_list = _stretch(_tile(span_list), clocks, origin)
     for s in span_list:
         wall = s.end - s.start
         if wall <= 0:
@@ -99,9 +100,9 @@ def weigh_spans(
         stack = tuple(profile.intern_frame(f) for f in s.stack)
         clock = clocks.threads.get((s.pid, s.tid)) if s.tid is not None else None
         if clock is None or not clock.times:
-            # A thread the clock sampler never saw (it lived less than one sweep): count its
-            # time as py-spy would, active and on CPU.
-            cpu, busy = wall, wall
+            # A thread the clock sampler never saw (it lived less than one sweep): its CPU is
+            # unknown, so none is claimed; its wall time counts as active, as py-spy would.
+            cpu, busy = 0.0, wall
         else:
             cpu = max(_at(clock, origin + s.end) - _at(clock, origin + s.start), 0.0)
             busy = min(cpu, wall)
@@ -123,21 +124,43 @@ def _stretch(spans: list[Span], clocks: ClockRecord, origin: float) -> list[Span
     thread did then, not to the first stack py-spy saw (stretching moved the CPU of whole
     short requests into their response writing).
     """
-    first: dict[tuple[int, int | None], int] = {}
-    last: dict[tuple[int, int | None], int] = {}
+    last: dict[tuple[int, int], int] = {}
     for i, s in enumerate(spans):
+        if s.tid is None:
+            continue
         key = (s.pid, s.tid)
-        if key not in first or s.start < spans[first[key]].start:
-            first[key] = i
         if key not in last or s.end > spans[last[key]].end:
             last[key] = i
     out = list(spans)
-    for key, i in first.items():
-        clock = clocks.threads.get(key) if key[1] is not None else None
+    for key, j in last.items():
+        clock = clocks.threads.get(key)
         if clock is None or not clock.times:
             continue
         died = clock.times[-1] - origin
-        j = last[key]
         if clock.times[-1] < clocks.stopped - 0.05 and died < out[j].end:
             out[j] = replace(out[j], end=max(died, out[j].start))
+    return out
+
+
+def _tile(spans: list[Span]) -> list[Span]:
+    """Move every span edge from the tick that saw the change to the midpoint between that
+    tick and the one before, so each sample stands for the time nearest to it.
+
+    py-spy's ticks are irregular on a busy machine (it falls behind), so the midpoint is taken
+    between the real tick times (every span start is a tick), not half a nominal interval.
+    """
+    ticks = sorted({s.start for s in spans})
+    if len(ticks) < 2:
+        return spans
+    mid = {ticks[0]: ticks[0]}
+    for a, b in pairwise(ticks):
+        mid[b] = (a + b) / 2
+    out = []
+    for s in spans:
+        start = mid.get(s.start, s.start)
+        end = mid.get(s.end)
+        if end is None:  # the final flush, or a key reused after the thread died
+            i = bisect_right(ticks, s.end)
+            end = (ticks[i - 1] + s.end) / 2 if 0 < i < len(ticks) else s.end
+        out.append(replace(s, start=start, end=max(end, start)))
     return out

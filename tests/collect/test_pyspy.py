@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hotpath.collect.pyspy import RecordOptions, Recorder, find_pyspy, record
+from hotpath.collect.pyspy import Recorder, RecordOptions, find_pyspy, record
 from hotpath.errors import CollectionError, UsageError
 from hotpath.formats import read_profile
 from hotpath.model import CPU, IDLE, MEASURE, PID, STATE, THREAD, WALL, cpu_view, wall_view
@@ -151,3 +151,47 @@ def test_subprocesses_give_one_profile_with_per_process_labels() -> None:
     cpu = _by_label(cpu_view(result.profile), PID)
     busy = {pid: s for pid, s in cpu.items() if s > 0.02}
     assert len(busy) >= 2, cpu
+
+
+def test_gunicorn_workers_with_subprocesses_labelled_per_process(tmp_path: Path) -> None:
+    """A real gunicorn master with 2 sync workers, attached with --subprocesses."""
+    require_ptrace()
+    import http.client
+    import socket
+
+    with socket.socket() as s:  # a free port for gunicorn (it cannot report port 0 back)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    master = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
+         "--chdir", str(TARGETS), "wsgi_app:application"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and master.poll() is None
+                time.sleep(0.1)
+        time.sleep(0.5)  # both workers booted
+        rec = Recorder(master.pid, RecordOptions(rate=200, subprocesses=True))
+        rec.start()
+        stop = time.monotonic() + 2.5
+        while time.monotonic() < stop:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/")
+            conn.getresponse().read()
+            conn.close()
+        rec.stop()
+        profile = rec.wait().profile
+    finally:
+        master.terminate()
+        master.wait(15)
+    wall = _by_label(wall_view(profile), PID)
+    assert str(master.pid) in wall and len(wall) >= 3, wall  # master + 2 workers
+    cmdlines = profile.label_values("process")
+    assert any("gunicorn" in c for c in cmdlines), cmdlines
+    assert sum(_by_label(cpu_view(profile), PID).values()) > 0

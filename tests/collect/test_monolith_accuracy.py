@@ -1,0 +1,96 @@
+"""Endpoint CPU shares from py-spy + per-thread clocks vs the monolith's own measurement.
+
+The sample monolith measures ``time.thread_time()`` around every request (``GET /__stats``).
+We attach to it under 4 concurrent clients on this 2-core machine, recognise endpoints from the
+stacks and compare each endpoint's CPU share with that truth.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from hotpath.analysis.recognize import label_endpoints
+from hotpath.collect.pyspy import Recorder, RecordOptions
+from hotpath.demo import truth
+from hotpath.demo.load import LoadOptions, run_load
+from hotpath.model import ENDPOINT, cpu_view
+from tests.collect.support import require_ptrace
+
+
+def _stats(port: int) -> dict[str, dict[str, float]]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/__stats", timeout=10) as r:
+        endpoints: dict[str, dict[str, float]] = json.loads(r.read())["endpoints"]
+        return endpoints
+
+
+def measure_errors(tmp: Path, seconds: float = 6.0, rate: int = 200) -> dict[str, float]:
+    """Per endpoint: our CPU share minus the monolith's (percentage points)."""
+    port_file = tmp / "port"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hotpath.demo.app", "--port", "0", "--port-file", str(port_file)],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not port_file.exists():
+            assert server.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        port = int(port_file.read_text())
+        run_load(LoadOptions(port, clients=4, requests=24, duration_s=10))  # warm up
+        before = _stats(port)
+        rec = Recorder(server.pid, RecordOptions(rate=rate))
+        rec.start()
+        run_load(LoadOptions(port, clients=4, requests=100_000, duration_s=seconds))
+        rec.stop()
+        profile = rec.wait().profile
+        after = _stats(port)
+    finally:
+        server.terminate()
+        server.wait(10)
+    names = {e.view: e.name for e in truth.ENDPOINTS}
+    true_cpu = {
+        k: v["cpu_s"] - before.get(k, {}).get("cpu_s", 0.0)
+        for k, v in after.items()
+        if k in truth.BY_NAME
+    }
+    ours: dict[str, float] = dict.fromkeys(true_cpu, 0.0)
+    for _frames, labels, w in cpu_view(label_endpoints(profile)).iter_samples():
+        name = names.get(dict(labels).get(ENDPOINT, ""))
+        if name in ours:
+            ours[name] += w
+    t_total, o_total = sum(true_cpu.values()), sum(ours.values())
+    assert t_total > 0 and o_total > 0
+    return {k: 100 * (ours[k] / o_total - true_cpu[k] / t_total) for k in true_cpu}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: under 4 clients on 2 cores py-spy falls behind and misses many short "
+    "thread-per-request requests entirely; measured errors here: kernel +3..+14, tags -5..-8 "
+    "points (see docs/collect.md)",
+)
+def test_monolith_endpoint_cpu_shares_within_5_points(tmp_path: Path) -> None:
+    require_ptrace()
+    errors = measure_errors(tmp_path)
+    print("errors (points):", {k: round(v, 1) for k, v in errors.items()})
+    assert max(abs(e) for e in errors.values()) <= 5.0, errors
+
+
+if __name__ == "__main__":  # python -m tests.collect.test_monolith_accuracy [runs] [rate]
+    import tempfile
+
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    rate = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as d:
+            errs = measure_errors(Path(d), rate=rate)
+        print(" ".join(f"{k}:{v:+.1f}" for k, v in sorted(errs.items())), flush=True)
+    os._exit(0)
