@@ -28,7 +28,7 @@ _FLAG_REF = 0x80
 _FIRST_KEY = {ord(")"), ord("("), ord("0")}
 _MAX_BYTES = 2 * 1024**3
 
-FuncTuple = tuple[str, int, "str | types.CodeType"]
+FuncTuple = tuple[str, int, 'str | types.CodeType']
 
 
 def _fail(path: str, reason: str) -> NoReturn:
