@@ -8,13 +8,15 @@ are then apportioned by calls, as gprof does). Builtins have file ``~`` and line
 names are shown as pstats shows them: ``{built-in method builtins.getattr}``.
 
 The ``profile`` module names its builtins ``('', 0, 'len')`` and its command's frame with a
-code object instead of a string (its ``co_name`` is used). Functions are keyed by (name, file) like every other format; two functions with one name in
-one file (two ``<lambda>``) are summed. Units are seconds.
+code object instead of a string (its ``co_name`` is used). Functions are keyed by
+(name, file) like every other format; two functions with one name in one file (two
+``<lambda>``) are summed. Units are seconds.
 """
 
 from __future__ import annotations
 
 import marshal
+import sys
 import types
 from typing import Any, BinaryIO, NoReturn
 
@@ -28,7 +30,7 @@ _FLAG_REF = 0x80
 _FIRST_KEY = {ord(")"), ord("("), ord("0")}
 _MAX_BYTES = 2 * 1024**3
 
-FuncTuple = tuple[str, int, 'str | types.CodeType']
+FuncTuple = tuple[str, int, "str | types.CodeType"]
 
 
 def _fail(path: str, reason: str) -> NoReturn:
@@ -59,6 +61,86 @@ def function_key(func: FuncTuple) -> FunctionKey:
     return FunctionKey(name, file)
 
 
+# Code objects are marshalled as raw 4-byte ints and nested objects in a per-version order.
+_CODE_FIELDS: list[tuple[str, int]] = (
+    [("raw", 24), ("obj", 8), ("raw", 4), ("obj", 1)]
+    if sys.version_info < (3, 11)
+    else [("raw", 20), ("obj", 8), ("raw", 4), ("obj", 2)]
+)
+_FIXED = {"N": 0, "F": 0, "T": 0, "S": 0, ".": 0, "i": 4, "I": 8, "g": 8, "y": 16, "r": 4}
+_LEN4 = set("stuaA")  # 4-byte length, then that many bytes
+_LEN1 = set("zZ")  # 1-byte length
+_SEQ4 = set("([<>")  # 4-byte count, then that many objects
+
+
+def check_marshal_sizes(data: bytes) -> int:
+    """Bytes taken by the first marshal object; ValueError when a count or length in it
+    exceeds the bytes left.
+
+    ``marshal.loads`` allocates a tuple or list of the declared size before reading its
+    items, so ten hostile bytes can claim 2**31 items (16 GiB). Every item takes at least
+    one byte, so a count larger than what is left is garbage: refuse before allocating.
+    """
+    end = len(data)
+    pos = 0
+    pending: list[list[Any]] = [["obj", 1]]  # [kind, count]; "dict" reads until '0'
+    while pending:
+        top = pending[-1]
+        kind = top[0]
+        if kind == "raw":
+            pos += top[1]
+            pending.pop()
+            continue
+        if kind == "obj" and top[1] == 0:
+            pending.pop()
+            continue
+        if pos >= end:
+            raise ValueError("data ends inside an object")
+        code = chr(data[pos] & 0x7F)
+        pos += 1
+        if kind == "dict" and code == "0":
+            pending.pop()
+            continue
+        if kind == "obj":
+            top[1] -= 1
+        left = end - pos
+        if code in _FIXED:
+            pos += _FIXED[code]
+        elif code in _LEN4 or code in _SEQ4 or code == "l":
+            n = int.from_bytes(data[pos : pos + 4], "little", signed=True)
+            pos += 4
+            need = abs(n) * 2 if code == "l" else n
+            if (n < 0 and code != "l") or need > left - 4:
+                raise ValueError(f"type {code!r} claims {n} items or bytes, {left} left")
+            if code in _SEQ4:
+                pending.append(["obj", n])
+            else:
+                pos += need
+        elif code in _LEN1 or code == ")":
+            n = data[pos] if pos < end else 0
+            pos += 1
+            if code == ")":
+                pending.append(["obj", n])
+            else:
+                pos += n
+        elif code == "f":
+            pos += 1 + (data[pos] if pos < end else 0)
+        elif code == "x":
+            for _ in range(2):
+                pos += 1 + (data[pos] if pos < end else 0)
+        elif code == "{":
+            pending.append(["dict", 0])
+        elif code == ":":  # slice (3.14): start, stop, step
+            pending.append(["obj", 3])
+        elif code == "c":
+            pending.extend([list(f) for f in reversed(_CODE_FIELDS)])
+        else:
+            raise ValueError(f"unknown marshal type code {code!r}")
+        if pos > end:
+            raise ValueError("data ends inside an object")
+    return pos
+
+
 def _load(stream: BinaryIO, path: str) -> Any:
     data = stream.read(_MAX_BYTES + 1)
     if len(data) > _MAX_BYTES:
@@ -66,6 +148,7 @@ def _load(stream: BinaryIO, path: str) -> Any:
     if not sniff(data[:2]):
         _fail(path, "not a cProfile/pstats file (expected a marshal-ed dict)")
     try:
+        check_marshal_sizes(data)
         return marshal.loads(data)
     except (EOFError, ValueError, TypeError, MemoryError, OverflowError) as exc:
         raise ProfileParseError(path, f"truncated or corrupt pstats data ({exc})") from exc

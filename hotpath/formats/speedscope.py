@@ -6,13 +6,15 @@ pyinstrument writes these). Each profile's ``name`` becomes the ``thread`` label
 are normalised to seconds, ``none`` becomes samples, ``bytes`` stays bytes.
 
 A frame's ``line`` is the sampled line for py-spy, but the ``def`` line for pyinstrument
-(told apart by the file's ``exporter``). hotpath's writer adds two keys speedscope ignores:
-``firstLine`` on frames and ``hotpathLabels`` on profiles, so its own files read back whole.
+(told apart by the file's ``exporter``). hotpath's writer adds keys speedscope ignores:
+``firstLine`` on frames, ``hotpathLabels`` on profiles and ``hotpathMeta`` (interval,
+duration, sample count, tools) on the file, so its own files read back whole.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import IO, Any, BinaryIO, NoReturn
 
 from hotpath.errors import ProfileParseError, UsageError
@@ -38,7 +40,7 @@ def _number(v: object) -> float | None:
 
 
 def _index(v: object) -> int | None:
-    """A JSON number that is a non-negative integer (speedscope types indices as number)."""
+    """A JSON number that is an integer (speedscope types indices and lines as number)."""
     if isinstance(v, bool):
         return None
     if isinstance(v, int):
@@ -93,13 +95,10 @@ class _Reader:
             line, first = None, line
         return Frame(raw["name"], file, line, first)
 
-    def stack(self, sample: object, where: str) -> Stack:
-        if not isinstance(sample, list):
-            self.fail(f"{where}: a sample must be a list of frame indices")
-        key = tuple(sample)
+    def stack(self, key: tuple[Any, ...], where: str) -> Stack:
         stack = self.stacks.get(key)
         if stack is None:
-            stack = tuple(self.fid(i, where) for i in key)
+            stack = tuple([self.fid(i, where) for i in key])
             self.stacks[key] = stack
         return stack
 
@@ -109,12 +108,36 @@ class _Reader:
             self.fail(f"{where}: a sampled profile needs 'samples' and 'weights' lists")
         if len(samples) != len(weights):
             self.fail(f"{where}: {len(samples)} samples but {len(weights)} weights (must be equal)")
+        self.check_weights(weights, where)
+        # Hot loop (py-spy files hold one entry per sample): sum weights per distinct sample
+        # first, then validate and intern each distinct stack once.
+        acc: dict[tuple[Any, ...], float] = {}
+        if not all(type(sample) is list for sample in samples):
+            j = next(j for j, s in enumerate(samples) if type(s) is not list)
+            self.fail(f"{where}.samples[{j}]: a sample must be a list of frame indices")
+        distinct = set(weights)
+        if len(distinct) == 1:  # py-spy: every sample weighs 1/rate; count at C speed
+            w0 = distinct.pop()
+            acc = {key: n * w0 for key, n in Counter(map(tuple, samples)).items()}
+        else:
+            get = acc.get
+            for sample, w in zip(samples, weights, strict=True):
+                key = tuple(sample)
+                acc[key] = get(key, 0) + w
         add = self.profile.add
-        for j, (sample, w) in enumerate(zip(samples, weights, strict=True)):
-            if not _is_number(w) or w < 0:
-                self.fail(f"{where}.weights[{j}]: {w!r} is not a non-negative number")
-            add(self.stack(sample, f"{where}.samples[{j}]"), w * factor, lid)
+        for key, w in acc.items():
+            add(self.stack(key, f"{where}.samples"), w * factor, lid)
         return len(samples)
+
+    def check_weights(self, weights: list[Any], where: str) -> None:
+        """Every weight a finite non-negative number (checked at C speed, then located)."""
+        try:
+            ok = math.isfinite(math.fsum(weights)) and (not weights or min(weights) >= 0)
+        except TypeError:
+            ok = False
+        if not ok:
+            j, w = next((j, w) for j, w in enumerate(weights) if not _is_number(w) or w < 0)
+            self.fail(f"{where}.weights[{j}]: {w!r} is not a non-negative number")
 
     def evented(self, p: dict[str, Any], where: str, factor: float, lid: int) -> None:
         events = p.get("events")
@@ -191,16 +214,23 @@ def from_document(doc: object, path: str) -> Profile:
         lid = r.profile.intern_labels(_labels_of(p))
         kind = p.get("type")
         if kind == "sampled":
-            n = r.sampled(p, where, factor, lid)
-            sample_count = None if sample_count is None else sample_count + n
-            weights_seen.update(w * factor for w in p["weights"])
+            n: int | None = r.sampled(p, where, factor, lid)
+            distinct = set(p["weights"])
+            if len(distinct) > 1:  # aggregated stacks: entries are not samples
+                integral = unit_name == "none" and all(float(w).is_integer() for w in distinct)
+                n = int(math.fsum(p["weights"])) if integral else None
+            sample_count = None if sample_count is None or n is None else sample_count + n
+            weights_seen.update(w * factor for w in distinct)
         elif kind == "evented":
             r.evented(p, where, factor, lid)
             sample_count = None
         else:
             r.fail(f"{where}: unknown profile type {kind!r} (expected 'sampled' or 'evented')")
         start, end = _number(p.get("startValue")), _number(p.get("endValue"))
-        if unit_name in _TIME_FACTORS and start is not None and end is not None:
+        # Only an evented profile's range is a timeline; py-spy sets a sampled profile's
+        # endValue to that thread's summed weights, which is not the recording's duration.
+        timed = kind == "evented" and unit_name in _TIME_FACTORS
+        if timed and start is not None and end is not None:
             duration = max(duration or 0.0, (end - start) * factor)
     if len(units) > 1:
         r.fail(f"profiles mix units that cannot be added: {', '.join(sorted(units))}")
@@ -217,7 +247,35 @@ def from_document(doc: object, path: str) -> Profile:
         meta.tools[tool] = version
     if isinstance(doc.get("name"), str):
         meta.attrs["name"] = doc["name"]
+    _read_hotpath_meta(doc.get("hotpathMeta"), meta)
     return r.profile
+
+
+def _read_hotpath_meta(extra: object, meta: Metadata) -> None:
+    """Metadata hotpath's writer keeps in an extra key (speedscope ignores it)."""
+    if not isinstance(extra, dict):
+        return
+    for key in ("interval_s", "duration_s"):
+        if key in extra:
+            setattr(meta, key, _number(extra[key]))
+    count = extra.get("sample_count", meta.sample_count)
+    meta.sample_count = count if type(count) is int else None
+    for key in ("tools", "attrs"):
+        values = extra.get(key)
+        if isinstance(values, dict):
+            getattr(meta, key).update(
+                {k: v for k, v in values.items() if isinstance(k, str) and isinstance(v, str)}
+            )
+
+
+def _write_hotpath_meta(meta: Metadata) -> dict[str, Any]:
+    return {
+        "interval_s": meta.interval_s,
+        "duration_s": meta.duration_s,
+        "sample_count": meta.sample_count,
+        "tools": meta.tools,
+        "attrs": meta.attrs,
+    }
 
 
 def read(stream: BinaryIO, path: str) -> Profile:
@@ -292,6 +350,7 @@ def to_document(profile: Profile) -> dict[str, Any]:
         "exporter": f"hotpath@{__version__}",
         "shared": {"frames": shared},
         "profiles": profiles,
+        "hotpathMeta": _write_hotpath_meta(profile.meta),
     }
 
 

@@ -43,7 +43,7 @@ def _sampled(unit: str, samples: list[list[int]], weights: list[float], name: st
         "name": name,
         "unit": unit,
         "startValue": 0,
-        "endValue": sum(weights),
+        "endValue": sum(w for w in weights if isinstance(w, (int, float))),
         "samples": samples,
         "weights": weights,
     }
@@ -91,7 +91,7 @@ def test_read_speedscope_two_sampled_profiles_become_thread_labels() -> None:
     for name in ("one", "two"):
         part = profile.filter(lambda labels, n=name: (THREAD, n) in labels)
         assert part.total == 14
-    assert profile.meta.sample_count == 10
+    assert profile.meta.sample_count is None  # weights differ: entries are not samples
 
 
 @pytest.mark.parametrize(
@@ -122,6 +122,7 @@ def test_read_speedscope_pyspy_equals_plain_count_of_file() -> None:
     assert profile.meta.sample_count == sum(len(p["samples"]) for p in doc["profiles"])
     assert profile.meta.interval_s == pytest.approx(0.01)  # recorded at 100 Hz
     assert profile.meta.tools["py-spy"]
+    assert profile.meta.duration_s is None  # py-spy's endValue is a sum of weights
 
 
 def _raw_shares(path: Path) -> tuple[dict[str, float], dict[str, float]]:
@@ -240,6 +241,9 @@ def test_read_speedscope_evented_units_normalised(tmp_path: Path) -> None:
         ([_sampled("none", [[0, -1]], [1])], "out of range"),
         ([_sampled("none", [[0, 1], [0]], [1])], "2 samples but 1 weights"),
         ([_sampled("none", [[0]], [-1])], "not a non-negative number"),
+        ([_sampled("none", [[0], [1]], [1, "2"])], "weights[1]: '2' is not a non-negative"),
+        ([_sampled("none", [[0], 5], [1, 1])], "samples[1]: a sample must be a list"),
+        ([_sampled("none", [[0], [1.5]], [1, 1])], "frame index 1.5 out of range"),
         ([_sampled("parsecs", [[0]], [1])], "unknown unit"),
         ([_sampled("none", [[0]], [1]), _sampled("bytes", [[0]], [1])], "mix units"),
         ([_sampled("none", [], [])], "no samples"),
@@ -318,7 +322,9 @@ def schema() -> Any:
     return json.loads((SPEEDSCOPE_REF / "file-format-schema.json").read_text())
 
 
-@pytest.mark.parametrize("source", [PYSPY, PYINST, UNIT / "pyinstrument.pyisession"])
+@pytest.mark.parametrize(
+    "source", [PYSPY, PYINST, UNIT / "pyinstrument.pyisession", UNIT / "pyspy.raw.txt"]
+)
 def test_write_speedscope_round_trip_keeps_every_weight(
     tmp_path: Path, schema: Any, source: Path
 ) -> None:
@@ -326,7 +332,14 @@ def test_write_speedscope_round_trip_keeps_every_weight(
     doc, again = _write_read(original, tmp_path)
     jsonschema.Draft6Validator(schema).validate(doc)
     assert _sample_map(again) == _sample_map(original)
-    assert again.meta.unit == original.meta.unit
+    meta, back = original.meta, again.meta
+    assert (back.unit, back.sample_count, back.interval_s, back.duration_s) == (
+        meta.unit,
+        meta.sample_count,
+        meta.interval_s,
+        meta.duration_s,
+    )
+    assert meta.tools.items() <= back.tools.items()
 
 
 def test_write_speedscope_one_profile_per_thread(tmp_path: Path) -> None:
@@ -379,3 +392,53 @@ def test_write_speedscope_round_trip_generated(
         return
     _, again = _write_read(profile, tmp_path_factory.mktemp("rt"))
     assert _sample_map(again) == _sample_map(profile)
+
+
+def _events_of(timeline: list[tuple[list[int], int]]) -> list[dict[str, Any]]:
+    """Open/close events for consecutive stacks, each lasting its duration (a plain model)."""
+    events: list[dict[str, Any]] = []
+    open_: list[int] = []
+    at = 0
+    for stack, duration in [*timeline, ([], 0)]:
+        common = 0
+        while common < min(len(open_), len(stack)) and open_[common] == stack[common]:
+            common += 1
+        for f in reversed(open_[common:]):
+            events.append({"type": "C", "frame": f, "at": at})
+        for f in stack[common:]:
+            events.append({"type": "O", "frame": f, "at": at})
+        open_ = list(stack)
+        at += duration
+    return events
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    timeline=st.lists(
+        st.tuples(st.lists(st.integers(0, 3), min_size=1, max_size=5), st.integers(0, 50)),
+        min_size=1,
+        max_size=15,
+    )
+)
+def test_read_speedscope_evented_generated_timelines(
+    tmp_path_factory: pytest.TempPathFactory, timeline: list[tuple[list[int], int]]
+) -> None:
+    frames = [{"name": n} for n in "abcd"]
+    end = sum(d for _, d in timeline)
+    prof = {"type": "evented", "name": "t", "unit": "milliseconds", "startValue": 0}
+    prof |= {"endValue": end, "events": _events_of(timeline)}
+    path = _doc_file(tmp_path_factory.mktemp("ev"), _doc([prof], frames))
+    want: dict[tuple[str, ...], float] = {}
+    for stack, duration in timeline:
+        if duration:
+            key = tuple("abcd"[i] for i in stack)
+            want[key] = want.get(key, 0.0) + duration / 1000
+    if not want:
+        with pytest.raises(ProfileParseError):
+            read_profile(path)
+        return
+    got: dict[tuple[str, ...], float] = {}
+    for frs, _labels, w in read_profile(path).iter_samples():
+        key = tuple(f.name for f in frs)
+        got[key] = got.get(key, 0.0) + w
+    assert got == pytest.approx(want)
