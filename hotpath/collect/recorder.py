@@ -109,6 +109,8 @@ class Recorder:
         self.kind = kind
         self._faults: set[str] = set()
         self.profiler_broken = False
+        # Two middleware instances in one process must not share a file.
+        self._serial = next(_SERIALS)
         self._reset()
         _RECORDERS.add(self)
         _install_process_hooks(options.install_signal_handler)
@@ -125,8 +127,6 @@ class Recorder:
         self._written = 0
         self.pid = os.getpid()
         self.started = time.time()
-        # Two middleware instances in one process must not share a file.
-        self._serial = next(_SERIALS)
         suffix = f"-{self._serial}" if self._serial else ""
         self.path = os.path.join(
             self.options.output_dir,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from hotpath.formats import read_profiles
+from hotpath.formats import read_profile, read_profiles
 from tests.collect.webapps import concurrent_requests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,3 +80,46 @@ def test_disk_full_every_request_served_logged_once(tmp_path: Path) -> None:
     # no half-written file is left behind
     out = tmp_path / "out"
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_gunicorn_preforked_workers_one_file_each_nothing_lost(tmp_path: Path) -> None:
+    import re
+    import shutil
+
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
+    assert gunicorn is not None, "gunicorn (test extra) is not installed"
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [gunicorn, "-w", "2", "--preload", "-b", "127.0.0.1:0", "--graceful-timeout", "5",
+         "tests.collect.gunicorn_app:app"],
+        cwd=ROOT,
+        env={**os.environ, "HOTPATH_TEST_OUT": str(out)},
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        port, booted, log = None, 0, []
+        deadline = time.monotonic() + 30
+        while (port is None or booted < 2) and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            log.append(line)
+            if m := re.search(r"Listening at: http://127.0.0.1:(\d+)", line):
+                port = int(m.group(1))
+            booted += "Booting worker" in line
+        assert port is not None and booted == 2, "".join(log)
+        responses = concurrent_requests(port, PATHS, threads=8)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert all(b" 200 OK" in r for r in responses)
+    files = sorted(out.iterdir())
+    pid_of = {f.name: read_profile(f).meta.attrs["pid"] for f in files}
+    assert all(f"-{pid}-" in name for name, pid in pid_of.items())  # pid in the name
+    pids = set(pid_of.values())
+    assert len(files) == len(pids) >= 1  # one file per worker process, none shared
+    assert str(proc.pid) not in pids  # the master served nothing and wrote nothing
+    assert _counts(out) == {"GET /orders/<id>": 100, "GET /wait": 100}
