@@ -156,9 +156,12 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
     options = options or AnalyzeOptions()
     if options.source_root is not None:
         options = AnalyzeOptions(os.path.abspath(options.source_root), options.top)
+    from hotpath.analysis.endpoints import endpoint_rows
+
     profile = label_endpoints(profile)  # endpoints from stacks where no middleware said
     # Functions are ranked by CPU: idle samples, where recorded, do not count.
     cg = build_callgraph(cpu_view(profile))
     rows = function_rows(cg, options.source_root)
     groups = [[str(k) for k in g] for g in recursion_groups(cg)] if cg.functions else []
-    return Analysis(summarize_profile(profile), rows, groups, options)
+    endpoints = endpoint_rows(profile)
+    return Analysis(summarize_profile(profile), rows, groups, options, endpoints=endpoints)

@@ -6,7 +6,7 @@ import json
 import math
 from typing import IO, Any
 
-from hotpath.analysis.summary import Analysis, FunctionRow
+from hotpath.analysis.summary import Analysis, EndpointRow, FunctionRow
 from hotpath.report.base import Renderer
 
 SCHEMA = "hotpath.report/1"
@@ -34,6 +34,19 @@ def function_dict(r: FunctionRow) -> dict[str, Any]:
     }
 
 
+def endpoint_dict(r: EndpointRow) -> dict[str, Any]:
+    return {
+        "name": r.name,
+        "samples": _num(r.samples),
+        "share": r.share,
+        "requests": r.requests,
+        "cpu_per_request_s": r.cpu_per_request_s,
+        "p50_ms": r.p50_ms,
+        "p99_ms": r.p99_ms,
+        "top_functions": list(r.top_functions),
+    }
+
+
 def to_dict(analysis: Analysis) -> dict[str, Any]:
     p = analysis.profile
     return {
@@ -47,6 +60,7 @@ def to_dict(analysis: Analysis) -> dict[str, Any]:
         },
         "functions": [function_dict(r) for r in analysis.functions],
         "recursion": analysis.recursion,
+        "endpoints": [endpoint_dict(r) for r in analysis.endpoints or []],
     }
 
 

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from hotpath.analysis.summary import Analysis, FunctionRow
+from hotpath.analysis.summary import Analysis, EndpointRow, FunctionRow
 from hotpath.report.base import Renderer
 
 KIND_STYLE = {"app": "bold green", "library": "cyan", "stdlib": "blue", "native": "magenta"}
@@ -82,6 +82,40 @@ def _function_table(title: str, rows: list[FunctionRow], unit: str, by: str) -> 
     return table
 
 
+def _opt(value: float | None, fmt: str) -> str:
+    return "" if value is None else format(value, fmt)
+
+
+def _endpoint_table(rows: list[EndpointRow], top: int) -> Table:
+    table = Table(
+        title=f"Top {min(top, len(rows))} endpoints by CPU share",
+        title_justify="left",
+        pad_edge=False,
+    )
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("cpu %", justify="right")
+    table.add_column("wall %", justify="right")
+    table.add_column("requests", justify="right")
+    table.add_column("cpu/req", justify="right")
+    table.add_column("p50ms", justify="right")
+    table.add_column("p99ms", justify="right")
+    table.add_column("endpoint", overflow="fold", ratio=2)
+    table.add_column("top functions", overflow="fold", ratio=2, style="dim")
+    for i, r in enumerate(rows[:top], 1):
+        table.add_row(
+            str(i),
+            f"{r.share * 100:.1f}",
+            "" if r.wall_share is None else f"{r.wall_share * 100:.1f}",
+            "" if r.requests is None else f"{r.requests:,}",
+            "" if r.cpu_per_request_s is None else f"{r.cpu_per_request_s * 1000:.2f}ms",
+            _opt(r.p50_ms, ".1f"),
+            _opt(r.p99_ms, ".1f"),
+            Text(r.name),  # names are data, never rich markup
+            Text(", ".join(r.top_functions[:2])),
+        )
+    return table
+
+
 def headline(analysis: Analysis) -> str:
     p = analysis.profile
     srcs = ", ".join(f"{os.path.basename(s.path)} ({s.format})" for s in p.sources[:3])
@@ -109,6 +143,8 @@ def render(
     console.print(Text(headline(analysis), style="bold"))
     top = analysis.options.top
     unit = analysis.profile.unit
+    if analysis.endpoints:
+        console.print(_endpoint_table(analysis.endpoints, top))
     console.print(
         _function_table(
             f"Top {top} functions by inclusive share",

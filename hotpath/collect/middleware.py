@@ -1,0 +1,327 @@
+"""WSGI and ASGI middleware: every request counted per endpoint, a sampled few profiled.
+
+For every request it records the endpoint (the route *template*, never the raw URL, query,
+headers or body), wall time, CPU time, status class and a latency histogram; for a random
+``sample_fraction`` of requests it also runs pyinstrument and keeps the stacks, labelled
+with the endpoint. See :mod:`hotpath.collect.recorder` for storage and flushing.
+
+CPU time: WSGI reads the thread CPU clock (``time.thread_time``) around the request, since
+a WSGI request runs on one thread from call to ``close()``. ASGI requests share the event
+loop thread, so the app coroutine is driven step by step and only the CPU time of *its own*
+steps is summed (work that the app hands to thread pools, e.g. a sync FastAPI endpoint
+under ``run_in_threadpool``, is not counted).
+
+Any error inside hotpath is logged once and the request is served exactly as without it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, MutableMapping
+from dataclasses import fields, replace
+from typing import Any, Literal
+
+from hotpath.collect import stacks as _stacks
+from hotpath.collect.recorder import MiddlewareOptions, Recorder
+from hotpath.errors import ConfigError
+
+__all__ = ["ASGIMiddleware", "MiddlewareOptions", "WSGIMiddleware"]
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Any]
+
+AsyncMode = Literal["enabled", "disabled", "strict"]
+ENVIRON_KEY = "hotpath.endpoint"
+"""Routers and integrations put the route template here (WSGI environ / ASGI scope)."""
+UNMATCHED = "<unmatched>"
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+_OWN_FILES: set[str] = {__file__}
+"""Files whose frames end the server's part of a stack (integrations add theirs)."""
+
+
+def make_options(options: MiddlewareOptions | None, overrides: dict[str, Any]) -> MiddlewareOptions:
+    """Options from an object and/or keywords (``add_middleware(ASGIMiddleware, ...)``)."""
+    base = options if options is not None else MiddlewareOptions()
+    known = {f.name for f in fields(MiddlewareOptions)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ConfigError(f"unknown hotpath middleware option(s): {', '.join(unknown)}")
+    return replace(base, **overrides) if overrides else base
+
+
+def method_of(raw: object) -> str:
+    """The request method if it is a standard one: client-chosen strings stay out of labels."""
+    return raw if isinstance(raw, str) and raw in _METHODS else "OTHER"
+
+
+def default_wsgi_endpoint(environ: Environ) -> str:
+    """The route template a router left in the environ, else ``METHOD <unmatched>``."""
+    method = method_of(environ.get("REQUEST_METHOD"))
+    declared = environ.get(ENVIRON_KEY)
+    if isinstance(declared, str) and declared:
+        return declared
+    return f"{method} {UNMATCHED}"
+
+
+def default_asgi_endpoint(scope: Scope) -> str:
+    """Starlette/FastAPI's matched route (``scope["route"].path``) with the method."""
+    method = method_of(scope.get("method"))
+    declared = scope.get(ENVIRON_KEY)
+    if isinstance(declared, str) and declared:
+        return declared
+    path = getattr(scope.get("route"), "path", None)
+    if isinstance(path, str) and path:
+        return f"{method} {path}"
+    return f"{method} {UNMATCHED}"
+
+
+class Probe:
+    """One request in flight: clocks at the start and the profiler, when sampled."""
+
+    __slots__ = ("cpu0", "profiler", "t0")
+
+    def __init__(self, recorder: Recorder, async_mode: AsyncMode) -> None:
+        self.profiler: Any = None
+        opts = recorder.options
+        if (
+            opts.sample_fraction > 0
+            and not recorder.profiler_broken
+            and random.random() < opts.sample_fraction
+        ):
+            try:
+                from pyinstrument import Profiler
+
+                profiler = Profiler(interval=opts.interval_s, async_mode=async_mode)
+                profiler.start(target_description="hotpath request")
+                self.profiler = profiler
+            except Exception as exc:
+                recorder.profiler_failed(exc)
+        self.t0 = time.perf_counter()
+        self.cpu0 = time.thread_time()
+
+    def finish(
+        self,
+        recorder: Recorder,
+        endpoint: Callable[[], str],
+        status: int | None,
+        cpu_s: float | None = None,
+    ) -> None:
+        """Stop the clocks and the profiler, then record; never raises."""
+        wall = time.perf_counter() - self.t0
+        cpu = time.thread_time() - self.cpu0 if cpu_s is None else cpu_s
+        found: list[_stacks.WeightedStack] | None = None
+        if self.profiler is not None:
+            try:
+                session = self.profiler.stop()
+                found = _stacks.session_stacks(
+                    session.frame_records, frozenset(_OWN_FILES), _FRAME_CACHE
+                )
+            except Exception as exc:
+                recorder.profiler_failed(exc)
+        try:
+            name = endpoint()
+        except Exception as exc:
+            recorder.fault("the endpoint function", exc)
+            name = f"OTHER {UNMATCHED}"
+        try:
+            recorder.record(name, wall, cpu, status, found)
+        except Exception as exc:
+            recorder.fault("recording a request", exc)
+
+
+_FRAME_CACHE: dict[str, Any] = {}
+
+
+def _start(recorder: Recorder, async_mode: AsyncMode) -> Probe | None:
+    try:
+        return Probe(recorder, async_mode)
+    except Exception as exc:
+        recorder.fault("starting a request", exc)
+        return None
+
+
+def _status_code(status: object) -> int | None:
+    try:
+        return int(str(status).split(" ", 1)[0])
+    except ValueError:
+        return None
+
+
+class WSGIMiddleware:
+    """Wrap a WSGI app: ``app.wsgi_app = WSGIMiddleware(app.wsgi_app, output_dir=...)``.
+
+    The endpoint comes from ``endpoint(environ)`` when given, else from
+    ``environ["hotpath.endpoint"]`` (set by the Flask integration or a router), both read
+    after the app ran.
+    """
+
+    def __init__(
+        self, app: WSGIApp, options: MiddlewareOptions | None = None, **overrides: Any
+    ) -> None:
+        self.app = app
+        self.options = make_options(options, overrides)
+        self.recorder = Recorder(self.options, "wsgi")
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if not self.options.enabled:
+            return self.app(environ, start_response)
+        probe = _start(self.recorder, "disabled")
+        if probe is None:
+            return self.app(environ, start_response)
+        seen: list[object] = [None]
+
+        def capture(status: str, headers: Any, exc_info: Any = None) -> Any:
+            seen[0] = status
+            return start_response(status, headers, exc_info)
+
+        def finish() -> None:
+            probe.finish(self.recorder, lambda: self._endpoint(environ), _status_code(seen[0]))
+
+        try:
+            result = self.app(environ, capture)
+        except BaseException:
+            seen[0] = seen[0] or "500"
+            finish()
+            raise
+        if isinstance(result, (list, tuple)):
+            # Already complete; returning the same object keeps servers' optimisations
+            # (wsgiref sets Content-Length for one-item lists).
+            finish()
+            return result
+        file_wrapper = environ.get("wsgi.file_wrapper")
+        if isinstance(file_wrapper, type) and isinstance(result, file_wrapper):
+            finish()  # keep sendfile(); the transfer itself is not timed
+            return result
+        return _ClosingIterable(result, finish)
+
+    def _endpoint(self, environ: Environ) -> str:
+        fn = self.options.endpoint
+        if fn is not None:
+            name = fn(environ)
+            if isinstance(name, str) and name:
+                return name
+        return default_wsgi_endpoint(environ)
+
+
+class _ClosingIterable:
+    """The app's response body, unchanged, with the request recorded at ``close()``."""
+
+    __slots__ = ("_done", "_finish", "_result")
+
+    def __init__(self, result: Iterable[bytes], finish: Callable[[], None]) -> None:
+        self._result = result
+        self._finish = finish
+        self._done = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._result)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._result, "close", None)
+            if close is not None:
+                close()
+        finally:
+            if not self._done:
+                self._done = True
+                self._finish()
+
+
+class _CpuTimed:
+    """Awaits a coroutine, summing the thread CPU time of its own steps only."""
+
+    __slots__ = ("coro", "cpu")
+
+    def __init__(self, coro: Any) -> None:
+        self.coro = coro
+        self.cpu = 0.0
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro, clock = self.coro, time.thread_time
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            t0 = clock()
+            try:
+                yielded = coro.send(value) if error is None else coro.throw(error)
+            except StopIteration as stop:
+                self.cpu += clock() - t0
+                return stop.value
+            except BaseException:
+                self.cpu += clock() - t0
+                raise
+            self.cpu += clock() - t0
+            try:
+                value, error = (yield yielded), None
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # cancellation and throw(): hand it to the app
+                value, error = None, exc
+
+
+class ASGIMiddleware:
+    """Wrap an ASGI app; FastAPI/Starlette: ``app.add_middleware(ASGIMiddleware, ...)``.
+
+    Only ``http`` scopes are recorded; lifespan and websockets pass straight through.
+    """
+
+    def __init__(self, app: ASGIApp, options: MiddlewareOptions | None = None, **overrides: Any):
+        self.app = app
+        self.options = make_options(options, overrides)
+        self.recorder = Recorder(self.options, "asgi")
+
+    async def __call__(
+        self,
+        scope: Scope,
+        receive: Callable[[], Awaitable[Any]],
+        send: Callable[[Any], Awaitable[None]],
+    ) -> None:
+        if scope.get("type") != "http" or not self.options.enabled:
+            await self.app(scope, receive, send)
+            return
+        # "strict": other requests' code running meanwhile is not this request's.
+        probe = _start(self.recorder, "strict")
+        if probe is None:
+            await self.app(scope, receive, send)
+            return
+        status: list[int | None] = [None]
+
+        async def capture(message: Any) -> None:
+            if (
+                status[0] is None
+                and isinstance(message, dict)
+                and message.get("type") == "http.response.start"
+            ):
+                code = message.get("status")
+                status[0] = code if isinstance(code, int) else None
+            await send(message)
+
+        result = self.app(scope, receive, capture)
+        if not (hasattr(result, "send") and hasattr(result, "throw")):
+            # Not a coroutine (an unusual awaitable): await it as is, CPU not split out.
+            try:
+                await result
+            finally:
+                probe.finish(self.recorder, lambda: self._endpoint(scope), status[0], 0.0)
+            return
+        timed = _CpuTimed(result)
+        try:
+            await timed
+        except BaseException:
+            status[0] = status[0] or 500
+            probe.finish(self.recorder, lambda: self._endpoint(scope), status[0], timed.cpu)
+            raise
+        probe.finish(self.recorder, lambda: self._endpoint(scope), status[0], timed.cpu)
+
+    def _endpoint(self, scope: Scope) -> str:
+        fn = self.options.endpoint
+        if fn is not None:
+            name = fn(scope)
+            if isinstance(name, str) and name:
+                return name
+        return default_asgi_endpoint(scope)
