@@ -1,0 +1,450 @@
+"""The advisor: which hot paths to rewrite in Rust, in which shape, and what it would save.
+
+For each candidate (an app function's dominator region, or an endpoint) the evidence is
+share, CPU-bound fraction, pure-Python fraction, isolation and granularity; the gain is
+Amdahl's law: saved CPU share = (interpreted-Python weight of the region / total) x CPU-bound
+x (1 - 1/k) for an assumed Rust speed-up k. Sample counts are binomial, so shares come with
+Wilson intervals and a candidate seen in a dozen samples is reported as too small, not as a
+finding. docs/advisor.md explains every number.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from hotpath.analysis.brief import write_brief
+from hotpath.analysis.callgraph import ROOT, CallGraph
+from hotpath.analysis.classify import Classifier, framework_of
+from hotpath.analysis.dominators import dominator_tree, region_of
+from hotpath.analysis.evidence import Tally, tally_stacks
+from hotpath.analysis.nativeness import LeafJudge
+from hotpath.analysis.summary import Candidate
+from hotpath.model import ENDPOINT, Frame, FunctionKey, Labels, Profile
+
+DEFAULT_RUST_SPEEDUP = 10.0
+"""Assumed speed-up of interpreted Python rewritten in Rust (CPU-bound loops, plain data)."""
+HOURS_PER_MONTH = 730.0
+
+
+@dataclass(frozen=True)
+class AdvisorOptions:
+    rust_speedup: float = DEFAULT_RUST_SPEEDUP
+    cores: float | None = None
+    """Cores the service uses at the observed load; None: measured from the profile if it can."""
+    core_hour_price: float | None = None
+    min_share: float = 0.02
+    """A candidate whose share's lower bound is below this is too small to act on."""
+    min_samples: int = 30
+    list_share: float = 0.01
+    """Functions below this inclusive share are not listed at all."""
+    hop_cost_s: float = 1e-4
+    """Cost of one loopback network round trip; a microservice call should be >= 10x this."""
+    z: float = 1.96
+    """Normal quantile of the intervals (1.96: 95%)."""
+
+
+def wilson(k: float, n: float, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion k/n."""
+    if n <= 0:
+        return (0.0, 0.0)
+    p = min(max(k / n, 0.0), 1.0)
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def sample_count(profile: Profile) -> float | None:
+    """How many samples the weights stand for (None: not a sampled profile, or unknown)."""
+    if not profile.samples:
+        return None
+    meta = profile.meta
+    if meta.unit == "samples":
+        return profile.total
+    if meta.interval_s:
+        return profile.total / meta.interval_s
+    return float(meta.sample_count) if meta.sample_count else None
+
+
+def measured_cores(profile: Profile) -> float | None:
+    meta = profile.meta
+    if not meta.duration_s:
+        return None
+    if meta.unit == "seconds":
+        return profile.total / meta.duration_s
+    if meta.unit == "samples" and meta.interval_s:
+        return profile.total * meta.interval_s / meta.duration_s
+    return None
+
+
+@dataclass(frozen=True)
+class _Measured:
+    target: str
+    kind: str
+    key: FunctionKey | None
+    region: frozenset[FunctionKey]
+    tally: Tally
+    weight: float
+    callers: int | None
+    per_call_s: float | None
+    requests: int | None
+
+
+def advise(
+    profile: Profile, cg: CallGraph, classifier: Classifier, options: AdvisorOptions
+) -> list[Candidate]:
+    """Candidates (functions, then endpoints merged), best first by score."""
+    if cg.total <= 0:
+        return []
+    judge = LeafJudge(classifier)
+    children = dominator_tree(cg)
+    measured = _function_candidates(profile, cg, classifier, judge, children, options)
+    measured += _endpoint_candidates(profile, cg, classifier, judge, children)
+    n = sample_count(profile)
+    cores = options.cores if options.cores is not None else measured_cores(profile)
+    inclusive = {k: f.inclusive for k, f in cg.functions.items()}
+    out = [_verdict(m, cg.total, n, cores, options, inclusive, children) for m in measured]
+    out.sort(key=lambda c: (-c.score, -c.share, c.target))
+    out = _drop_nested(out, measured)
+    by_target = {m.target: m for m in measured}
+    return [
+        replace(c, brief=write_brief(c, by_target[c.target], cg, judge))
+        if c.recommendation != "leave"
+        else c
+        for c in out
+    ]
+
+
+def _function_candidates(
+    profile: Profile,
+    cg: CallGraph,
+    classifier: Classifier,
+    judge: LeafJudge,
+    children: dict[FunctionKey, list[FunctionKey]],
+    options: AdvisorOptions,
+) -> list[_Measured]:
+    picked = [
+        f
+        for f in cg.ranked("inclusive")
+        if f.key != ROOT
+        and f.inclusive / cg.total >= options.list_share
+        and classifier.kind(f.key.name, f.key.file) == "app"
+        and not framework_of(f.key.file)
+        and not f.key.name.startswith("<")
+    ]
+    regions = {f.key: region_of(children, f.key) for f in picked}
+    if profile.samples:
+        tallies = tally_stacks(profile.iter_samples(), regions, classifier, judge)
+    else:
+        tallies = {k: _tally_stats(cg, k, r, classifier) for k, r in regions.items()}
+    names = [f.key.name for f in picked]
+    out = []
+    for f in picked:
+        calls = f.calls
+        per_call = (
+            f.inclusive / calls if calls and cg.unit == "seconds" and not profile.samples else None
+        )
+        out.append(
+            _Measured(
+                target=f.key.name if names.count(f.key.name) == 1 else str(f.key),
+                kind="function",
+                key=f.key,
+                region=frozenset(regions[f.key]),
+                tally=tallies[f.key],
+                weight=f.inclusive,
+                callers=len(cg.callers(f.key)),
+                per_call_s=per_call,
+                requests=None,
+            )
+        )
+    return out
+
+
+def _tally_stats(
+    cg: CallGraph, key: FunctionKey, region: set[FunctionKey], classifier: Classifier
+) -> Tally:
+    """Evidence from exact call statistics (cProfile): edges into builtins are C time."""
+    t = Tally(total=cg.functions[key].inclusive)
+    native = outside = 0.0
+    for (a, b), w in cg.edges.items():
+        if a not in region or a == b:
+            continue
+        if classifier.kind(b.name, b.file) == "native":
+            native += w
+            t.evidence.add("native frames")
+        elif b not in region or framework_of(b.file):
+            outside += w
+    native = min(native, t.total)
+    t.categories = {"native": native, "python": max(0.0, t.total - native)}
+    t.outside = min(outside, t.total)
+    return t
+
+
+def _endpoint_candidates(
+    profile: Profile,
+    cg: CallGraph,
+    classifier: Classifier,
+    judge: LeafJudge,
+    children: dict[FunctionKey, list[FunctionKey]],
+) -> list[_Measured]:
+    endpoints = sorted(profile.label_values(ENDPOINT))
+    out = []
+    for ep in endpoints:
+        samples = [
+            (fr, labels, w) for fr, labels, w in profile.iter_samples() if (ENDPOINT, ep) in labels
+        ]
+        weight = sum(w for _f, _l, w in samples)
+        if weight <= 0:
+            continue
+        entry = _entry_of(samples, weight, classifier)
+        if entry is None:
+            continue
+        region = region_of(children, entry)
+        tally = tally_stacks(samples, {entry: region}, classifier, judge)[entry]
+        # Samples of the endpoint outside its view (routing, serialising) stay framework time.
+        tally.outside += weight - tally.total
+        tally.categories["python"] = tally.categories.get("python", 0.0)
+        tally.total = weight
+        rs = profile.requests.get(ep)
+        per_request = None
+        if rs is not None and rs.count:
+            per_request = rs.cpu_s / rs.count if rs.cpu_s else None
+        out.append(
+            _Measured(
+                ep,
+                "endpoint",
+                entry,
+                frozenset(region),
+                tally,
+                weight,
+                None,
+                per_request,
+                rs.count if rs is not None else None,
+            )
+        )
+    return out
+
+
+def _entry_of(
+    samples: list[tuple[tuple[Frame, ...], Labels, float]], weight: float, classifier: Classifier
+) -> FunctionKey | None:
+    """The innermost app function present in >= 90% of an endpoint's weight (its view)."""
+    incl: dict[FunctionKey, float] = {}
+    depth: dict[FunctionKey, int] = {}
+    for frames, _labels, w in samples:
+        seen = set()
+        for d, fr in enumerate(frames):
+            key = fr.function
+            if key in seen:
+                continue
+            seen.add(key)
+            incl[key] = incl.get(key, 0.0) + w
+            depth[key] = max(depth.get(key, 0), d)
+    best = [
+        k
+        for k, w in incl.items()
+        if w >= 0.9 * weight
+        and classifier.kind(k.name, k.file) == "app"
+        and not framework_of(k.file)
+    ]
+    return max(best, key=lambda k: (depth[k], k)) if best else None
+
+
+def _branches(
+    m: _Measured,
+    inclusive: dict[FunctionKey, float],
+    children: dict[FunctionKey, list[FunctionKey]],
+) -> list[str]:
+    """Where a region's time splits: follow the dominator-tree child holding >= 80% of the
+    entry's weight down; at the first split, the children holding >= 10% each."""
+    if m.key is None or m.weight <= 0:
+        return []
+    node = m.key
+    for _ in range(len(m.region)):
+        kids = [(inclusive.get(k, 0.0), k) for k in children.get(node, ())]
+        heavy = [(w, k) for w, k in kids if w >= 0.1 * m.weight]
+        main = [k for w, k in heavy if w >= 0.8 * m.weight]
+        if len(main) == 1:
+            node = main[0]
+            continue
+        return [k.name for _w, k in sorted(heavy, key=lambda wk: (-wk[0], wk[1]))]
+    return []
+
+
+def _verdict(
+    m: _Measured,
+    total: float,
+    n: float | None,
+    cores: float | None,
+    options: AdvisorOptions,
+    cg_inclusive: dict[FunctionKey, float],
+    children: dict[FunctionKey, list[FunctionKey]],
+) -> Candidate:
+    t = m.tally
+    z = options.z
+    share = m.weight / total
+    seen = share * n if n else None
+    share_iv = wilson(seen, n, z) if n and seen is not None else (share, share)
+    pure = t.python / t.total if t.total else 0.0
+    cpu_bound = 1 - t.idle / t.state_known if t.state_known else None
+    isolation = max(0.0, 1 - t.outside / t.total) if t.total else None
+    layer = t.layer / t.total if t.total else 0.0
+    gain = 1 - 1 / options.rust_speedup if options.rust_speedup > 0 else 0.0
+    cb = cpu_bound if cpu_bound is not None else 1.0
+    python_share = share * pure
+    lo, hi = wilson(python_share * n, n, z) if n else (python_share, python_share)
+    saving = (lo * cb * gain, hi * cb * gain)
+
+    blocking: list[str] = []
+    if seen is not None and seen < options.min_samples:
+        blocking.append(f"too small: seen in only {seen:.0f} samples, not a finding")
+    elif share_iv[0] < options.min_share:
+        blocking.append(
+            f"too small: {share:.1%} of the CPU (interval {share_iv[0]:.1%}-{share_iv[1]:.1%}), "
+            f"below the {options.min_share:.0%} worth a rewrite"
+        )
+    io = t.share("io")
+    if cpu_bound is not None and cpu_bound < 0.5:
+        blocking.append(
+            f"I/O-bound: only {cpu_bound:.0%} of its samples are on CPU; waiting does not get "
+            "faster in Rust"
+        )
+    elif io >= 0.5:
+        blocking.append(f"I/O-bound: {io:.0%} of its time is in file, socket or sleep calls")
+    db, native = t.share("db"), t.share("native")
+    if db + native >= 0.5 and io < 0.5:
+        what = (
+            "database calls that run in the database engine's C code"
+            if db >= native
+            else "C extensions and builtins (json, zlib, regex, ...)"
+        )
+        blocking.append(f"already native: {db + native:.0%} of its time is in {what}")
+    if isolation is not None and isolation < 0.5:
+        blocking.append(
+            f"too entangled: {1 - isolation:.0%} of its time is in code outside its region "
+            "(shared callees, framework, ORM) that a rewrite would have to call back into"
+        )
+    elif layer >= 0.5 and len(t.layer_classes) >= 2:
+        names = ", ".join(sorted(t.layer_classes, key=lambda c: -t.layer_classes[c])[:4])
+        blocking.append(
+            f"too entangled: {layer:.0%} of its time is in methods of {len(t.layer_classes)} "
+            f"classes ({names}): an object layer such as an ORM whose objects would have to "
+            "cross the boundary"
+        )
+
+    branches = _branches(m, cg_inclusive, children) if m.kind == "function" else []
+    if len(branches) >= 3 and not any("too entangled" in r for r in blocking):
+        blocking.append(
+            f"too entangled: a dispatcher, its time splits over {len(branches)} unrelated paths "
+            f"({', '.join(branches[:4])}); extract those paths, not the dispatcher"
+        )
+    granularity, detail = _granularity(m, options)
+    reasons = list(blocking)
+    if blocking:
+        recommendation = "leave"
+    elif granularity == "fine":
+        recommendation = "extension"
+        reasons.append(
+            f"too fine-grained for a network hop: {detail}; an in-process extension (PyO3) "
+            "avoids the hop"
+        )
+    elif granularity == "coarse":
+        recommendation = "microservice"
+        reasons.append(
+            f"coarse-grained: {detail}; a network hop (~{options.hop_cost_s * 1e3:.1f} ms) is "
+            "small against it (an in-process extension fits as well)"
+        )
+    else:
+        recommendation = "extension"
+        reasons.append(f"granularity unknown ({detail}): an in-process extension is the safe shape")
+    if not blocking:
+        reasons.append(
+            f"{pure:.0%} interpreted Python, {0 if isolation is None else isolation:.0%} isolated; "
+            f"saves {saving[0]:.1%}-{saving[1]:.1%} of the CPU at {options.rust_speedup:g}x"
+        )
+    evidence = {
+        "pure_python": ", ".join(sorted(t.evidence))
+        or "assumed interpreted (no native frames, no source under --source-root)",
+        "cpu_bound": "state labels" if cpu_bound is not None else "unknown (no idle/active labels)",
+        "isolation": "dominator region" if m.kind == "function" else "dominator region of the view",
+        "granularity": detail,
+        "share": "exact call statistics" if n is None else f"{n:.0f} samples, Wilson {z:g} sigma",
+    }
+    if m.kind == "endpoint" and m.key is not None:
+        evidence["view"] = str(m.key)
+    cores_saved = (saving[0] * cores, saving[1] * cores) if cores else None
+    money = (
+        (
+            cores_saved[0] * options.core_hour_price * HOURS_PER_MONTH,
+            cores_saved[1] * options.core_hour_price * HOURS_PER_MONTH,
+        )
+        if cores_saved and options.core_hour_price is not None
+        else None
+    )
+    if seen is None:
+        confidence = "exact"
+    elif blocking and seen < options.min_samples:
+        confidence = "low"
+    else:
+        confidence = "high" if seen >= 100 and share_iv[0] >= options.min_share else "medium"
+    return Candidate(
+        target=m.target,
+        kind=m.kind,
+        recommendation=recommendation,
+        score=saving[0] if recommendation != "leave" else 0.0,
+        share=share,
+        cpu_bound=cpu_bound,
+        pure_python=pure,
+        isolation=isolation,
+        saving_share=saving,
+        reasons=reasons,
+        file=m.key.file if m.key else "",
+        line=None,
+        evidence=evidence,
+        confidence=confidence,
+        samples=seen,
+        share_interval=share_iv,
+        callers=m.callers,
+        per_call_s=m.per_call_s,
+        granularity=granularity,
+        speedup=(1 / (1 - saving[0]), 1 / (1 - saving[1])) if saving[1] < 1 else None,
+        cores_saved=cores_saved,
+        money_per_month=money,
+    )
+
+
+def _granularity(m: _Measured, options: AdvisorOptions) -> tuple[str | None, str]:
+    threshold = 10 * options.hop_cost_s
+    if m.per_call_s is not None:
+        what = "per request" if m.kind == "endpoint" else "per call"
+        detail = f"{m.per_call_s * 1e3:.3g} ms CPU {what}"
+        return ("fine" if m.per_call_s < threshold else "coarse"), detail
+    if m.kind == "endpoint":
+        return "coarse", "a whole request, already behind a network hop"
+    t = m.tally
+    if t.call_sites and t.call_sites_known >= 0.5 * t.call_sites:
+        loops = t.call_sites_in_loops / t.call_sites_known
+        if loops >= 0.5:
+            return "fine", f"{loops:.0%} of its sampled call sites are inside loops"
+        return (
+            "coarse",
+            f"called once per caller call ({1 - loops:.0%} of call sites outside loops)",
+        )
+    return None, "no call counts, call sites not in readable source"
+
+
+def _drop_nested(cands: list[Candidate], measured: list[_Measured]) -> list[Candidate]:
+    """Keep one recommendation per region: a recommended function nested in (or wrapping)
+    a better-scored recommended one says the same thing twice."""
+    regions = {m.target: (m.key, m.region) for m in measured if m.kind == "function"}
+    accepted: list[tuple[FunctionKey | None, frozenset[FunctionKey]]] = []
+    out = []
+    for c in cands:
+        if c.kind == "function" and c.recommendation != "leave":
+            key, region = regions[c.target]
+            if any(key in r or (k is not None and k in region) for k, r in accepted):
+                continue
+            accepted.append((key, region))
+        out.append(c)
+    return out

@@ -1,0 +1,119 @@
+"""Per-candidate evidence measured from a profile's stacks (or exact call statistics).
+
+For a candidate entry F (a function, or the view under an endpoint) and its dominator
+region R, every sample under F is sorted into:
+
+- ``native``/``db``/``io``: its leaf runs in C, a database driver, or waits (see
+  :mod:`hotpath.analysis.nativeness`); the rest is interpreted Python;
+- ``outside``: some frame below F is not in R (shared code other callers also reach) or is
+  framework code: a rewrite would have to call back into Python there;
+- ``layer``: its innermost app frame below F is a method of a class other than F's own:
+  the time sits in an object layer (an ORM's query sets, models and fields) whose objects
+  would have to cross the boundary;
+- ``idle``: labelled ``state=idle`` (waiting, not on CPU); ``state_known`` counts labelled ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from hotpath.analysis.classify import Classifier, framework_of
+from hotpath.analysis.nativeness import Category, LeafJudge
+from hotpath.model import ACTIVE, IDLE, STATE, Frame, FunctionKey, Labels
+
+_COMPREHENSIONS = ("<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>", "<lambda>")
+
+
+@dataclass
+class Tally:
+    """Weights under one candidate entry."""
+
+    total: float = 0.0
+    categories: dict[Category, float] = field(default_factory=dict)
+    outside: float = 0.0
+    layer: float = 0.0
+    layer_classes: dict[str, float] = field(default_factory=dict)
+    idle: float = 0.0
+    state_known: float = 0.0
+    evidence: set[str] = field(default_factory=set)
+    call_sites: float = 0.0
+    call_sites_in_loops: float = 0.0
+    call_sites_known: float = 0.0
+
+    @property
+    def python(self) -> float:
+        return self.categories.get("python", 0.0)
+
+    def share(self, category: Category) -> float:
+        return self.categories.get(category, 0.0) / self.total if self.total else 0.0
+
+
+def class_of(name: str) -> str | None:
+    """``QuerySet.filter`` -> ``QuerySet``; plain functions and closures -> None."""
+    if "." not in name or "<" in name:
+        return None
+    return name.rsplit(".", 1)[0]
+
+
+def tally_stacks(
+    samples: Iterable[tuple[tuple[Frame, ...], Labels, float]],
+    entries: dict[FunctionKey, set[FunctionKey]],
+    classifier: Classifier,
+    judge: LeafJudge,
+) -> dict[FunctionKey, Tally]:
+    """Tally every sample under each entry (entry -> its dominator region)."""
+    tallies = {k: Tally() for k in entries}
+    kind = classifier.kind
+    for frames, labels, w in samples:
+        if not frames:
+            continue
+        keys = [f.function for f in frames]
+        seen: set[FunctionKey] = set()
+        category, ev = judge.judge(frames[-1])
+        state = dict(labels).get(STATE)
+        for i, key in enumerate(keys):
+            if key not in entries or key in seen:
+                continue
+            seen.add(key)
+            t = tallies[key]
+            region = entries[key]
+            t.total += w
+            t.categories[category] = t.categories.get(category, 0.0) + w
+            if ev is not None:
+                t.evidence.add(ev)
+            if state in (ACTIVE, IDLE):
+                t.state_known += w
+                if state == IDLE:
+                    t.idle += w
+            tail = keys[i + 1 :]
+            if any(k not in region or framework_of(k.file) for k in tail):
+                t.outside += w
+            own = class_of(key.name)
+            for k in reversed(tail):
+                if kind(k.name, k.file) != "app":
+                    continue
+                cls = class_of(k.name)
+                if cls is not None and cls != own:
+                    t.layer += w
+                    t.layer_classes[cls] = t.layer_classes.get(cls, 0.0) + w
+                break
+            if i > 0:
+                _call_site(t, frames[i - 1], w, judge)
+    return tallies
+
+
+def _call_site(t: Tally, caller: Frame, w: float, judge: LeafJudge) -> None:
+    """Is the caller's line that calls F inside a loop? (many calls per caller call)"""
+    t.call_sites += w
+    if caller.name in _COMPREHENSIONS:
+        t.call_sites_known += w
+        t.call_sites_in_loops += w
+        return
+    if caller.line is None:
+        return
+    in_loop = judge.in_loop(caller.file, caller.line)
+    if in_loop is not None:
+        t.call_sites_known += w
+        if in_loop:
+            t.call_sites_in_loops += w
