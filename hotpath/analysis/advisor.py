@@ -435,12 +435,34 @@ def _granularity(m: _Measured, options: AdvisorOptions) -> tuple[str | None, str
 
 
 def _drop_nested(cands: list[Candidate], measured: list[_Measured]) -> list[Candidate]:
-    """Keep one recommendation per region: a recommended function nested in (or wrapping)
-    a better-scored recommended one says the same thing twice."""
+    """Keep one recommendation per region.
+
+    A recommended wrapper (a view around the real work) is replaced by the innermost
+    recommended function inside its region that keeps >= 85% of its score without becoming
+    finer-grained (a finer boundary means more crossings); then a recommended function
+    nested in, or wrapping, a better one already kept says the same thing twice.
+    """
     regions = {m.target: (m.key, m.region) for m in measured if m.kind == "function"}
+    recommended = [c for c in cands if c.kind == "function" and c.recommendation != "leave"]
+    order: list[Candidate] = []
+    for c in cands:
+        if c in recommended:
+            _key, region = regions[c.target]
+            inner = [
+                d
+                for d in recommended
+                if d is not c
+                and regions[d.target][0] in region
+                and d.score >= 0.85 * c.score
+                and (d.granularity != "fine" or c.granularity == "fine")
+            ]
+            if inner:
+                c = min(inner, key=lambda d: (len(regions[d.target][1]), d.target))
+        if c not in order:
+            order.append(c)
     accepted: list[tuple[FunctionKey | None, frozenset[FunctionKey]]] = []
     out = []
-    for c in cands:
+    for c in order:
         if c.kind == "function" and c.recommendation != "leave":
             key, region = regions[c.target]
             if any(key in r or (k is not None and k in region) for k, r in accepted):
