@@ -43,9 +43,9 @@ class FormatSpec:
 
 
 def _registry() -> dict[str, FormatSpec]:
-    from hotpath.formats import folded
+    from hotpath.formats import folded, pstats, pyinstrument, speedscope
 
-    specs = [folded.SPEC]
+    specs = [folded.SPEC, speedscope.SPEC, pyinstrument.SPEC, pstats.SPEC]
     return {s.name: s for s in specs}
 
 
@@ -212,6 +212,11 @@ def write_profile(profile: Profile, stream: IO[bytes], fmt: str) -> None:
     if spec is None or spec.write is None:
         raise UsageError(
             f"cannot write format {fmt!r}; writable: {', '.join(writable_format_names())}"
+        )
+    if not profile.samples and profile.function_stats:
+        # cProfile/pstats hold per-function totals, not stacks: a stack format would be empty.
+        raise UsageError(
+            f"cannot write call statistics (cProfile/pstats) as {fmt}: they hold no stacks"
         )
     spec.write(profile, stream)
 
