@@ -18,7 +18,7 @@ from hotpath.analysis.callgraph import ROOT, CallGraph
 from hotpath.analysis.classify import Classifier, framework_of
 from hotpath.analysis.dominators import dominator_tree, region_of
 from hotpath.analysis.evidence import Tally, tally_stacks
-from hotpath.analysis.nativeness import LeafJudge
+from hotpath.analysis.nativeness import LeafJudge, c_backed, is_db_call
 from hotpath.analysis.summary import Candidate
 from hotpath.model import ENDPOINT, Frame, FunctionKey, Labels, Profile
 
@@ -40,6 +40,8 @@ class AdvisorOptions:
     """Functions below this inclusive share are not listed at all."""
     hop_cost_s: float = 1e-4
     """Cost of one loopback network round trip; a microservice call should be >= 10x this."""
+    native_call_s: float = 5e-6
+    """cProfile builtin calls cheaper than this per call count as interpreter work."""
     z: float = 1.96
     """Normal quantile of the intervals (1.96: 95%)."""
 
@@ -137,7 +139,10 @@ def _function_candidates(
     if profile.samples:
         tallies = tally_stacks(profile.iter_samples(), regions, classifier, judge)
     else:
-        tallies = {k: _tally_stats(cg, k, r, classifier) for k, r in regions.items()}
+        fracs = native_fractions(cg, classifier, options)
+        tallies = {
+            k: _tally_stats(cg, k, r, classifier, options, fracs) for k, r in regions.items()
+        }
     names = [f.key.name for f in picked]
     out = []
     for f in picked:
@@ -162,23 +167,79 @@ def _function_candidates(
 
 
 def _tally_stats(
-    cg: CallGraph, key: FunctionKey, region: set[FunctionKey], classifier: Classifier
+    cg: CallGraph,
+    key: FunctionKey,
+    region: set[FunctionKey],
+    classifier: Classifier,
+    options: AdvisorOptions,
+    native_frac: dict[FunctionKey, float],
 ) -> Tally:
-    """Evidence from exact call statistics (cProfile): edges into builtins are C time."""
+    """Evidence from exact call statistics (cProfile): costly builtins and C-backed stdlib
+    wrappers are C time, whether inside the region or in shared callees outside it."""
     t = Tally(total=cg.functions[key].inclusive)
-    native = outside = 0.0
+    native = outside = db = 0.0
+    for r in region:
+        f = cg.functions.get(r)
+        if f is not None:
+            native += f.self * _self_native(cg, r, classifier, options)
     for (a, b), w in cg.edges.items():
-        if a not in region or a == b:
+        if a not in region or a == b or b in region:
             continue
         if classifier.kind(b.name, b.file) == "native":
-            native += w
-            t.evidence.add("native frames")
-        elif b not in region or framework_of(b.file):
+            t.evidence.add("builtin entries")
+        native += w * native_frac.get(b, 0.0)
+        if classifier.kind(b.name, b.file) != "native":
             outside += w
+        elif is_db_call(b.name):
+            db += w * native_frac.get(b, 0.0)
     native = min(native, t.total)
-    t.categories = {"native": native, "python": max(0.0, t.total - native)}
+    db = min(db, native)
+    t.categories = {"native": native - db, "db": db, "python": max(0.0, t.total - native)}
     t.outside = min(outside, t.total)
     return t
+
+
+def _self_native(
+    cg: CallGraph, key: FunctionKey, classifier: Classifier, o: AdvisorOptions
+) -> float:
+    """1.0 when a function's own time is C work: a costly builtin, a C-backed stdlib wrapper."""
+    kind = classifier.kind(key.name, key.file)
+    f = cg.functions[key]
+    if kind == "native":
+        # Cheap builtins (min, len, list.append: well under a microsecond of real work per
+        # call) are interpreter overhead that Rust removes; only costly calls are C work.
+        return 1.0 if not f.calls or f.self / f.calls >= o.native_call_s else 0.0
+    if kind == "stdlib" and c_backed(key.file):
+        return 1.0
+    return 0.0
+
+
+def native_fractions(
+    cg: CallGraph, classifier: Classifier, options: AdvisorOptions
+) -> dict[FunctionKey, float]:
+    """Share of each function's inclusive time that is C work (call statistics only)."""
+    callees: dict[FunctionKey, list[tuple[FunctionKey, float]]] = {}
+    for (a, b), w in cg.edges.items():
+        if a != b and a in cg.functions:
+            callees.setdefault(a, []).append((b, w))
+    memo: dict[FunctionKey, float] = {}
+
+    def frac(key: FunctionKey, depth: int) -> float:
+        if key in memo:
+            return memo[key]
+        memo[key] = 0.0  # cycle guard: a recursive back edge adds nothing
+        f = cg.functions.get(key)
+        if f is None or f.inclusive <= 0:
+            return 0.0
+        nat = f.self * _self_native(cg, key, classifier, options)
+        if depth < 200:
+            nat += sum(w * frac(b, depth + 1) for b, w in callees.get(key, ()))
+        memo[key] = min(1.0, nat / f.inclusive)
+        return memo[key]
+
+    for key in cg.functions:
+        frac(key, 0)
+    return memo
 
 
 def _endpoint_candidates(
@@ -256,19 +317,25 @@ def _branches(
     inclusive: dict[FunctionKey, float],
     children: dict[FunctionKey, list[FunctionKey]],
 ) -> list[str]:
-    """Where a region's time splits: follow the dominator-tree child holding >= 80% of the
-    entry's weight down; at the first split, the children holding >= 10% each."""
+    """Where a region's time splits (a dispatcher: a router, a main loop). Walks down the
+    heaviest dominator-tree child while it holds >= 50% of the entry's weight; a node with
+    three or more children of >= 5% each, none holding 60% and together half the time, is
+    a split: those children are returned."""
     if m.key is None or m.weight <= 0:
         return []
     node = m.key
     for _ in range(len(m.region)):
-        kids = [(inclusive.get(k, 0.0), k) for k in children.get(node, ())]
-        heavy = [(w, k) for w, k in kids if w >= 0.1 * m.weight]
-        main = [k for w, k in heavy if w >= 0.8 * m.weight]
-        if len(main) == 1:
-            node = main[0]
-            continue
-        return [k.name for _w, k in sorted(heavy, key=lambda wk: (-wk[0], wk[1]))]
+        kids = sorted(((inclusive.get(k, 0.0), k) for k in children.get(node, ())), reverse=True)
+        heavy = [(w, k) for w, k in kids if w >= 0.05 * m.weight]
+        if (
+            len(heavy) >= 3
+            and heavy[0][0] < 0.6 * m.weight
+            and sum(w for w, _k in heavy) >= 0.5 * m.weight
+        ):
+            return [k.name for _w, k in heavy]
+        if not heavy or heavy[0][0] < 0.5 * m.weight:
+            return []
+        node = heavy[0][1]
     return []
 
 
@@ -460,13 +527,16 @@ def _drop_nested(cands: list[Candidate], measured: list[_Measured]) -> list[Cand
                 c = min(inner, key=lambda d: (len(regions[d.target][1]), d.target))
         if c not in order:
             order.append(c)
-    accepted: list[tuple[FunctionKey | None, frozenset[FunctionKey]]] = []
+    accepted: list[tuple[FunctionKey | None, frozenset[FunctionKey], str]] = []
     out = []
     for c in order:
         if c.kind == "function" and c.recommendation != "leave":
             key, region = regions[c.target]
-            if any(key in r or (k is not None and k in region) for k, r in accepted):
+            if any(
+                rec == c.recommendation and (key in r or (k is not None and k in region))
+                for k, r, rec in accepted
+            ):
                 continue
-            accepted.append((key, region))
+            accepted.append((key, region, c.recommendation))
         out.append(c)
     return out

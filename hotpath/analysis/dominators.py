@@ -8,8 +8,13 @@ never cycle enumeration, which can run for minutes on a large recursive componen
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hotpath.analysis.callgraph import ROOT, CallGraph
 from hotpath.model import FunctionKey
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def dominator_tree(cg: CallGraph) -> dict[FunctionKey, list[FunctionKey]]:
@@ -17,6 +22,7 @@ def dominator_tree(cg: CallGraph) -> dict[FunctionKey, list[FunctionKey]]:
     import networkx as nx
 
     g = cg.digraph()
+    _connect_unreachable(g)
     idom: dict[FunctionKey, FunctionKey] = nx.immediate_dominators(g, ROOT)
     children: dict[FunctionKey, list[FunctionKey]] = {}
     for node, dom in idom.items():
@@ -37,3 +43,17 @@ def region_of(children: dict[FunctionKey, list[FunctionKey]], key: FunctionKey) 
                 region.add(kid)
                 todo.append(kid)
     return region
+
+
+def _connect_unreachable(g: nx.DiGraph) -> None:
+    """Give unreachable parts an entry from ROOT (cProfile's outermost ``exec`` calls itself,
+    so no function is "never called" and nothing hangs off ROOT): the heaviest node of each
+    unreachable part becomes an entry point."""
+    import networkx as nx
+
+    reached = nx.descendants(g, ROOT) | {ROOT}
+    while len(reached) < g.number_of_nodes():
+        rest = [n for n in g.nodes if n not in reached]
+        entry = max(rest, key=lambda n: (g.nodes[n].get("inclusive", 0.0), str(n)))
+        g.add_edge(ROOT, entry, weight=g.nodes[entry].get("inclusive", 0.0))
+        reached |= nx.descendants(g, entry) | {entry}

@@ -174,6 +174,17 @@ def _parse_loops(path: str | None) -> list[tuple[int, int]] | None:
     return spans
 
 
+def is_db_call(name: str) -> bool:
+    """Whether a native function's name says it is a database driver call."""
+    return bool(_DB_NAME.search(name))
+
+
+def c_backed(file: str) -> bool:
+    """Whether a stdlib file belongs to a module that is a thin wrapper over C."""
+    parts = re.split(r"[\\/]", file.replace("<frozen ", "").rstrip(">"))
+    return _stdlib_module(parts) in _C_BACKED_STDLIB
+
+
 def _stdlib_module(parts: list[str]) -> str:
     # "json/encoder.py" -> json; "/usr/lib/python3.11/json/decoder.py" -> json
     for i, part in enumerate(parts):
