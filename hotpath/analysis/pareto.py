@@ -127,7 +127,8 @@ def _sentence(
     else:
         where = f"{n / len(rows):.0%} of the {len(rows):,} app functions sampled"
     return (
-        f"{n} function{'s' if n != 1 else ''} ({where}) take {cpu:.0%} of the CPU "
+        f"{n} function{'s' if n != 1 else ''} ({where}) take{'s' if n == 1 else ''} {cpu:.0%} "
+        "of the CPU "
         f"({target:.0%} of the app's own self time)"
     )
 
