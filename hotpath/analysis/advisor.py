@@ -107,6 +107,7 @@ def advise(
     cores = options.cores if options.cores is not None else measured_cores(profile)
     inclusive = {k: f.inclusive for k, f in cg.functions.items()}
     out = [_verdict(m, cg.total, n, cores, options, inclusive, children) for m in measured]
+    out = _endpoint_shapes(out, measured)
     out.sort(key=lambda c: (-c.score, -c.share, c.target))
     out = _drop_nested(out, measured)
     by_target = {m.target: m for m in measured}
@@ -499,6 +500,32 @@ def _granularity(m: _Measured, options: AdvisorOptions) -> tuple[str | None, str
             f"called once per caller call ({1 - loops:.0%} of call sites outside loops)",
         )
     return None, "no call counts, call sites not in readable source"
+
+
+def _endpoint_shapes(cands: list[Candidate], measured: list[_Measured]) -> list[Candidate]:
+    """An endpoint whose saving sits mostly in one fine-grained function (a helper called
+    thousands of times per request) is an extension of that function, not a service."""
+    fine = {
+        m.key: c
+        for m, c in zip(measured, cands, strict=True)
+        if m.kind == "function" and c.recommendation == "extension" and c.granularity == "fine"
+    }
+    out = []
+    for m, c in zip(measured, cands, strict=True):
+        if m.kind == "endpoint" and c.recommendation == "microservice":
+            inner = [f for k, f in fine.items() if k in m.region]
+            best = max(inner, key=lambda f: f.saving_share[1], default=None)
+            if best is not None and best.saving_share[1] >= 0.5 * c.saving_share[1]:
+                reasons = [r for r in c.reasons if not r.startswith("coarse-grained")]
+                reasons.insert(
+                    0,
+                    f"too fine-grained for a network hop: its saving sits in {best.target}, "
+                    "called many times per request; extract that function as an in-process "
+                    "extension (PyO3)",
+                )
+                c = replace(c, recommendation="extension", granularity="fine", reasons=reasons)
+        out.append(c)
+    return out
 
 
 def _drop_nested(cands: list[Candidate], measured: list[_Measured]) -> list[Candidate]:

@@ -299,3 +299,17 @@ def test_advisor_call_statistics_use_builtins_and_time_per_call() -> None:
     assert found["tiny"].saving_share[0] == found["tiny"].saving_share[1]
     assert found["tiny"].confidence == "exact"
     assert build_callgraph(p).total == pytest.approx(p.total)
+
+
+def test_advisor_endpoint_of_a_tiny_hot_helper_is_extension(src: Path) -> None:
+    p = profile_of(
+        [
+            ([("main", APP, 8), ("helper", APP, 20)], 500, {"endpoint": "GET /tags"}),
+            ([("main", APP, 7)], 100, {"endpoint": "GET /tags"}),
+            ([("main", APP, 6), ("handle", APP, 15)], 400, {"endpoint": "GET /handle"}),
+        ]
+    )
+    found = candidates(p, src)
+    assert found["GET /tags"].recommendation == "extension"
+    assert "too fine-grained for a network hop" in reason_keys(found["GET /tags"])
+    assert found["GET /handle"].recommendation == "microservice"
