@@ -61,14 +61,14 @@ def main() -> None:
     path = DATA / f"pyspy-{mb:g}mb.speedscope.json"
     if not path.exists():
         generate(path, mb)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     profile = read_profile(path)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     size = path.stat().st_size / 1024**2
     print(
-        f"{path.name}: {size:.1f} MiB, {len(profile.samples)} stacks, {elapsed:.2f} s, "
-        f"peak RSS {peak:.0f} MiB"
+        f"{path.name}: {size:.1f} MiB, {len(profile.samples)} stacks, "
+        f"{elapsed:.2f} s wall, {cpu:.2f} s CPU, peak RSS {peak:.0f} MiB"
     )
 
 

@@ -30,6 +30,12 @@ ENDPOINT = "endpoint"
 STATE = "state"  # "active" or "idle"
 ACTIVE = "active"
 IDLE = "idle"
+MEASURE = "measure"
+"""Which quantity a sample's weight measures, when a collector records two (see cpu_view)."""
+CPU = "cpu"
+"""measure=cpu: on-CPU seconds attributed to the stack (e.g. from per-thread CPU clocks)."""
+WALL = "wall"
+"""measure=wall: wall-clock weight of every sample, active and idle."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -346,3 +352,31 @@ def merge(profiles: Sequence[Profile]) -> Profile:
             rprev = out.requests.get(ep)
             out.requests[ep] = rs if rprev is None else rprev.merge(rs)
     return out
+
+
+def _has_label(profile: Profile, key: str, value: str) -> bool:
+    return any((key, value) in labels for labels in profile.label_sets)
+
+
+def cpu_view(profile: Profile) -> Profile:
+    """The samples that measure CPU use.
+
+    A collector that can tell on-CPU time apart records each stack twice: once with
+    ``measure=cpu`` (weights: CPU seconds really used) and once with ``measure=wall`` (every
+    sample, idle included). Then this is the ``measure=cpu`` part; otherwise it is every
+    sample not labelled ``state=idle``.
+    """
+    if _has_label(profile, MEASURE, CPU):
+        return profile.filter(lambda labels: (MEASURE, CPU) in labels)
+    if _has_label(profile, STATE, IDLE):
+        return profile.filter(lambda labels: (STATE, IDLE) not in labels)
+    return profile
+
+
+def wall_view(profile: Profile) -> Profile:
+    """The samples that measure wall time: ``measure=wall`` when recorded, else everything."""
+    if _has_label(profile, MEASURE, WALL):
+        return profile.filter(lambda labels: (MEASURE, WALL) in labels)
+    if _has_label(profile, MEASURE, CPU):
+        return profile.filter(lambda labels: (MEASURE, CPU) not in labels)
+    return profile

@@ -14,13 +14,13 @@ import math
 from dataclasses import dataclass, replace
 
 from hotpath.analysis.brief import write_brief
-from hotpath.analysis.callgraph import ROOT, CallGraph
+from hotpath.analysis.callgraph import ROOT, CallGraph, build_callgraph
 from hotpath.analysis.classify import Classifier, framework_of
 from hotpath.analysis.dominators import dominator_tree, region_of
 from hotpath.analysis.evidence import Tally, tally_stacks
 from hotpath.analysis.nativeness import LeafJudge, c_backed, is_db_call
 from hotpath.analysis.summary import Candidate
-from hotpath.model import ENDPOINT, Frame, FunctionKey, Labels, Profile
+from hotpath.model import ENDPOINT, Frame, FunctionKey, Labels, Profile, cpu_view, wall_view
 
 DEFAULT_RUST_SPEEDUP = 10.0
 """Assumed speed-up of interpreted Python rewritten in Rust (CPU-bound loops, plain data)."""
@@ -91,6 +91,7 @@ class _Measured:
     callers: int | None
     per_call_s: float | None
     requests: int | None
+    cpu_bound: float | None = None
 
 
 def advise(
@@ -99,10 +100,14 @@ def advise(
     """Candidates (functions, then endpoints merged), best first by score."""
     if cg.total <= 0:
         return []
+    wall = wall_view(profile)
+    profile = cpu_view(profile)
     judge = LeafJudge(classifier)
     children = dominator_tree(cg)
     measured = _function_candidates(profile, cg, classifier, judge, children, options)
     measured += _endpoint_candidates(profile, cg, classifier, judge, children)
+    if wall is not profile and wall.samples:
+        measured = _with_cpu_bound(measured, build_callgraph(wall), wall)
     n = sample_count(profile)
     cores = options.cores if options.cores is not None else measured_cores(profile)
     inclusive = {k: f.inclusive for k, f in cg.functions.items()}
@@ -117,6 +122,26 @@ def advise(
         else c
         for c in out
     ]
+
+
+def _with_cpu_bound(
+    measured: list[_Measured], wall_cg: CallGraph, wall: Profile
+) -> list[_Measured]:
+    """CPU-bound fraction: a candidate's CPU weight over its wall weight (idle included)."""
+    out = []
+    for m in measured:
+        if m.kind == "endpoint":
+            wall_w = sum(
+                w
+                for (_s, lid), w in wall.samples.items()
+                if (ENDPOINT, m.target) in wall.label_sets[lid]
+            )
+        else:
+            f = wall_cg.functions.get(m.key) if m.key is not None else None
+            wall_w = f.inclusive if f is not None else 0.0
+        bound = min(1.0, m.weight / wall_w) if wall_w > 0 else None
+        out.append(replace(m, cpu_bound=bound))
+    return out
 
 
 def _function_candidates(
@@ -355,14 +380,15 @@ def _verdict(
     seen = share * n if n else None
     share_iv = wilson(seen, n, z) if n and seen is not None else (share, share)
     pure = t.python / t.total if t.total else 0.0
-    cpu_bound = 1 - t.idle / t.state_known if t.state_known else None
+    cpu_bound = m.cpu_bound
     isolation = max(0.0, 1 - t.outside / t.total) if t.total else None
     layer = t.layer / t.total if t.total else 0.0
     gain = 1 - 1 / options.rust_speedup if options.rust_speedup > 0 else 0.0
-    cb = cpu_bound if cpu_bound is not None else 1.0
     python_share = share * pure
     lo, hi = wilson(python_share * n, n, z) if n else (python_share, python_share)
-    saving = (lo * cb * gain, hi * cb * gain)
+    # share is already an on-CPU share (idle samples are not in the CPU view), so the
+    # CPU-bound fraction must not be multiplied in a second time.
+    saving = (lo * gain, hi * gain)
 
     blocking: list[str] = []
     if seen is not None and seen < options.min_samples:
@@ -434,7 +460,9 @@ def _verdict(
     evidence = {
         "pure_python": ", ".join(sorted(t.evidence))
         or "assumed interpreted (no native frames, no source under --source-root)",
-        "cpu_bound": "state labels" if cpu_bound is not None else "unknown (no idle/active labels)",
+        "cpu_bound": "CPU vs wall samples"
+        if cpu_bound is not None
+        else "unknown (no idle or wall samples recorded)",
         "isolation": "dominator region" if m.kind == "function" else "dominator region of the view",
         "granularity": detail,
         "share": "exact call statistics" if n is None else f"{n:.0f} samples, Wilson {z:g} sigma",

@@ -108,7 +108,7 @@ def build_callgraph(profile: Profile) -> CallGraph:
     root = -1
     for (stack, _lid), w in profile.samples.items():
         total += w
-        if not stack:
+        if not stack or not w:  # zero-weight stacks would leave edges to absent functions
             continue
         leaf = stack[-1]
         leaf_w[leaf] = leaf_w.get(leaf, 0.0) + w
@@ -166,7 +166,9 @@ def recursion_groups(cg: CallGraph) -> list[list[FunctionKey]]:
     for comp in nx.strongly_connected_components(g):
         if len(comp) > 1 or any(g.has_edge(n, n) for n in comp):
             groups.append(sorted(comp))
-    groups.sort(key=lambda c: -max(cg.functions[k].inclusive for k in c if k in cg.functions))
+    groups.sort(
+        key=lambda c: -max((cg.functions[k].inclusive for k in c if k in cg.functions), default=0)
+    )
     return groups
 
 

@@ -82,6 +82,7 @@ def _classify(root: str | None, name: str, file: str) -> Kind:
     if (
         not file
         or file == "~"
+        or file == "<built-in>"  # pyinstrument's file for C functions
         or _NATIVE_EXT.search(file)
         or name.startswith(("{built-in", "<built-in", "<method ", "{method "))
         or _ADDRESS.match(name)

@@ -10,7 +10,6 @@ region R, every sample under F is sorted into:
 - ``layer``: its innermost app frame below F is a method of a class other than F's own:
   the time sits in an object layer (an ORM's query sets, models and fields) whose objects
   would have to cross the boundary;
-- ``idle``: labelled ``state=idle`` (waiting, not on CPU); ``state_known`` counts labelled ones.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 
 from hotpath.analysis.classify import Classifier, framework_of
 from hotpath.analysis.nativeness import Category, LeafJudge
-from hotpath.model import ACTIVE, IDLE, STATE, Frame, FunctionKey, Labels
+from hotpath.model import Frame, FunctionKey, Labels
 
 _COMPREHENSIONS = ("<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>", "<lambda>")
 
@@ -34,8 +33,6 @@ class Tally:
     outside: float = 0.0
     layer: float = 0.0
     layer_classes: dict[str, float] = field(default_factory=dict)
-    idle: float = 0.0
-    state_known: float = 0.0
     evidence: set[str] = field(default_factory=set)
     call_sites: float = 0.0
     call_sites_in_loops: float = 0.0
@@ -65,13 +62,12 @@ def tally_stacks(
     """Tally every sample under each entry (entry -> its dominator region)."""
     tallies = {k: Tally() for k in entries}
     kind = classifier.kind
-    for frames, labels, w in samples:
+    for frames, _labels, w in samples:
         if not frames:
             continue
         keys = [f.function for f in frames]
         seen: set[FunctionKey] = set()
         category, ev = judge.judge(frames[-1])
-        state = dict(labels).get(STATE)
         for i, key in enumerate(keys):
             if key not in entries or key in seen:
                 continue
@@ -82,10 +78,6 @@ def tally_stacks(
             t.categories[category] = t.categories.get(category, 0.0) + w
             if ev is not None:
                 t.evidence.add(ev)
-            if state in (ACTIVE, IDLE):
-                t.state_known += w
-                if state == IDLE:
-                    t.idle += w
             tail = keys[i + 1 :]
             if any(k not in region or framework_of(k.file) for k in tail):
                 t.outside += w

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from hotpath.analysis.callgraph import CallGraph, build_callgraph, recursion_groups
 from hotpath.analysis.classify import Kind, make_classifier
-from hotpath.model import ENDPOINT, Profile, Source, Unit
+from hotpath.model import ENDPOINT, Profile, Source, Unit, cpu_view
 
 if TYPE_CHECKING:
     from hotpath.analysis.advisor import AdvisorOptions
@@ -175,7 +175,8 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
     options = options or AnalyzeOptions()
     if options.source_root is not None:
         options = replace(options, source_root=os.path.abspath(options.source_root))
-    cg = build_callgraph(profile)
+    # Functions are ranked by CPU: idle samples, where recorded, do not count.
+    cg = build_callgraph(cpu_view(profile))
     rows = function_rows(cg, options.source_root)
     groups = [[str(k) for k in g] for g in recursion_groups(cg)] if cg.functions else []
     pareto, candidates = _advise(profile, cg, options)
@@ -198,8 +199,9 @@ def _advise(
 
     classifier = make_classifier(options.source_root)
     endpoint_weights: dict[str, float] = {}
-    for (_stack, lid), w in profile.samples.items():
-        ep = dict(profile.label_sets[lid]).get(ENDPOINT)
+    cpu = cpu_view(profile)
+    for (_stack, lid), w in cpu.samples.items():
+        ep = dict(cpu.label_sets[lid]).get(ENDPOINT)
         if ep is not None:
             endpoint_weights[ep] = endpoint_weights.get(ep, 0.0) + w
     pareto = compute_pareto(cg, classifier, endpoint_weights)

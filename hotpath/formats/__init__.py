@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from hotpath.errors import LimitExceeded, ProfileParseError, UsageError
 from hotpath.model import Profile, Source, merge
@@ -43,9 +43,9 @@ class FormatSpec:
 
 
 def _registry() -> dict[str, FormatSpec]:
-    from hotpath.formats import folded, pstats, pyinstrument, speedscope
+    from hotpath.formats import folded, native, pstats, pyinstrument, speedscope
 
-    specs = [folded.SPEC, speedscope.SPEC, pyinstrument.SPEC, pstats.SPEC]
+    specs = [native.SPEC, folded.SPEC, speedscope.SPEC, pyinstrument.SPEC, pstats.SPEC]
     return {s.name: s for s in specs}
 
 
@@ -96,14 +96,19 @@ def open_profile(path: str | os.PathLike[str], max_decompressed: int | None = No
     """Open a profile file for reading, transparently gunzipping it."""
     display = os.fspath(path)
     try:
-        raw = open(display, "rb")  # noqa: SIM115 - returned to caller
+        raw = io.BufferedReader(io.FileIO(display, "rb"), buffer_size=1024 * 1024)
     except IsADirectoryError as exc:
         raise ProfileParseError(display, "is a directory") from exc
     except OSError as exc:
         raise ProfileParseError(display, exc.strerror or str(exc)) from exc
-    magic = raw.read(2)
-    raw.seek(0)
-    if magic != b"\x1f\x8b":
+    return wrap_stream(raw, display, max_decompressed)
+
+
+def wrap_stream(
+    raw: io.BufferedReader[Any], display: str, max_decompressed: int | None = None
+) -> BinaryIO:
+    """Gunzip ``raw`` when it starts with the gzip magic, capping the decompressed size."""
+    if raw.peek(2)[:2] != b"\x1f\x8b":
         return raw
     limit = DEFAULT_MAX_DECOMPRESSED if max_decompressed is None else max_decompressed
     capped = _CappedReader(gzip.GzipFile(fileobj=raw), limit, display)
@@ -153,6 +158,29 @@ def _peek(stream: BinaryIO, path: str) -> bytes:
         raise ProfileParseError(path, f"cannot read: {exc}") from exc
 
 
+def read_stream(
+    stream: BinaryIO, display: str, fmt: str | None = None
+) -> tuple[Profile, FormatSpec]:
+    """Read a profile from an open (already gunzipped) binary stream."""
+    if fmt is not None and fmt not in REGISTRY:
+        raise UsageError(f"unknown format {fmt!r}; known: {', '.join(format_names())}")
+    if fmt is None:
+        head = _peek(stream, display)
+        if not head.strip():
+            raise ProfileParseError(display, "file is empty")
+        spec = detect(head, display)
+    else:
+        spec = REGISTRY[fmt]
+    try:
+        profile = spec.read(stream, display)
+    except (OSError, EOFError, zlib.error) as exc:
+        # Truncated or corrupt gzip streams surface here, mid-read.
+        raise ProfileParseError(display, f"cannot read: {exc}") from exc
+    if not profile.meta.sources:
+        profile.meta.sources.append(Source(display, spec.name))
+    return profile, spec
+
+
 def read_profile(
     path: str | os.PathLike[str], fmt: str | None = None, max_decompressed: int | None = None
 ) -> Profile:
@@ -161,21 +189,16 @@ def read_profile(
     if fmt is not None and fmt not in REGISTRY:
         raise UsageError(f"unknown format {fmt!r}; known: {', '.join(format_names())}")
     with open_profile(display, max_decompressed) as stream:
-        if fmt is None:
-            head = _peek(stream, display)
-            if not head.strip():
-                raise ProfileParseError(display, "file is empty")
-            spec = detect(head, display)
-        else:
-            spec = REGISTRY[fmt]
-        try:
-            profile = spec.read(stream, display)
-        except (OSError, EOFError, zlib.error) as exc:
-            # Truncated or corrupt gzip streams surface here, mid-read.
-            raise ProfileParseError(display, f"cannot read: {exc}") from exc
-    if not profile.meta.sources:
-        profile.meta.sources.append(Source(display, spec.name))
-    return profile
+        return read_stream(stream, display, fmt)[0]
+
+
+def read_bytes(
+    data: bytes, name: str = "<bytes>", fmt: str | None = None, max_decompressed: int | None = None
+) -> Profile:
+    """Read a profile held in memory (same detection and gzip handling as files)."""
+    raw = io.BufferedReader(io.BytesIO(data), buffer_size=1024 * 1024)
+    with wrap_stream(raw, name, max_decompressed) as stream:
+        return read_stream(stream, name, fmt)[0]
 
 
 def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import re
 from typing import IO, BinaryIO
 
-from hotpath.errors import ProfileParseError
+from hotpath.errors import LimitExceeded, ProfileParseError
 from hotpath.formats import FormatSpec
 from hotpath.model import PID, PROCESS, THREAD, THREAD_ID, Frame, Labels, Metadata, Profile
 
 _THREAD_RE = re.compile(r"thread \((0x[0-9a-fA-F]+|\d+)\)(?:: (.*))?\Z", re.S)
 _PROCESS_RE = re.compile(r'process (\d+):"(.*)"\Z', re.S)
+MAX_LINE_BYTES = 256 * 1024**2
+"""Longest stack line accepted: bounds memory on hostile input (e.g. a gzip bomb of one line)."""
 _SNIFF_LINE = re.compile(rb"^[^\x00]*\S \d+(\.\d+)?\r?$|^ ?\d+\r?$")
 
 
@@ -72,6 +74,11 @@ class _FrameCache(dict[bytes, int]):
         self.path = path
         self.lineno = 0
         self.label_parts: list[Labels] = []
+        self.label_texts: list[str] = []
+
+    def as_frame(self, fid: int) -> int:
+        """A thread/process frame found below the root is just a frame with that name."""
+        return self.profile.intern_frame(parse_frame(self.label_texts[-fid - 1]))
 
     def __missing__(self, raw: bytes) -> int:
         try:
@@ -81,6 +88,7 @@ class _FrameCache(dict[bytes, int]):
         labels = _label_of_root(text)
         if labels is not None:
             self.label_parts.append(labels)
+            self.label_texts.append(text)
             fid = -len(self.label_parts)
         else:
             fid = self.profile.intern_frame(parse_frame(text))
@@ -113,7 +121,14 @@ def read(stream: BinaryIO, path: str) -> Profile:
     label_ids: dict[tuple[int, ...], int] = {}
     samples = profile.samples
     total_lines = 0
-    for lineno, line in enumerate(stream, 1):
+    limit = MAX_LINE_BYTES
+    for lineno, line in enumerate(iter(lambda: stream.readline(limit + 1), b""), 1):
+        if len(line) > limit:
+            raise LimitExceeded(
+                path,
+                f"line longer than {limit // 1024**2} MiB (limit of the folded reader)",
+                lineno,
+            )
         line = line.rstrip(b"\r\n")
         if not line.strip():
             continue
@@ -144,6 +159,8 @@ def read(stream: BinaryIO, path: str) -> Profile:
                     merged.update(cache.label_parts[-r - 1])
                 lid = profile.intern_labels(merged)
                 label_ids[roots] = lid
+        if stack and min(stack) < 0:
+            stack = tuple([f if f >= 0 else cache.as_frame(f) for f in stack])
         key = (stack, lid)
         samples[key] = samples.get(key, 0) + count
         total_lines += 1

@@ -14,6 +14,7 @@ duration, sample count, tools) on the file, so its own files read back whole.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import IO, Any, BinaryIO, NoReturn
 
 from hotpath.errors import ProfileParseError, UsageError
@@ -111,13 +112,18 @@ class _Reader:
         # Hot loop (py-spy files hold one entry per sample): sum weights per distinct sample
         # first, then validate and intern each distinct stack once.
         acc: dict[tuple[Any, ...], float] = {}
-        get = acc.get
-        for sample, w in zip(samples, weights, strict=True):
-            if type(sample) is not list:
-                j = next(j for j, s in enumerate(samples) if type(s) is not list)
-                self.fail(f"{where}.samples[{j}]: a sample must be a list of frame indices")
-            key = tuple(sample)
-            acc[key] = get(key, 0) + w
+        if not all(type(sample) is list for sample in samples):
+            j = next(j for j, s in enumerate(samples) if type(s) is not list)
+            self.fail(f"{where}.samples[{j}]: a sample must be a list of frame indices")
+        distinct = set(weights)
+        if len(distinct) == 1:  # py-spy: every sample weighs 1/rate; count at C speed
+            w0 = distinct.pop()
+            acc = {key: n * w0 for key, n in Counter(map(tuple, samples)).items()}
+        else:
+            get = acc.get
+            for sample, w in zip(samples, weights, strict=True):
+                key = tuple(sample)
+                acc[key] = get(key, 0) + w
         add = self.profile.add
         for key, w in acc.items():
             add(self.stack(key, f"{where}.samples"), w * factor, lid)

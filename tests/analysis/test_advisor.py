@@ -313,3 +313,20 @@ def test_advisor_endpoint_of_a_tiny_hot_helper_is_extension(src: Path) -> None:
     assert found["GET /tags"].recommendation == "extension"
     assert "too fine-grained for a network hop" in reason_keys(found["GET /tags"])
     assert found["GET /handle"].recommendation == "microservice"
+
+
+def test_advisor_cpu_bound_from_cpu_and_wall_measures(src: Path) -> None:
+    """A collector recording each stack as measure=cpu and measure=wall: CPU/wall per region."""
+    p = profile_of(
+        [
+            ([("main", APP, 6), ("handle", APP, 15)], 300, {"measure": "cpu"}),
+            ([("main", APP, 6), ("handle", APP, 15)], 1000, {"measure": "wall"}),
+            ([("main", APP, 6), ("query", APP, 24)], 700, {"measure": "cpu"}),
+            ([("main", APP, 6), ("query", APP, 24)], 700, {"measure": "wall"}),
+        ]
+    )
+    found = candidates(p, src)
+    assert found["handle"].cpu_bound == pytest.approx(0.3)
+    assert found["handle"].share == pytest.approx(0.3)  # on-CPU share, wall not counted
+    assert "I/O-bound" in reason_keys(found["handle"])
+    assert found["query"].cpu_bound == pytest.approx(1.0)

@@ -73,11 +73,21 @@ def _demo_function_names() -> set[str]:
     return names
 
 
+def _requests_only(profile: Profile) -> Profile:
+    """The samples taken while a request was being handled (start-up, accept loop and
+    socket writes are outside what the monolith's truth measures)."""
+    out = Profile(profile.meta)
+    for frames, labels, weight in profile.iter_samples():
+        if any(f.name == "Router.dispatch" for f in frames):
+            out.add_frames(frames, weight, dict(labels))
+    return out
+
+
 def _inclusive(profile: Profile) -> dict[str, float]:
     """Inclusive weight per app function name (files vary by format, names do not)."""
     app = _demo_function_names()
     out: dict[str, float] = {}
-    for f in build_callgraph(profile).functions.values():
+    for f in build_callgraph(_requests_only(profile)).functions.values():
         in_demo = not f.key.file or "hotpath/demo/" in f.key.file.replace("\\", "/")
         if in_demo and f.key.name in app:
             out[f.key.name] = out.get(f.key.name, 0.0) + f.inclusive

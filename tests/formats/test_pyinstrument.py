@@ -163,3 +163,13 @@ def test_read_pyinstrument_truncated(tmp_path: Path) -> None:
         read_profile(path)
     assert "truncated" in str(err.value)
     assert err.value.line == 1
+
+
+def test_read_pyinstrument_builtin_frames_are_native(tmp_path: Path) -> None:
+    from hotpath.analysis.classify import make_classifier
+
+    t = "MainThread\x00<thread>\x001"
+    path = _session(tmp_path, [[[t, "f\x00app.py\x001\x01l2", "sorted\x00<built-in>\x000"], 0.5]])
+    frame = next(f for f in read_profile(path).frames if f.name == "sorted")
+    assert frame == Frame("sorted", "<built-in>", None, None)
+    assert make_classifier(str(tmp_path)).kind(frame.name, frame.file) == "native"

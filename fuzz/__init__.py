@@ -1,0 +1,1 @@
+"""Coverage-guided fuzzing of every profile reader (atheris). See fuzz/README.md."""

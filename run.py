@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""One entry point for the quick start: needs nothing but python3.
+
+    python3 run.py demo     # install into ./.venv if needed, then `hotpath demo`
+    python3 run.py test     # install into ./.venv if needed, then the test suite
+    python3 run.py lint     # ruff + mypy (strict) over the package and the tests
+
+Anything after the verb is passed on (e.g. `python3 run.py test -k folded`).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".hotpath-installed"
+
+
+def ensure_venv() -> None:
+    """Create ./.venv and install hotpath with its test extras, once per pyproject change."""
+    if not PY.exists():
+        print("run.py: creating .venv", file=sys.stderr)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    pyproject = (ROOT / "pyproject.toml").read_bytes()
+    if STAMP.exists() and STAMP.read_bytes() == pyproject:
+        return
+    print("run.py: installing hotpath and its test dependencies into .venv", file=sys.stderr)
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    subprocess.run([str(PY), "-m", "pip", "install", "-q", "-e", f"{ROOT}[test]"],
+                   check=True, env=env)  # fmt: skip
+    STAMP.write_bytes(pyproject)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("demo", "test", "lint"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    verb, rest = argv[0], argv[1:]
+    ensure_venv()
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    if verb == "demo":
+        return subprocess.call([str(BIN / "hotpath"), "demo", *rest], env=env)
+    if verb == "test":
+        return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT, env=env)
+    rc = subprocess.call([str(BIN / "ruff"), "check", "hotpath", "tests"], cwd=ROOT, env=env)
+    return rc or subprocess.call([str(BIN / "mypy"), "hotpath"], cwd=ROOT, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

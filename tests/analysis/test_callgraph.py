@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hotpath.analysis.callgraph import ROOT, build_callgraph, recursion_groups
+from hotpath.model import EdgeStats, Frame, FunctionKey, FunctionStats, Metadata, Profile
+
+NAMES = ["a", "b", "c", "d", "e"]
+
+
+def _profile(stacks: list[tuple[list[str], float]]) -> Profile:
+    p = Profile()
+    for names, w in stacks:
+        # Different lines of one function must aggregate into one function.
+        p.add_frames([Frame(n, "m.py", 10 + i) for i, n in enumerate(names)], w)
+    return p
+
+
+def test_callgraph_self_and_inclusive() -> None:
+    cg = build_callgraph(_profile([(["a", "b"], 3), (["a", "c"], 1), (["a"], 2)]))
+    a, b = cg.functions[FunctionKey("a", "m.py")], cg.functions[FunctionKey("b", "m.py")]
+    assert (a.self, a.inclusive) == (2, 6)
+    assert (b.self, b.inclusive) == (3, 3)
+    assert cg.edges[(FunctionKey("a", "m.py"), FunctionKey("b", "m.py"))] == 3
+    assert cg.edges[(ROOT, FunctionKey("a", "m.py"))] == 6
+    assert cg.total == 6
+
+
+def test_callgraph_recursion_counts_once_per_stack() -> None:
+    # fib -> fib -> fib ...: inclusive of fib must never exceed the total.
+    stacks = [(["main"] + ["fib"] * depth, 1.0) for depth in range(1, 30)]
+    cg = build_callgraph(_profile(stacks))
+    fib = cg.functions[FunctionKey("fib", "m.py")]
+    assert fib.inclusive == cg.total == 29
+    assert fib.self == 29
+    groups = recursion_groups(cg)
+    assert groups == [[FunctionKey("fib", "m.py")]]
+
+
+def test_callgraph_mutual_recursion_is_one_group() -> None:
+    cg = build_callgraph(_profile([(["main", "even", "odd", "even", "odd"], 4), (["main"], 1)]))
+    assert recursion_groups(cg) == [[FunctionKey("even", "m.py"), FunctionKey("odd", "m.py")]]
+    assert cg.functions[FunctionKey("even", "m.py")].inclusive == 4
+
+
+def test_callgraph_uses_exact_stats_for_pstats_profiles() -> None:
+    p = Profile(Metadata(unit="seconds"))
+    f, g = FunctionKey("f", "x.py"), FunctionKey("g", "x.py")
+    p.function_stats[f] = FunctionStats(1.0, 3.0, 1, 1, 5)
+    p.function_stats[g] = FunctionStats(2.0, 2.0, 10, 10, 9)
+    p.call_edges[(f, g)] = EdgeStats(2.0, 2.0, 10)
+    cg = build_callgraph(p)
+    assert cg.total == 3.0
+    assert cg.functions[g].calls == 10
+    assert cg.edges[(ROOT, f)] == 3.0
+    assert cg.edge_calls[(f, g)] == 10
+
+
+stack_strategy = st.lists(
+    st.tuples(
+        st.lists(st.sampled_from(NAMES), min_size=0, max_size=12),
+        st.integers(min_value=1, max_value=100),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(stack_strategy)
+def test_callgraph_invariants_on_generated_stacks(stacks: list[tuple[list[str], int]]) -> None:
+    cg = build_callgraph(_profile([(s, float(w)) for s, w in stacks]))
+    total = sum(w for _s, w in stacks)
+    assert cg.total == total
+    # Independent computation of self and inclusive by brute force.
+    self_w: Counter[str] = Counter()
+    incl_w: Counter[str] = Counter()
+    for names, w in stacks:
+        if names:
+            self_w[names[-1]] += w
+            for n in set(names):
+                incl_w[n] += w
+    for key, f in cg.functions.items():
+        assert f.self == self_w[key.name]
+        assert f.inclusive == incl_w[key.name]
+        assert f.self <= f.inclusive <= total
+    assert sum(f.self for f in cg.functions.values()) == sum(w for s, w in stacks if s)
+    for (caller, callee), w in cg.edges.items():
+        assert w <= cg.functions[callee].inclusive
+        if caller != ROOT:
+            assert w <= cg.functions[caller].inclusive
+
+
+@pytest.mark.parametrize("by", ["self", "inclusive"])
+def test_callgraph_ranked_is_descending(by: str) -> None:
+    cg = build_callgraph(_profile([(["a", "b"], 3), (["a", "c"], 1), (["d"], 7)]))
+    values = [getattr(f, by) for f in cg.ranked(by)]
+    assert values == sorted(values, reverse=True)

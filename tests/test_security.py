@@ -1,0 +1,56 @@
+"""Static guarantees: no pickle, eval/exec or unsafe YAML anywhere in the package; marshal only
+in the pstats reader (the format is marshal; pickle-based loading would run code)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).parents[1] / "hotpath"
+FORBIDDEN_MODULES = {"pickle", "cPickle", "dill", "shelve", "yaml", "jsonpickle"}
+FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__"}
+MARSHAL_ALLOWED = {"formats/pstats.py"}
+
+
+def _sources() -> list[tuple[str, ast.Module]]:
+    files = sorted(PACKAGE.rglob("*.py"))
+    assert len(files) > 10
+    return [(str(f.relative_to(PACKAGE)), ast.parse(f.read_text(), str(f))) for f in files]
+
+
+def scan(rel: str, tree: ast.Module) -> list[str]:
+    problems = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+            )
+            for name in names:
+                top = name.split(".")[0]
+                if top in FORBIDDEN_MODULES:
+                    problems.append(f"{rel}:{node.lineno} imports {name}")
+                if top == "marshal" and rel not in MARSHAL_ALLOWED:
+                    problems.append(f"{rel}:{node.lineno} imports marshal")
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in FORBIDDEN_CALLS
+        ):
+            problems.append(f"{rel}:{node.lineno} calls {node.func.id}()")
+    return problems
+
+
+def test_no_unsafe_deserialisation_or_dynamic_code() -> None:
+    problems = [p for rel, tree in _sources() for p in scan(rel, tree)]
+    assert not problems, problems
+
+
+def test_scan_catches_each_kind_of_violation() -> None:
+    code = "import pickle\nfrom yaml import load\nimport marshal\neval('1')\n"
+    assert scan("x.py", ast.parse(code)) == [
+        "x.py:1 imports pickle", "x.py:2 imports yaml", "x.py:3 imports marshal",
+        "x.py:4 calls eval()",
+    ]  # fmt: skip
+    assert scan("formats/pstats.py", ast.parse("import marshal\n")) == []
