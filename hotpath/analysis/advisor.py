@@ -203,6 +203,7 @@ def _tally_stats(
     """Evidence from exact call statistics (cProfile): costly builtins and C-backed stdlib
     wrappers are C time, whether inside the region or in shared callees outside it."""
     t = Tally(total=cg.functions[key].inclusive)
+    t.judged = t.total  # builtin entries are recorded for every call: exact evidence
     native = outside = db = 0.0
     for r in region:
         f = cg.functions.get(r)
@@ -386,6 +387,11 @@ def _verdict(
     gain = 1 - 1 / options.rust_speedup if options.rust_speedup > 0 else 0.0
     python_share = share * pure
     lo, hi = wilson(python_share * n, n, z) if n else (python_share, python_share)
+    # Without evidence for most of the region (no native frames, no readable source line),
+    # "interpreted" is an assumption: the saving is only an upper bound.
+    evidenced = t.total > 0 and t.judged >= 0.5 * t.total
+    if not evidenced:
+        lo = 0.0
     # share is already an on-CPU share (idle samples are not in the CPU view), so the
     # CPU-bound fraction must not be multiplied in a second time.
     saving = (lo * gain, hi * gain)
@@ -452,6 +458,11 @@ def _verdict(
     else:
         recommendation = "extension"
         reasons.append(f"granularity unknown ({detail}): an in-process extension is the safe shape")
+    if not evidenced:
+        reasons.append(
+            "pure-Python share unknown (no native frames, no source line under --source-root "
+            "for most samples): the saving is an upper bound, its low end is 0"
+        )
     if not blocking:
         reasons.append(
             f"{pure:.0%} interpreted Python, {0 if isolation is None else isolation:.0%} isolated; "
@@ -480,7 +491,7 @@ def _verdict(
     )
     if seen is None:
         confidence = "exact"
-    elif blocking and seen < options.min_samples:
+    elif (blocking and seen < options.min_samples) or not evidenced:
         confidence = "low"
     else:
         confidence = "high" if seen >= 100 and share_iv[0] >= options.min_share else "medium"
@@ -491,7 +502,7 @@ def _verdict(
         score=saving[0] if recommendation != "leave" else 0.0,
         share=share,
         cpu_bound=cpu_bound,
-        pure_python=pure,
+        pure_python=pure if evidenced else None,
         isolation=isolation,
         saving_share=saving,
         reasons=reasons,

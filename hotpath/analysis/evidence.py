@@ -34,6 +34,8 @@ class Tally:
     layer: float = 0.0
     layer_classes: dict[str, float] = field(default_factory=dict)
     evidence: set[str] = field(default_factory=set)
+    judged: float = 0.0
+    """Weight whose leaf was judged on evidence (the rest is assumed interpreted)."""
     call_sites: float = 0.0
     call_sites_in_loops: float = 0.0
     call_sites_known: float = 0.0
@@ -78,6 +80,7 @@ def tally_stacks(
             t.categories[category] = t.categories.get(category, 0.0) + w
             if ev is not None:
                 t.evidence.add(ev)
+                t.judged += w
             tail = keys[i + 1 :]
             if any(k not in region or framework_of(k.file) for k in tail):
                 t.outside += w

@@ -330,3 +330,12 @@ def test_advisor_cpu_bound_from_cpu_and_wall_measures(src: Path) -> None:
     assert found["handle"].share == pytest.approx(0.3)  # on-CPU share, wall not counted
     assert "I/O-bound" in reason_keys(found["handle"])
     assert found["query"].cpu_bound == pytest.approx(1.0)
+
+
+def test_advisor_without_evidence_saving_is_only_an_upper_bound() -> None:
+    # No source root, no native frames: whether handle's time is Python is an assumption.
+    p = profile_of([([("main", APP, 6), ("handle", APP, None)], 600, None), rest(400)])  # type: ignore[list-item]
+    c = candidates(p)["handle"]
+    assert c.pure_python is None
+    assert c.saving_share[0] == 0.0 and c.saving_share[1] > 0.5
+    assert c.confidence == "low" and c.score == 0.0

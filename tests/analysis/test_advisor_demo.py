@@ -24,12 +24,10 @@ from hotpath.formats import read_profile
 from tests.analysis.conftest import REPO, SAMPLE, reason_keys
 
 KERNEL = {truth.KERNEL_FUNCTION, truth.KERNEL_INNER, "kernel_view", "GET /kernel"}
-TOLERANCE = 0.10
+TOLERANCE = 0.08
 """Predicted vs measured kernel saving, absolute share of request CPU. Sampling noise at
-~500 request samples is about +-4 points (Wilson); run-to-run jitter of the monolith's own
-thread-CPU measurement on this shared 2-core machine is about 5 points; and py-spy's
-samples put 2-5 points less on the pure-Python kernel than thread CPU does (MEASURED.md
-saw the same on the server), so the prediction tends to sit low."""
+~500 request samples is about +-4 points (Wilson); py-spy's samples put a few points less
+on the pure-Python kernel than thread CPU does (MEASURED.md saw the same on the server)."""
 
 
 def _advise(path: Path, source_root: Path | None, **kw: float) -> list[Candidate]:
@@ -99,7 +97,13 @@ def _batch(tmp: Path, n: int, stub: bool, pyspy: str | None = None) -> dict[str,
         cmd = [pyspy, "record", "-r", "250", "-f", "raw", "-o", str(out), "--", *cmd]
     subprocess.run(cmd, env=env, cwd=REPO, check=True, capture_output=True, timeout=120)
     data = json.loads(stats.read_text())
-    return {"cpu_s": data["cpu_s"], "requests": data["requests"]}
+    kernel = data["endpoints"]["GET /kernel"]
+    return {
+        "cpu_s": data["cpu_s"],
+        "requests": data["requests"],
+        "kernel_cpu_s": kernel["cpu_s"],
+        "kernel_requests": kernel["count"],
+    }
 
 
 def test_advisor_live_kernel_saving_matches_stubbed_kernel(tmp_path: Path) -> None:
@@ -111,12 +115,15 @@ def test_advisor_live_kernel_saving_matches_stubbed_kernel(tmp_path: Path) -> No
         recorded = _batch(tmp_path, n, stub=False, pyspy=pyspy)
     except subprocess.CalledProcessError as exc:
         _missing(f"py-spy recording ({exc.stderr.decode(errors='replace')[-200:]})")
-    # CPU per request with the real kernel: the recorded run itself (what the profile saw)
-    # and one unprofiled run, averaged; the machine is shared, so one run alone is noisy.
-    plain = _batch(tmp_path, n, stub=False)
-    real = sum(r["cpu_s"] / r["requests"] for r in (recorded, plain)) / 2
     stub = _batch(tmp_path, n, stub=True)
-    measured = 1 - (stub["cpu_s"] / stub["requests"]) / real
+    # What stubbing saves per request: the kernel endpoint's CPU in the recorded run minus
+    # what the same requests cost with the kernel stubbed, over the recorded run's CPU.
+    # Taking both from the recorded run's own self-measurement (the stub run only supplies
+    # the small residual cost of a stubbed /kernel request) keeps the load of this shared
+    # machine, which drifts between runs by 10-20% of CPU per request, out of the ratio.
+    stub_per_kernel_request = stub["kernel_cpu_s"] / stub["kernel_requests"]
+    saved = recorded["kernel_cpu_s"] - stub_per_kernel_request * recorded["kernel_requests"]
+    measured = saved / recorded["cpu_s"]
 
     profile = read_profile(str(tmp_path / "live.raw.txt"))
     opts = AnalyzeOptions(source_root=str(REPO), advisor=AdvisorOptions(rust_speedup=1e12))
@@ -131,7 +138,7 @@ def test_advisor_live_kernel_saving_matches_stubbed_kernel(tmp_path: Path) -> No
     )
     low, high = (s / requests_share for s in kernel.saving_share)
     predicted = (low + high) / 2
-    numbers = {"low": low, "high": high, "measured": measured, "recorded": recorded, "plain": plain}
+    numbers = {"low": low, "high": high, "measured": measured, "recorded": recorded, "stub": stub}
     assert abs(predicted - measured) <= TOLERANCE, numbers
     assert low - TOLERANCE <= measured <= high + TOLERANCE, numbers
     found = _by_name(cands)
