@@ -439,6 +439,12 @@ def _verdict(
             f"too entangled: a dispatcher, its time splits over {len(branches)} unrelated paths "
             f"({', '.join(branches[:4])}); extract those paths, not the dispatcher"
         )
+    if not evidenced and not blocking:
+        blocking.append(
+            "not enough evidence: no native frames and no source line under --source-root "
+            "for most of its samples, so whether its time is interpreted Python is unknown "
+            "(record with py-spy --native, or pass the source root)"
+        )
     granularity, detail = _granularity(m, options)
     reasons = list(blocking)
     if blocking:
@@ -458,11 +464,6 @@ def _verdict(
     else:
         recommendation = "extension"
         reasons.append(f"granularity unknown ({detail}): an in-process extension is the safe shape")
-    if not evidenced:
-        reasons.append(
-            "pure-Python share unknown (no native frames, no source line under --source-root "
-            "for most samples): the saving is an upper bound, its low end is 0"
-        )
     if not blocking:
         reasons.append(
             f"{pure:.0%} interpreted Python, {0 if isolation is None else isolation:.0%} isolated; "

@@ -198,12 +198,12 @@ def test_advisor_shared_callee_makes_region_entangled() -> None:
     assert c.recommendation == "leave" and "too entangled" in reason_keys(c)
 
 
-def test_advisor_dispatcher_is_entangled_and_its_paths_are_candidates() -> None:
+def test_advisor_dispatcher_is_entangled_and_its_paths_are_candidates(src: Path) -> None:
     stacks = [
         ([("router", APP, 1), (view, APP, 2)], w, None)
         for view, w in (("view_a", 400), ("view_b", 300), ("view_c", 300))
     ]
-    found = candidates(profile_of(stacks))
+    found = candidates(profile_of(stacks), src)
     assert found["router"].recommendation == "leave"
     assert any("dispatcher" in r for r in found["router"].reasons)
     assert found["view_a"].recommendation != "leave"
@@ -339,3 +339,4 @@ def test_advisor_without_evidence_saving_is_only_an_upper_bound() -> None:
     assert c.pure_python is None
     assert c.saving_share[0] == 0.0 and c.saving_share[1] > 0.5
     assert c.confidence == "low" and c.score == 0.0
+    assert c.recommendation == "leave" and "not enough evidence" in reason_keys(c)
