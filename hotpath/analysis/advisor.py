@@ -17,8 +17,9 @@ from hotpath.analysis.brief import write_brief
 from hotpath.analysis.callgraph import ROOT, CallGraph, build_callgraph
 from hotpath.analysis.classify import Classifier, framework_of
 from hotpath.analysis.dominators import dominator_tree, region_of
-from hotpath.analysis.evidence import Tally, tally_stacks
-from hotpath.analysis.nativeness import LeafJudge, c_backed, is_db_call
+from hotpath.analysis.evidence import Measured, native_fractions, tally_stacks, tally_stats
+from hotpath.analysis.nativeness import LeafJudge
+from hotpath.analysis.regions import drop_nested, endpoint_shapes, find_branches
 from hotpath.analysis.summary import Candidate
 from hotpath.model import ENDPOINT, Frame, FunctionKey, Labels, Profile, cpu_view, wall_view
 
@@ -80,20 +81,6 @@ def measured_cores(profile: Profile) -> float | None:
     return None
 
 
-@dataclass(frozen=True)
-class _Measured:
-    target: str
-    kind: str
-    key: FunctionKey | None
-    region: frozenset[FunctionKey]
-    tally: Tally
-    weight: float
-    callers: int | None
-    per_call_s: float | None
-    requests: int | None
-    cpu_bound: float | None = None
-
-
 def advise(
     profile: Profile, cg: CallGraph, classifier: Classifier, options: AdvisorOptions
 ) -> list[Candidate]:
@@ -112,9 +99,9 @@ def advise(
     cores = options.cores if options.cores is not None else measured_cores(profile)
     inclusive = {k: f.inclusive for k, f in cg.functions.items()}
     out = [_verdict(m, cg.total, n, cores, options, inclusive, children) for m in measured]
-    out = _endpoint_shapes(out, measured)
+    out = endpoint_shapes(out, measured)
     out.sort(key=lambda c: (-c.score, -c.share, c.target))
-    out = _drop_nested(out, measured)
+    out = drop_nested(out, measured)
     by_target = {m.target: m for m in measured}
     return [
         replace(c, brief=write_brief(c, by_target[c.target], cg, judge))
@@ -124,9 +111,7 @@ def advise(
     ]
 
 
-def _with_cpu_bound(
-    measured: list[_Measured], wall_cg: CallGraph, wall: Profile
-) -> list[_Measured]:
+def _with_cpu_bound(measured: list[Measured], wall_cg: CallGraph, wall: Profile) -> list[Measured]:
     """CPU-bound fraction: a candidate's CPU weight over its wall weight (idle included)."""
     out = []
     for m in measured:
@@ -151,7 +136,7 @@ def _function_candidates(
     judge: LeafJudge,
     children: dict[FunctionKey, list[FunctionKey]],
     options: AdvisorOptions,
-) -> list[_Measured]:
+) -> list[Measured]:
     picked = [
         f
         for f in cg.ranked("inclusive")
@@ -165,9 +150,10 @@ def _function_candidates(
     if profile.samples:
         tallies = tally_stacks(profile.iter_samples(), regions, classifier, judge)
     else:
-        fracs = native_fractions(cg, classifier, options)
+        fracs = native_fractions(cg, classifier, options.native_call_s)
         tallies = {
-            k: _tally_stats(cg, k, r, classifier, options, fracs) for k, r in regions.items()
+            k: tally_stats(cg, k, r, classifier, options.native_call_s, fracs)
+            for k, r in regions.items()
         }
     names = [f.key.name for f in picked]
     out = []
@@ -177,7 +163,7 @@ def _function_candidates(
             f.inclusive / calls if calls and cg.unit == "seconds" and not profile.samples else None
         )
         out.append(
-            _Measured(
+            Measured(
                 target=f.key.name if names.count(f.key.name) == 1 else str(f.key),
                 kind="function",
                 key=f.key,
@@ -192,90 +178,13 @@ def _function_candidates(
     return out
 
 
-def _tally_stats(
-    cg: CallGraph,
-    key: FunctionKey,
-    region: set[FunctionKey],
-    classifier: Classifier,
-    options: AdvisorOptions,
-    native_frac: dict[FunctionKey, float],
-) -> Tally:
-    """Evidence from exact call statistics (cProfile): costly builtins and C-backed stdlib
-    wrappers are C time, whether inside the region or in shared callees outside it."""
-    t = Tally(total=cg.functions[key].inclusive)
-    t.judged = t.total  # builtin entries are recorded for every call: exact evidence
-    native = outside = db = 0.0
-    for r in region:
-        f = cg.functions.get(r)
-        if f is not None:
-            native += f.self * _self_native(cg, r, classifier, options)
-    for (a, b), w in cg.edges.items():
-        if a not in region or a == b or b in region:
-            continue
-        if classifier.kind(b.name, b.file) == "native":
-            t.evidence.add("builtin entries")
-        native += w * native_frac.get(b, 0.0)
-        if classifier.kind(b.name, b.file) != "native":
-            outside += w
-        elif is_db_call(b.name):
-            db += w * native_frac.get(b, 0.0)
-    native = min(native, t.total)
-    db = min(db, native)
-    t.categories = {"native": native - db, "db": db, "python": max(0.0, t.total - native)}
-    t.outside = min(outside, t.total)
-    return t
-
-
-def _self_native(
-    cg: CallGraph, key: FunctionKey, classifier: Classifier, o: AdvisorOptions
-) -> float:
-    """1.0 when a function's own time is C work: a costly builtin, a C-backed stdlib wrapper."""
-    kind = classifier.kind(key.name, key.file)
-    f = cg.functions[key]
-    if kind == "native":
-        # Cheap builtins (min, len, list.append: well under a microsecond of real work per
-        # call) are interpreter overhead that Rust removes; only costly calls are C work.
-        return 1.0 if not f.calls or f.self / f.calls >= o.native_call_s else 0.0
-    if kind == "stdlib" and c_backed(key.file):
-        return 1.0
-    return 0.0
-
-
-def native_fractions(
-    cg: CallGraph, classifier: Classifier, options: AdvisorOptions
-) -> dict[FunctionKey, float]:
-    """Share of each function's inclusive time that is C work (call statistics only)."""
-    callees: dict[FunctionKey, list[tuple[FunctionKey, float]]] = {}
-    for (a, b), w in cg.edges.items():
-        if a != b and a in cg.functions:
-            callees.setdefault(a, []).append((b, w))
-    memo: dict[FunctionKey, float] = {}
-
-    def frac(key: FunctionKey, depth: int) -> float:
-        if key in memo:
-            return memo[key]
-        memo[key] = 0.0  # cycle guard: a recursive back edge adds nothing
-        f = cg.functions.get(key)
-        if f is None or f.inclusive <= 0:
-            return 0.0
-        nat = f.self * _self_native(cg, key, classifier, options)
-        if depth < 200:
-            nat += sum(w * frac(b, depth + 1) for b, w in callees.get(key, ()))
-        memo[key] = min(1.0, nat / f.inclusive)
-        return memo[key]
-
-    for key in cg.functions:
-        frac(key, 0)
-    return memo
-
-
 def _endpoint_candidates(
     profile: Profile,
     cg: CallGraph,
     classifier: Classifier,
     judge: LeafJudge,
     children: dict[FunctionKey, list[FunctionKey]],
-) -> list[_Measured]:
+) -> list[Measured]:
     endpoints = sorted(profile.label_values(ENDPOINT))
     out = []
     for ep in endpoints:
@@ -299,7 +208,7 @@ def _endpoint_candidates(
         if rs is not None and rs.count:
             per_request = rs.cpu_s / rs.count if rs.cpu_s else None
         out.append(
-            _Measured(
+            Measured(
                 ep,
                 "endpoint",
                 entry,
@@ -339,35 +248,8 @@ def _entry_of(
     return max(best, key=lambda k: (depth[k], k)) if best else None
 
 
-def _branches(
-    m: _Measured,
-    inclusive: dict[FunctionKey, float],
-    children: dict[FunctionKey, list[FunctionKey]],
-) -> list[str]:
-    """Where a region's time splits (a dispatcher: a router, a main loop). Walks down the
-    heaviest dominator-tree child while it holds >= 50% of the entry's weight; a node with
-    three or more children of >= 5% each, none holding 60% and together half the time, is
-    a split: those children are returned."""
-    if m.key is None or m.weight <= 0:
-        return []
-    node = m.key
-    for _ in range(len(m.region)):
-        kids = sorted(((inclusive.get(k, 0.0), k) for k in children.get(node, ())), reverse=True)
-        heavy = [(w, k) for w, k in kids if w >= 0.05 * m.weight]
-        if (
-            len(heavy) >= 3
-            and heavy[0][0] < 0.6 * m.weight
-            and sum(w for w, _k in heavy) >= 0.5 * m.weight
-        ):
-            return [k.name for _w, k in heavy]
-        if not heavy or heavy[0][0] < 0.5 * m.weight:
-            return []
-        node = heavy[0][1]
-    return []
-
-
 def _verdict(
-    m: _Measured,
+    m: Measured,
     total: float,
     n: float | None,
     cores: float | None,
@@ -433,7 +315,7 @@ def _verdict(
             "cross the boundary"
         )
 
-    branches = _branches(m, cg_inclusive, children) if m.kind == "function" else []
+    branches = find_branches(m, cg_inclusive, children) if m.kind == "function" else []
     if len(branches) >= 3 and not any("too entangled" in r for r in blocking):
         blocking.append(
             f"too entangled: a dispatcher, its time splits over {len(branches)} unrelated paths "
@@ -522,7 +404,7 @@ def _verdict(
     )
 
 
-def _granularity(m: _Measured, options: AdvisorOptions) -> tuple[str | None, str]:
+def _granularity(m: Measured, options: AdvisorOptions) -> tuple[str | None, str]:
     threshold = 10 * options.hop_cost_s
     if m.per_call_s is not None:
         what = "per request" if m.kind == "endpoint" else "per call"
@@ -540,70 +422,3 @@ def _granularity(m: _Measured, options: AdvisorOptions) -> tuple[str | None, str
             f"called once per caller call ({1 - loops:.0%} of call sites outside loops)",
         )
     return None, "no call counts, call sites not in readable source"
-
-
-def _endpoint_shapes(cands: list[Candidate], measured: list[_Measured]) -> list[Candidate]:
-    """An endpoint whose saving sits mostly in one fine-grained function (a helper called
-    thousands of times per request) is an extension of that function, not a service."""
-    fine = {
-        m.key: c
-        for m, c in zip(measured, cands, strict=True)
-        if m.kind == "function" and c.recommendation == "extension" and c.granularity == "fine"
-    }
-    out = []
-    for m, c in zip(measured, cands, strict=True):
-        if m.kind == "endpoint" and c.recommendation == "microservice":
-            inner = [f for k, f in fine.items() if k in m.region]
-            best = max(inner, key=lambda f: f.saving_share[1], default=None)
-            if best is not None and best.saving_share[1] >= 0.5 * c.saving_share[1]:
-                reasons = [r for r in c.reasons if not r.startswith("coarse-grained")]
-                reasons.insert(
-                    0,
-                    f"too fine-grained for a network hop: its saving sits in {best.target}, "
-                    "called many times per request; extract that function as an in-process "
-                    "extension (PyO3)",
-                )
-                c = replace(c, recommendation="extension", granularity="fine", reasons=reasons)
-        out.append(c)
-    return out
-
-
-def _drop_nested(cands: list[Candidate], measured: list[_Measured]) -> list[Candidate]:
-    """Keep one recommendation per region.
-
-    A recommended wrapper (a view around the real work) is replaced by the innermost
-    recommended function inside its region that keeps >= 85% of its score without becoming
-    finer-grained (a finer boundary means more crossings); then a recommended function
-    nested in, or wrapping, a better one already kept says the same thing twice.
-    """
-    regions = {m.target: (m.key, m.region) for m in measured if m.kind == "function"}
-    recommended = [c for c in cands if c.kind == "function" and c.recommendation != "leave"]
-    order: list[Candidate] = []
-    for c in cands:
-        if c in recommended:
-            _key, region = regions[c.target]
-            inner = [
-                d
-                for d in recommended
-                if d is not c
-                and regions[d.target][0] in region
-                and d.score >= 0.85 * c.score
-                and (d.granularity != "fine" or c.granularity == "fine")
-            ]
-            if inner:
-                c = min(inner, key=lambda d: (len(regions[d.target][1]), d.target))
-        if c not in order:
-            order.append(c)
-    accepted: list[tuple[FunctionKey | None, frozenset[FunctionKey], str]] = []
-    out = []
-    for c in order:
-        if c.kind == "function" and c.recommendation != "leave":
-            key, region = regions[c.target]
-            if any(
-                rec == c.recommendation and (key in r or (k is not None and k in region))
-                for k, r, rec in accepted
-            ):
-                continue
-            accepted.append((key, region, c.recommendation))
-        out.append(c)
-    return out

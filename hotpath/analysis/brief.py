@@ -17,7 +17,7 @@ from hotpath.analysis.nativeness import LeafJudge
 from hotpath.analysis.summary import Candidate
 
 if TYPE_CHECKING:
-    from hotpath.analysis.advisor import _Measured
+    from hotpath.analysis.evidence import Measured
 
 _RUST_TYPES = {
     "str": "String",
@@ -84,7 +84,7 @@ def signature_of(
     return found[0] if found else None
 
 
-def write_brief(c: Candidate, m: _Measured, cg: CallGraph, judge: LeafJudge) -> str:
+def write_brief(c: Candidate, m: Measured, cg: CallGraph, judge: LeafJudge) -> str:
     """The brief of one recommended candidate (plain text, several short paragraphs)."""
     lines = [f"Extract {c.target} ({c.kind}) as a Rust {_shape_name(c.recommendation)}."]
     key = m.key

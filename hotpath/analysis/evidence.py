@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from hotpath.analysis.callgraph import CallGraph
 from hotpath.analysis.classify import Classifier, framework_of
-from hotpath.analysis.nativeness import Category, LeafJudge
+from hotpath.analysis.nativeness import Category, LeafJudge, c_backed, is_db_call
 from hotpath.model import Frame, FunctionKey, Labels
 
 _COMPREHENSIONS = ("<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>", "<lambda>")
@@ -112,3 +113,96 @@ def _call_site(t: Tally, caller: Frame, w: float, judge: LeafJudge) -> None:
         t.call_sites_known += w
         if in_loop:
             t.call_sites_in_loops += w
+
+
+def tally_stats(
+    cg: CallGraph,
+    key: FunctionKey,
+    region: set[FunctionKey],
+    classifier: Classifier,
+    native_call_s: float,
+    native_frac: dict[FunctionKey, float],
+) -> Tally:
+    """Evidence from exact call statistics (cProfile): costly builtins and C-backed stdlib
+    wrappers are C time, whether inside the region or in shared callees outside it."""
+    t = Tally(total=cg.functions[key].inclusive)
+    t.judged = t.total  # builtin entries are recorded for every call: exact evidence
+    native = outside = db = 0.0
+    for r in region:
+        f = cg.functions.get(r)
+        if f is not None:
+            native += f.self * _self_native(cg, r, classifier, native_call_s)
+    for (a, b), w in cg.edges.items():
+        if a not in region or a == b or b in region:
+            continue
+        if classifier.kind(b.name, b.file) == "native":
+            t.evidence.add("builtin entries")
+        native += w * native_frac.get(b, 0.0)
+        if classifier.kind(b.name, b.file) != "native":
+            outside += w
+        elif is_db_call(b.name):
+            db += w * native_frac.get(b, 0.0)
+    native = min(native, t.total)
+    db = min(db, native)
+    t.categories = {"native": native - db, "db": db, "python": max(0.0, t.total - native)}
+    t.outside = min(outside, t.total)
+    return t
+
+
+def _self_native(
+    cg: CallGraph, key: FunctionKey, classifier: Classifier, native_call_s: float
+) -> float:
+    """1.0 when a function's own time is C work: a costly builtin, a C-backed stdlib wrapper."""
+    kind = classifier.kind(key.name, key.file)
+    f = cg.functions[key]
+    if kind == "native":
+        # Cheap builtins (min, len, list.append: well under a microsecond of real work per
+        # call) are interpreter overhead that Rust removes; only costly calls are C work.
+        return 1.0 if not f.calls or f.self / f.calls >= native_call_s else 0.0
+    if kind == "stdlib" and c_backed(key.file):
+        return 1.0
+    return 0.0
+
+
+def native_fractions(
+    cg: CallGraph, classifier: Classifier, native_call_s: float
+) -> dict[FunctionKey, float]:
+    """Share of each function's inclusive time that is C work (call statistics only)."""
+    callees: dict[FunctionKey, list[tuple[FunctionKey, float]]] = {}
+    for (a, b), w in cg.edges.items():
+        if a != b and a in cg.functions:
+            callees.setdefault(a, []).append((b, w))
+    memo: dict[FunctionKey, float] = {}
+
+    def frac(key: FunctionKey, depth: int) -> float:
+        if key in memo:
+            return memo[key]
+        memo[key] = 0.0  # cycle guard: a recursive back edge adds nothing
+        f = cg.functions.get(key)
+        if f is None or f.inclusive <= 0:
+            return 0.0
+        nat = f.self * _self_native(cg, key, classifier, native_call_s)
+        if depth < 200:
+            nat += sum(w * frac(b, depth + 1) for b, w in callees.get(key, ()))
+        memo[key] = min(1.0, nat / f.inclusive)
+        return memo[key]
+
+    for key in cg.functions:
+        frac(key, 0)
+    return memo
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One candidate's measurements before the verdict."""
+
+    target: str
+    kind: str
+    key: FunctionKey | None
+    region: frozenset[FunctionKey]
+    tally: Tally
+    weight: float
+    callers: int | None
+    per_call_s: float | None
+    requests: int | None
+    cpu_bound: float | None = None
