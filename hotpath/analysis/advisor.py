@@ -2,8 +2,9 @@
 
 For each candidate (an app function's dominator region, or an endpoint) the evidence is
 share, CPU-bound fraction, pure-Python fraction, isolation and granularity; the gain is
-Amdahl's law: saved CPU share = (interpreted-Python weight of the region / total) x CPU-bound
-x (1 - 1/k) for an assumed Rust speed-up k. Sample counts are binomial, so shares come with
+Amdahl's law: saved CPU share = on-CPU share x pure-Python fraction x (1 - 1/k) for an
+assumed Rust speed-up k (the share is already on-CPU, so the CPU-bound fraction gates the
+I/O-bound verdict instead of being multiplied in twice). Sample counts are binomial, so shares come with
 Wilson intervals and a candidate seen in a dozen samples is reported as too small, not as a
 finding. docs/advisor.md explains every number.
 """
@@ -30,6 +31,8 @@ HOURS_PER_MONTH = 730.0
 
 @dataclass(frozen=True)
 class AdvisorOptions:
+    """What the advisor assumes (``hotpath analyze --rust-speedup/--cores/--core-hour-price``)."""
+
     rust_speedup: float = DEFAULT_RUST_SPEEDUP
     cores: float | None = None
     """Cores the service uses at the observed load; None: measured from the profile if it can."""
