@@ -4,9 +4,9 @@ For each candidate (an app function's dominator region, or an endpoint) the evid
 share, CPU-bound fraction, pure-Python fraction, isolation and granularity; the gain is
 Amdahl's law: saved CPU share = on-CPU share x pure-Python fraction x (1 - 1/k) for an
 assumed Rust speed-up k (the share is already on-CPU, so the CPU-bound fraction gates the
-I/O-bound verdict instead of being multiplied in twice). Sample counts are binomial, so shares come with
-Wilson intervals and a candidate seen in a dozen samples is reported as too small, not as a
-finding. docs/advisor.md explains every number.
+I/O-bound verdict instead of being multiplied in twice). Sample counts are binomial, so
+shares come with Wilson intervals and a candidate seen in a dozen samples is reported as
+too small, not as a finding. docs/advisor.md explains every number.
 """
 
 from __future__ import annotations
