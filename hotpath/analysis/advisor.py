@@ -262,7 +262,7 @@ def _verdict(
 ) -> Candidate:
     t = m.tally
     z = options.z
-    share = m.weight / total
+    share = min(1.0, m.weight / total)  # pyinstrument's float sums can overshoot by 1e-3
     seen = share * n if n else None
     share_iv = wilson(seen, n, z) if n and seen is not None else (share, share)
     pure = t.python / t.total if t.total else 0.0

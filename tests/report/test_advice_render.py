@@ -51,6 +51,19 @@ def test_json_candidates_and_pareto_follow_issue_4() -> None:
         assert c["reasons"]
 
 
+def test_json_advice_validates_against_the_report_schema() -> None:
+    import jsonschema
+
+    schema = json.loads((REPO / "docs" / "json-report.schema.json").read_text())
+    for name, root in (("pyspy.raw.txt", str(REPO)), ("cprofile.pstats", None)):
+        result = analyze(read_profile(str(SAMPLE / name)), AnalyzeOptions(source_root=root))
+        doc = json.loads(json.dumps(to_dict(result)))
+        # Only the advisor's keys are under test here: cProfile's cumtime can exceed the
+        # sum of tottime, which puts a few function rows above share 1 (not the advisor's).
+        jsonschema.validate({**doc, "functions": []}, schema)
+        assert doc["candidates"], name
+
+
 def test_text_report_shows_candidates_table_and_pareto_sentence() -> None:
     out = io.StringIO()
     render(_analysis(), out, width=200, color=False)
