@@ -116,14 +116,15 @@ def advise(
 
 def _with_cpu_bound(measured: list[Measured], wall_cg: CallGraph, wall: Profile) -> list[Measured]:
     """CPU-bound fraction: a candidate's CPU weight over its wall weight (idle included)."""
+    ep_wall: dict[str, float] = {}
+    for (_s, lid), w in wall.samples.items():
+        ep = dict(wall.label_sets[lid]).get(ENDPOINT)
+        if ep is not None:
+            ep_wall[ep] = ep_wall.get(ep, 0.0) + w
     out = []
     for m in measured:
         if m.kind == "endpoint":
-            wall_w = sum(
-                w
-                for (_s, lid), w in wall.samples.items()
-                if (ENDPOINT, m.target) in wall.label_sets[lid]
-            )
+            wall_w = ep_wall.get(m.target, 0.0)
         else:
             f = wall_cg.functions.get(m.key) if m.key is not None else None
             wall_w = f.inclusive if f is not None else 0.0
@@ -188,12 +189,15 @@ def _endpoint_candidates(
     judge: LeafJudge,
     children: dict[FunctionKey, list[FunctionKey]],
 ) -> list[Measured]:
-    endpoints = sorted(profile.label_values(ENDPOINT))
+    # One pass groups the samples by endpoint (a profile may have hundreds of endpoints).
+    by_endpoint: dict[str, list[tuple[tuple[Frame, ...], Labels, float]]] = {}
+    for frames, labels, w in profile.iter_samples():
+        ep = dict(labels).get(ENDPOINT)
+        if ep is not None:
+            by_endpoint.setdefault(ep, []).append((frames, labels, w))
     out = []
-    for ep in endpoints:
-        samples = [
-            (fr, labels, w) for fr, labels, w in profile.iter_samples() if (ENDPOINT, ep) in labels
-        ]
+    for ep in sorted(by_endpoint):
+        samples = by_endpoint[ep]
         weight = sum(w for _f, _l, w in samples)
         if weight <= 0:
             continue
