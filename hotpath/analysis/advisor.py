@@ -18,11 +18,17 @@ from hotpath.analysis.brief import write_brief
 from hotpath.analysis.callgraph import ROOT, CallGraph, build_callgraph
 from hotpath.analysis.classify import Classifier, framework_of
 from hotpath.analysis.dominators import dominator_tree, region_of
-from hotpath.analysis.evidence import Measured, native_fractions, tally_stacks, tally_stats
+from hotpath.analysis.evidence import (
+    FrameIndex,
+    Measured,
+    native_fractions,
+    tally_stacks,
+    tally_stats,
+)
 from hotpath.analysis.nativeness import LeafJudge
 from hotpath.analysis.regions import drop_nested, endpoint_shapes, find_branches
 from hotpath.analysis.summary import Candidate
-from hotpath.model import ENDPOINT, Frame, FunctionKey, Labels, Profile, cpu_view, wall_view
+from hotpath.model import ENDPOINT, FunctionKey, Profile, Stack, cpu_view, wall_view
 
 DEFAULT_RUST_SPEEDUP = 10.0
 """Assumed speed-up of interpreted Python rewritten in Rust (CPU-bound loops, plain data)."""
@@ -152,7 +158,9 @@ def _function_candidates(
     ]
     regions = {f.key: region_of(children, f.key) for f in picked}
     if profile.samples:
-        tallies = tally_stacks(profile.iter_samples(), regions, classifier, judge)
+        index = FrameIndex(profile, classifier)
+        stacks = ((st, w) for (st, _lid), w in profile.samples.items())
+        tallies = tally_stacks(index, stacks, regions, judge)
     else:
         fracs = native_fractions(cg, classifier, options.native_call_s)
         tallies = {
@@ -190,22 +198,26 @@ def _endpoint_candidates(
     children: dict[FunctionKey, list[FunctionKey]],
 ) -> list[Measured]:
     # One pass groups the samples by endpoint (a profile may have hundreds of endpoints).
-    by_endpoint: dict[str, list[tuple[tuple[Frame, ...], Labels, float]]] = {}
-    for frames, labels, w in profile.iter_samples():
-        ep = dict(labels).get(ENDPOINT)
+    endpoint_of = [dict(labels).get(ENDPOINT) for labels in profile.label_sets]
+    by_endpoint: dict[str, list[tuple[Stack, float]]] = {}
+    for (stack, lid), w in profile.samples.items():
+        ep = endpoint_of[lid]
         if ep is not None:
-            by_endpoint.setdefault(ep, []).append((frames, labels, w))
+            by_endpoint.setdefault(ep, []).append((stack, w))
+    if not by_endpoint:
+        return []
+    index = FrameIndex(profile, classifier)
     out = []
     for ep in sorted(by_endpoint):
         samples = by_endpoint[ep]
-        weight = sum(w for _f, _l, w in samples)
+        weight = sum(w for _s, w in samples)
         if weight <= 0:
             continue
-        entry = _entry_of(samples, weight, classifier)
+        entry = _entry_of(index, samples, weight)
         if entry is None:
             continue
         region = region_of(children, entry)
-        tally = tally_stacks(samples, {entry: region}, classifier, judge)[entry]
+        tally = tally_stacks(index, samples, {entry: region}, judge)[entry]
         # Samples of the endpoint outside its view (routing, serialising) stay framework time.
         tally.outside += weight - tally.total
         tally.categories["python"] = tally.categories.get("python", 0.0)
@@ -231,28 +243,27 @@ def _endpoint_candidates(
 
 
 def _entry_of(
-    samples: list[tuple[tuple[Frame, ...], Labels, float]], weight: float, classifier: Classifier
+    index: FrameIndex, samples: list[tuple[Stack, float]], weight: float
 ) -> FunctionKey | None:
     """The innermost app function present in >= 90% of an endpoint's weight (its view)."""
-    incl: dict[FunctionKey, float] = {}
-    depth: dict[FunctionKey, int] = {}
-    for frames, _labels, w in samples:
-        seen = set()
-        for d, fr in enumerate(frames):
-            key = fr.function
-            if key in seen:
+    incl: dict[int, float] = {}
+    depth: dict[int, int] = {}
+    fn_of = index.fn_of
+    for stack, w in samples:
+        seen: set[int] = set()
+        for d, f in enumerate(stack):
+            fn = fn_of[f]
+            if fn in seen:
                 continue
-            seen.add(key)
-            incl[key] = incl.get(key, 0.0) + w
-            depth[key] = max(depth.get(key, 0), d)
+            seen.add(fn)
+            incl[fn] = incl.get(fn, 0.0) + w
+            depth[fn] = max(depth.get(fn, 0), d)
     best = [
-        k
-        for k, w in incl.items()
-        if w >= 0.9 * weight
-        and classifier.kind(k.name, k.file) == "app"
-        and not framework_of(k.file)
+        fn for fn, w in incl.items() if w >= 0.9 * weight and index.app[fn] and index.outside_ok[fn]
     ]
-    return max(best, key=lambda k: (depth[k], k)) if best else None
+    if not best:
+        return None
+    return index.keys[max(best, key=lambda fn: (depth[fn], index.keys[fn]))]
 
 
 def _verdict(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from hotpath.analysis.callgraph import CallGraph
 from hotpath.analysis.classify import Classifier, framework_of
 from hotpath.analysis.nativeness import Category, LeafJudge, c_backed, is_db_call
-from hotpath.model import Frame, FunctionKey, Labels
+from hotpath.model import Frame, FunctionKey, Profile, Stack
 
 _COMPREHENSIONS = ("<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>", "<lambda>")
 
@@ -56,46 +56,73 @@ def class_of(name: str) -> str | None:
     return name.rsplit(".", 1)[0]
 
 
+class FrameIndex:
+    """Per-frame facts computed once: function ids, so the hot loop hashes ints, not keys."""
+
+    def __init__(self, profile: Profile, classifier: Classifier) -> None:
+        ids: dict[FunctionKey, int] = {}
+        self.fn_of: list[int] = []
+        for fr in profile.frames:
+            self.fn_of.append(ids.setdefault(fr.function, len(ids)))
+        self.keys = list(ids)
+        self.id_of = ids
+        self.outside_ok = [not framework_of(k.file) for k in self.keys]
+        self.app = [classifier.kind(k.name, k.file) == "app" for k in self.keys]
+        self.cls = [class_of(k.name) for k in self.keys]
+        self.frames = profile.frames
+
+
 def tally_stacks(
-    samples: Iterable[tuple[tuple[Frame, ...], Labels, float]],
+    index: FrameIndex,
+    samples: Iterable[tuple[Stack, float]],
     entries: dict[FunctionKey, set[FunctionKey]],
-    classifier: Classifier,
     judge: LeafJudge,
 ) -> dict[FunctionKey, Tally]:
-    """Tally every sample under each entry (entry -> its dominator region)."""
+    """Tally every sample (stack of frame ids, weight) under each entry (-> its region)."""
+    ids = index.id_of
+    fn_of, ok, app, cls_of, frames = (
+        index.fn_of,
+        index.outside_ok,
+        index.app,
+        index.cls,
+        index.frames,
+    )
+    entry_ids = {ids[k]: k for k in entries if k in ids}
+    regions = {i: {ids[r] for r in entries[k] if r in ids} for i, k in entry_ids.items()}
     tallies = {k: Tally() for k in entries}
-    kind = classifier.kind
-    for frames, _labels, w in samples:
-        if not frames:
+    for stack, w in samples:
+        if not stack:
             continue
-        keys = [f.function for f in frames]
-        seen: set[FunctionKey] = set()
-        category, ev = judge.judge(frames[-1])
-        for i, key in enumerate(keys):
-            if key not in entries or key in seen:
+        fns = [fn_of[f] for f in stack]
+        if entry_ids.keys().isdisjoint(fns):
+            continue
+        seen: set[int] = set()
+        category, ev = judge.judge(frames[stack[-1]])
+        for i, fn in enumerate(fns):
+            if fn not in entry_ids or fn in seen:
                 continue
-            seen.add(key)
-            t = tallies[key]
-            region = entries[key]
+            seen.add(fn)
+            t = tallies[entry_ids[fn]]
+            region = regions[fn]
             t.total += w
             t.categories[category] = t.categories.get(category, 0.0) + w
             if ev is not None:
                 t.evidence.add(ev)
                 t.judged += w
-            tail = keys[i + 1 :]
-            if any(k not in region or framework_of(k.file) for k in tail):
+            tail = fns[i + 1 :]
+            if any(k not in region or not ok[k] for k in tail):
                 t.outside += w
-            own = class_of(key.name)
+            own = cls_of[fn]
             for k in reversed(tail):
-                if kind(k.name, k.file) != "app":
+                if not app[k]:
                     continue
-                cls = class_of(k.name)
+                cls = cls_of[k]
                 if cls is not None and cls != own:
                     t.layer += w
                     t.layer_classes[cls] = t.layer_classes.get(cls, 0.0) + w
                 break
             if i > 0:
-                _call_site(t, frames[i - 1], w, judge)
+                _call_site(t, frames[stack[i - 1]], w, judge)
     return tallies
 
 
