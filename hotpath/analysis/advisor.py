@@ -213,10 +213,11 @@ def _endpoint_candidates(
         weight = sum(w for _s, w in samples)
         if weight <= 0:
             continue
-        entry = _entry_of(index, samples, weight)
+        entry, seen = _entry_of(index, samples, weight)
         if entry is None:
             continue
-        region = region_of(children, entry)
+        # The view's region, as far as this endpoint's samples reach into it.
+        region = region_of(children, entry) & seen
         tally = tally_stacks(index, samples, {entry: region}, judge)[entry]
         # Samples of the endpoint outside its view (routing, serialising) stay framework time.
         tally.outside += weight - tally.total
@@ -244,26 +245,28 @@ def _endpoint_candidates(
 
 def _entry_of(
     index: FrameIndex, samples: list[tuple[Stack, float]], weight: float
-) -> FunctionKey | None:
-    """The innermost app function present in >= 90% of an endpoint's weight (its view)."""
+) -> tuple[FunctionKey | None, frozenset[FunctionKey]]:
+    """The innermost app function present in >= 90% of an endpoint's weight (its view),
+    and every function seen in the endpoint's samples."""
     incl: dict[int, float] = {}
     depth: dict[int, int] = {}
     fn_of = index.fn_of
     for stack, w in samples:
-        seen: set[int] = set()
+        on_stack: set[int] = set()
         for d, f in enumerate(stack):
             fn = fn_of[f]
-            if fn in seen:
+            if fn in on_stack:
                 continue
-            seen.add(fn)
+            on_stack.add(fn)
             incl[fn] = incl.get(fn, 0.0) + w
             depth[fn] = max(depth.get(fn, 0), d)
     best = [
         fn for fn, w in incl.items() if w >= 0.9 * weight and index.app[fn] and index.outside_ok[fn]
     ]
+    reached = frozenset(index.keys[fn] for fn in incl)
     if not best:
-        return None
-    return index.keys[max(best, key=lambda fn: (depth[fn], index.keys[fn]))]
+        return None, reached
+    return index.keys[max(best, key=lambda fn: (depth[fn], index.keys[fn]))], reached
 
 
 def _verdict(

@@ -43,18 +43,25 @@ def find_branches(
 
 def endpoint_shapes(cands: list[Candidate], measured: list[Measured]) -> list[Candidate]:
     """An endpoint whose saving sits mostly in one fine-grained function (a helper called
-    thousands of times per request) is an extension of that function, not a service."""
-    fine = {
-        m.key: c
+    thousands of times per request) is an extension of that function, not a service,
+    unless a coarse function in its region (one call per request) carries that saving."""
+    funcs = [
+        (m.key, c)
         for m, c in zip(measured, cands, strict=True)
-        if m.kind == "function" and c.recommendation == "extension" and c.granularity == "fine"
-    }
+        if m.kind == "function" and c.recommendation != "leave"
+    ]
     out = []
     for m, c in zip(measured, cands, strict=True):
         if m.kind == "endpoint" and c.recommendation == "microservice":
-            inner = [f for k, f in fine.items() if k in m.region]
-            best = max(inner, key=lambda f: f.saving_share[1], default=None)
-            if best is not None and best.saving_share[1] >= 0.5 * c.saving_share[1]:
+            carrying = [
+                f
+                for k, f in funcs
+                if k in m.region and f.saving_share[1] >= 0.5 * c.saving_share[1]
+            ]
+            coarse = [f for f in carrying if f.granularity == "coarse"]
+            fine = [f for f in carrying if f.granularity == "fine"]
+            best = max(fine, key=lambda f: f.saving_share[1], default=None)
+            if best is not None and not coarse:
                 reasons = [r for r in c.reasons if not r.startswith("coarse-grained")]
                 reasons.insert(
                     0,

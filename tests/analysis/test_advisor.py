@@ -340,3 +340,21 @@ def test_advisor_without_evidence_saving_is_only_an_upper_bound() -> None:
     assert c.saving_share[0] == 0.0 and c.saving_share[1] > 0.5
     assert c.confidence == "low" and c.score == 0.0
     assert c.recommendation == "leave" and "not enough evidence" in reason_keys(c)
+
+
+def test_advisor_endpoint_with_coarse_kernel_stays_microservice(src: Path) -> None:
+    # handle (one call per main call) loops over helper: the coarse function carries it.
+    p = profile_of(
+        [
+            (
+                [("main", APP, 6), ("handle", APP, 15), ("helper", APP, 20)],
+                500,
+                {"endpoint": "GET /k"},
+            ),
+            ([("main", APP, 6), ("handle", APP, 15)], 100, {"endpoint": "GET /k"}),
+            ([("main", APP, 6), ("query", APP, 24)], 400, {"endpoint": "GET /q"}),
+        ]
+    )
+    found = candidates(p, src)
+    assert found["handle"].recommendation == "microservice"
+    assert found["GET /k"].recommendation == "microservice"
