@@ -98,6 +98,26 @@ def _input_format_choice() -> click.Choice[str]:
     default=None,
     help="Write the report here instead of stdout.",
 )
+@click.option(
+    "--rust-speedup",
+    type=click.FloatRange(1.0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Assumed speed-up of interpreted Python rewritten in Rust (Amdahl's law).",
+)
+@click.option(
+    "--cores",
+    type=click.FloatRange(0.0, min_open=True),
+    default=None,
+    help="Cores the service uses at the observed load (default: measured from the profile).",
+)
+@click.option(
+    "--core-hour-price",
+    type=click.FloatRange(0.0),
+    default=None,
+    help="Price of one core-hour, to state savings in money per month.",
+)
+@click.option("--brief", is_flag=True, help="Also print an extraction brief per recommendation.")
 def analyze(
     files: tuple[str, ...],
     fmt: str | None,
@@ -105,20 +125,39 @@ def analyze(
     top: int,
     source_root: str | None,
     output: str | None,
+    rust_speedup: float,
+    cores: float | None,
+    core_hour_price: float | None,
+    brief: bool,
 ) -> None:
     """Read profile FILES (merged into one) and rank the hot functions."""
+    from hotpath.analysis.advisor import AdvisorOptions
     from hotpath.analysis.summary import AnalyzeOptions
     from hotpath.analysis.summary import analyze as run_analysis
     from hotpath.formats import read_profiles
     from hotpath.report import REGISTRY
 
     profile = read_profiles(list(files), input_format, jobs=_jobs())
-    result = run_analysis(profile, AnalyzeOptions(source_root=source_root, top=top))
+    advisor = AdvisorOptions(
+        rust_speedup=rust_speedup, cores=cores, core_hour_price=core_hour_price
+    )
+    options = AnalyzeOptions(source_root=source_root, top=top, advisor=advisor)
+    result = run_analysis(profile, options)
     if fmt is None:
         fmt = _format_from_output(output) or "text"
     renderer = REGISTRY[fmt]
     with output_stream(output, renderer.binary) as out:
         renderer.render(result, out)
+        if brief and fmt == "text":
+            from hotpath.report.text import render_briefs
+
+            render_briefs(result, out)
+    if brief and fmt != "text" and output not in (None, "-"):
+        # Machine formats carry the briefs inside; a report written to a file leaves
+        # stdout free for the reader.
+        from hotpath.report.text import render_briefs
+
+        render_briefs(result, sys.stdout)
 
 
 def _format_from_output(output: str | None) -> str | None:

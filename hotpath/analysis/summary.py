@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from hotpath.analysis.callgraph import CallGraph, build_callgraph, recursion_groups
 from hotpath.analysis.classify import Kind, make_classifier
 from hotpath.analysis.recognize import label_endpoints
-from hotpath.model import Profile, Source, Unit, cpu_view
+from hotpath.model import ENDPOINT, Profile, Source, Unit, cpu_view
+
+if TYPE_CHECKING:
+    from hotpath.analysis.advisor import AdvisorOptions
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,8 @@ class AnalyzeOptions:
     source_root: str | None = None
     """Directory of the app's own code; None: everything not stdlib/library/native is app."""
     top: int = 20
+    advisor: AdvisorOptions | None = None
+    """Options of the advisor (Rust speed-up, cores, price); None: its defaults."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,20 @@ class Candidate:
     """Which evidence each number came from (e.g. pure_python: "native frames")."""
     brief: str | None = None
     """The extraction brief (Markdown-free plain text) for recommended candidates."""
+    confidence: str = ""
+    """"high" | "medium" | "low" from sample counts; "exact" for call statistics."""
+    samples: float | None = None
+    """Samples under the candidate (None: exact call statistics)."""
+    share_interval: tuple[float, float] | None = None
+    callers: int | None = None
+    per_call_s: float | None = None
+    """CPU seconds per call (functions, from call counts) or per request (endpoints)."""
+    granularity: str | None = None
+    """"fine" | "coarse" | None (unknown)."""
+    speedup: tuple[float, float] | None = None
+    """Whole-process speed-up by Amdahl's law, for the saving interval."""
+    cores_saved: tuple[float, float] | None = None
+    money_per_month: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -155,7 +175,7 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
     """Analyse a profile: every function with self and inclusive weight and share."""
     options = options or AnalyzeOptions()
     if options.source_root is not None:
-        options = AnalyzeOptions(os.path.abspath(options.source_root), options.top)
+        options = replace(options, source_root=os.path.abspath(options.source_root))
     from hotpath.analysis.endpoints import endpoint_rows
 
     profile = label_endpoints(profile)  # endpoints from stacks where no middleware said
@@ -164,4 +184,32 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
     rows = function_rows(cg, options.source_root)
     groups = [[str(k) for k in g] for g in recursion_groups(cg)] if cg.functions else []
     endpoints = endpoint_rows(profile)
-    return Analysis(summarize_profile(profile), rows, groups, options, endpoints=endpoints)
+    pareto, candidates = _advise(profile, cg, options)
+    return Analysis(
+        summarize_profile(profile),
+        rows,
+        groups,
+        options,
+        endpoints=endpoints,
+        pareto=pareto,
+        candidates=candidates,
+    )
+
+
+def _advise(
+    profile: Profile, cg: CallGraph, options: AnalyzeOptions
+) -> tuple[Pareto, list[Candidate]]:
+    # Imported here: the advisor's modules import this one for the result dataclasses.
+    from hotpath.analysis.advisor import AdvisorOptions, advise
+    from hotpath.analysis.pareto import compute_pareto
+
+    classifier = make_classifier(options.source_root)
+    endpoint_weights: dict[str, float] = {}
+    cpu = cpu_view(profile)
+    for (_stack, lid), w in cpu.samples.items():
+        ep = dict(cpu.label_sets[lid]).get(ENDPOINT)
+        if ep is not None:
+            endpoint_weights[ep] = endpoint_weights.get(ep, 0.0) + w
+    pareto = compute_pareto(cg, classifier, endpoint_weights)
+    candidates = advise(profile, cg, classifier, options.advisor or AdvisorOptions())
+    return pareto, candidates

@@ -6,7 +6,7 @@ import json
 import math
 from typing import IO, Any
 
-from hotpath.analysis.summary import Analysis, EndpointRow, FunctionRow
+from hotpath.analysis.summary import Analysis, Candidate, EndpointRow, FunctionRow
 from hotpath.report.base import Renderer
 
 SCHEMA = "hotpath.report/1"
@@ -61,7 +61,53 @@ def to_dict(analysis: Analysis) -> dict[str, Any]:
         "functions": [function_dict(r) for r in analysis.functions],
         "recursion": analysis.recursion,
         "endpoints": [endpoint_dict(r) for r in analysis.endpoints or []],
+        **advice_dict(analysis),
     }
+
+
+def _pair(p: tuple[float, float] | None) -> list[float] | None:
+    return None if p is None else [p[0], p[1]]
+
+
+def candidate_dict(c: Candidate) -> dict[str, Any]:
+    """The keys issue 4 specifies first, then the supporting evidence."""
+    return {
+        "target": c.target,
+        "kind": c.kind,
+        "recommendation": c.recommendation,
+        "score": c.score,
+        "share": c.share,
+        "cpu_bound": c.cpu_bound,
+        "pure_python": c.pure_python,
+        "isolation": c.isolation,
+        "saving_share": [c.saving_share[0], c.saving_share[1]],
+        "reasons": list(c.reasons),
+        "file": c.file,
+        "confidence": c.confidence,
+        "samples": c.samples,
+        "share_interval": _pair(c.share_interval),
+        "callers": c.callers,
+        "per_call_s": c.per_call_s,
+        "granularity": c.granularity,
+        "speedup": _pair(c.speedup),
+        "cores_saved": _pair(c.cores_saved),
+        "money_per_month": _pair(c.money_per_month),
+        "evidence": dict(c.evidence),
+        "brief": c.brief,
+    }
+
+
+def advice_dict(analysis: Analysis) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if analysis.pareto is not None:
+        out["pareto"] = {
+            "functions": [[x, y] for x, y in analysis.pareto.functions],
+            "endpoints": [[x, y] for x, y in analysis.pareto.endpoints],
+            "sentence": analysis.pareto.sentence,
+        }
+    if analysis.candidates is not None:
+        out["candidates"] = [candidate_dict(c) for c in analysis.candidates]
+    return out
 
 
 def render(analysis: Analysis, out: IO[str]) -> None:

@@ -160,6 +160,58 @@ def render(
     )
     if analysis.recursion:
         console.print(Text(f"Recursive groups: {len(analysis.recursion)}", style="dim"))
+    render_advice(analysis, console)
+
+
+VERDICT_STYLE = {"microservice": "bold green", "extension": "bold cyan", "leave": "dim"}
+
+
+def _pct(x: float | None) -> str:
+    return "?" if x is None else f"{x * 100:.0f}%"
+
+
+def render_advice(analysis: Analysis, console: Console, briefs: bool = False) -> None:
+    """The Pareto sentence, the candidates table and (``briefs``) the extraction briefs."""
+    if analysis.pareto is not None:
+        console.print(Text("Pareto: " + analysis.pareto.sentence, style="bold"))
+    cands = analysis.candidates
+    if not cands:
+        return
+    table = Table(title="Rust candidates", title_justify="left", pad_edge=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("verdict")
+    table.add_column("target", overflow="fold", ratio=2)
+    table.add_column("share", justify="right")
+    table.add_column("py", justify="right")
+    table.add_column("isol", justify="right")
+    table.add_column("cpu", justify="right")
+    table.add_column("saves", justify="right")
+    table.add_column("why", overflow="fold", ratio=3)
+    for i, c in enumerate(cands[: analysis.options.top], 1):
+        lo, hi = c.saving_share
+        table.add_row(
+            str(i),
+            Text(c.recommendation, style=VERDICT_STYLE.get(c.recommendation, "")),
+            Text(f"{c.target} [{c.kind}]"),
+            f"{c.share * 100:.1f}%",
+            _pct(c.pure_python),
+            _pct(c.isolation),
+            _pct(c.cpu_bound),
+            f"{lo * 100:.1f}-{hi * 100:.1f}%",
+            Text(c.reasons[0] if c.reasons else ""),
+        )
+    console.print(table)
+    if briefs:
+        render_briefs(analysis, console.file)
+
+
+def render_briefs(analysis: Analysis, out: IO[str]) -> None:
+    """The extraction brief of every recommended candidate, as plain text."""
+    briefs = [c.brief for c in analysis.candidates or [] if c.brief]
+    if not briefs:
+        out.write("No candidate is recommended, so there is no extraction brief.\n")
+    for b in briefs:
+        out.write(f"\n{b}\n")
 
 
 def _render(analysis: Analysis, out: IO[str]) -> None:

@@ -1,0 +1,235 @@
+"""Per-candidate evidence measured from a profile's stacks (or exact call statistics).
+
+For a candidate entry F (a function, or the view under an endpoint) and its dominator
+region R, every sample under F is sorted into:
+
+- ``native``/``db``/``io``: its leaf runs in C, a database driver, or waits (see
+  :mod:`hotpath.analysis.nativeness`); the rest is interpreted Python;
+- ``outside``: some frame below F is not in R (shared code other callers also reach) or is
+  framework code: a rewrite would have to call back into Python there;
+- ``layer``: its innermost app frame below F is a method of a class other than F's own:
+  the time sits in an object layer (an ORM's query sets, models and fields) whose objects
+  would have to cross the boundary;
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from hotpath.analysis.callgraph import CallGraph
+from hotpath.analysis.classify import Classifier, framework_of
+from hotpath.analysis.nativeness import Category, LeafJudge, c_backed, is_db_call
+from hotpath.model import Frame, FunctionKey, Profile, Stack
+
+_COMPREHENSIONS = ("<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>", "<lambda>")
+
+
+@dataclass
+class Tally:
+    """Weights under one candidate entry."""
+
+    total: float = 0.0
+    categories: dict[Category, float] = field(default_factory=dict)
+    outside: float = 0.0
+    layer: float = 0.0
+    layer_classes: dict[str, float] = field(default_factory=dict)
+    evidence: set[str] = field(default_factory=set)
+    judged: float = 0.0
+    """Weight whose leaf was judged on evidence (the rest is assumed interpreted)."""
+    call_sites: float = 0.0
+    call_sites_in_loops: float = 0.0
+    call_sites_known: float = 0.0
+
+    @property
+    def python(self) -> float:
+        return self.categories.get("python", 0.0)
+
+    def share(self, category: Category) -> float:
+        return self.categories.get(category, 0.0) / self.total if self.total else 0.0
+
+
+def class_of(name: str) -> str | None:
+    """``QuerySet.filter`` -> ``QuerySet``; plain functions and closures -> None."""
+    if "." not in name or "<" in name:
+        return None
+    return name.rsplit(".", 1)[0]
+
+
+class FrameIndex:
+    """Per-frame facts computed once: function ids, so the hot loop hashes ints, not keys."""
+
+    def __init__(self, profile: Profile, classifier: Classifier) -> None:
+        ids: dict[FunctionKey, int] = {}
+        self.fn_of: list[int] = []
+        for fr in profile.frames:
+            self.fn_of.append(ids.setdefault(fr.function, len(ids)))
+        self.keys = list(ids)
+        self.id_of = ids
+        self.outside_ok = [not framework_of(k.file) for k in self.keys]
+        self.app = [classifier.kind(k.name, k.file) == "app" for k in self.keys]
+        self.cls = [class_of(k.name) for k in self.keys]
+        self.frames = profile.frames
+
+
+def tally_stacks(
+    index: FrameIndex,
+    samples: Iterable[tuple[Stack, float]],
+    entries: dict[FunctionKey, set[FunctionKey]],
+    judge: LeafJudge,
+) -> dict[FunctionKey, Tally]:
+    """Tally every sample (stack of frame ids, weight) under each entry (-> its region)."""
+    ids = index.id_of
+    fn_of, ok, app, cls_of, frames = (
+        index.fn_of,
+        index.outside_ok,
+        index.app,
+        index.cls,
+        index.frames,
+    )
+    entry_ids = {ids[k]: k for k in entries if k in ids}
+    regions = {i: {ids[r] for r in entries[k] if r in ids} for i, k in entry_ids.items()}
+    tallies = {k: Tally() for k in entries}
+    for stack, w in samples:
+        if not stack:
+            continue
+        fns = [fn_of[f] for f in stack]
+        if entry_ids.keys().isdisjoint(fns):
+            continue
+        seen: set[int] = set()
+        category, ev = judge.judge(frames[stack[-1]])
+        for i, fn in enumerate(fns):
+            if fn not in entry_ids or fn in seen:
+                continue
+            seen.add(fn)
+            t = tallies[entry_ids[fn]]
+            region = regions[fn]
+            t.total += w
+            t.categories[category] = t.categories.get(category, 0.0) + w
+            if ev is not None:
+                t.evidence.add(ev)
+                t.judged += w
+            tail = fns[i + 1 :]
+            if any(k not in region or not ok[k] for k in tail):
+                t.outside += w
+            own = cls_of[fn]
+            for k in reversed(tail):
+                if not app[k]:
+                    continue
+                cls = cls_of[k]
+                if cls is not None and cls != own:
+                    t.layer += w
+                    t.layer_classes[cls] = t.layer_classes.get(cls, 0.0) + w
+                break
+            if i > 0:
+                _call_site(t, frames[stack[i - 1]], w, judge)
+    return tallies
+
+
+def _call_site(t: Tally, caller: Frame, w: float, judge: LeafJudge) -> None:
+    """Is the caller's line that calls F inside a loop? (many calls per caller call)"""
+    t.call_sites += w
+    if caller.name in _COMPREHENSIONS:
+        t.call_sites_known += w
+        t.call_sites_in_loops += w
+        return
+    if caller.line is None:
+        return
+    in_loop = judge.in_loop(caller.file, caller.line)
+    if in_loop is not None:
+        t.call_sites_known += w
+        if in_loop:
+            t.call_sites_in_loops += w
+
+
+def tally_stats(
+    cg: CallGraph,
+    key: FunctionKey,
+    region: set[FunctionKey],
+    classifier: Classifier,
+    native_call_s: float,
+    native_frac: dict[FunctionKey, float],
+) -> Tally:
+    """Evidence from exact call statistics (cProfile): costly builtins and C-backed stdlib
+    wrappers are C time, whether inside the region or in shared callees outside it."""
+    t = Tally(total=cg.functions[key].inclusive)
+    t.judged = t.total  # builtin entries are recorded for every call: exact evidence
+    native = outside = db = 0.0
+    for r in region:
+        f = cg.functions.get(r)
+        if f is not None:
+            native += f.self * _self_native(cg, r, classifier, native_call_s)
+    for (a, b), w in cg.edges.items():
+        if a not in region or a == b or b in region:
+            continue
+        if classifier.kind(b.name, b.file) == "native":
+            t.evidence.add("builtin entries")
+        native += w * native_frac.get(b, 0.0)
+        if classifier.kind(b.name, b.file) != "native":
+            outside += w
+        elif is_db_call(b.name):
+            db += w * native_frac.get(b, 0.0)
+    native = min(native, t.total)
+    db = min(db, native)
+    t.categories = {"native": native - db, "db": db, "python": max(0.0, t.total - native)}
+    t.outside = min(outside, t.total)
+    return t
+
+
+def _self_native(
+    cg: CallGraph, key: FunctionKey, classifier: Classifier, native_call_s: float
+) -> float:
+    """1.0 when a function's own time is C work: a costly builtin, a C-backed stdlib wrapper."""
+    kind = classifier.kind(key.name, key.file)
+    f = cg.functions[key]
+    if kind == "native":
+        # Cheap builtins (min, len, list.append: well under a microsecond of real work per
+        # call) are interpreter overhead that Rust removes; only costly calls are C work.
+        return 1.0 if not f.calls or f.self / f.calls >= native_call_s else 0.0
+    if kind == "stdlib" and c_backed(key.file):
+        return 1.0
+    return 0.0
+
+
+def native_fractions(
+    cg: CallGraph, classifier: Classifier, native_call_s: float
+) -> dict[FunctionKey, float]:
+    """Share of each function's inclusive time that is C work (call statistics only)."""
+    callees: dict[FunctionKey, list[tuple[FunctionKey, float]]] = {}
+    for (a, b), w in cg.edges.items():
+        if a != b and a in cg.functions:
+            callees.setdefault(a, []).append((b, w))
+    memo: dict[FunctionKey, float] = {}
+
+    def frac(key: FunctionKey, depth: int) -> float:
+        if key in memo:
+            return memo[key]
+        memo[key] = 0.0  # cycle guard: a recursive back edge adds nothing
+        f = cg.functions.get(key)
+        if f is None or f.inclusive <= 0:
+            return 0.0
+        nat = f.self * _self_native(cg, key, classifier, native_call_s)
+        if depth < 200:
+            nat += sum(w * frac(b, depth + 1) for b, w in callees.get(key, ()))
+        memo[key] = min(1.0, nat / f.inclusive)
+        return memo[key]
+
+    for key in cg.functions:
+        frac(key, 0)
+    return memo
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One candidate's measurements before the verdict."""
+
+    target: str
+    kind: str
+    key: FunctionKey | None
+    region: frozenset[FunctionKey]
+    tally: Tally
+    weight: float
+    callers: int | None
+    per_call_s: float | None
+    requests: int | None
+    cpu_bound: float | None = None

@@ -1,0 +1,231 @@
+"""Is a sample's time spent in interpreted Python, or in code that is already native?
+
+Rust only speeds up what the interpreter executes. The leaf of each sample decides, from the
+best evidence available, in this order:
+
+1. ``native frames``: the leaf is a native frame (py-spy ``--native``, cProfile builtins
+   ``~``, shared libraries);
+2. ``C-backed stdlib``: the leaf is a thin stdlib wrapper over a C module (``json``, ``re``,
+   ``zlib``, ``sqlite3`` ...): the sampled Python line is the call into C;
+3. ``source lines``: the leaf is app code under the source root and its sampled statement
+   calls something known to run in C (``cursor.execute``, ``json.dumps``, ``zlib.compress``,
+   ``re.``, ``hashlib``, ``.sort(`` ...). Source is read only from files under the root:
+   paths in profiles are untrusted.
+
+Otherwise the sample is interpreted Python. Each native leaf gets a category: ``db``
+(database driver calls), ``io`` (files, sockets, sleeping) or ``native`` (compute in C).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from hotpath.analysis.classify import Classifier
+from hotpath.model import Frame
+
+Category = Literal["python", "native", "db", "io"]
+Evidence = Literal["native frames", "C-backed stdlib", "source lines"]
+
+# Statement text -> category. Ordered: the first match wins. Only calls whose cost grows with
+# the data they process are listed: min()/str.strip() on small values are interpreter-bound.
+_LINE_PATTERNS: tuple[tuple[re.Pattern[str], Category], ...] = (
+    (
+        re.compile(r"\.(execute|executemany|executescript|fetchall|fetchone|fetchmany|commit)\("),
+        "db",
+    ),
+    (re.compile(r"\b(sqlite3|psycopg2?|pymysql|MySQLdb|redis)\."), "db"),
+    # Iterating a cursor fetches the rows inside the driver.
+    (re.compile(r"^\s*(async\s+)?for\b.+\bin\s+[\w.]*(cursor|cur|rows|result|conn)\b"), "db"),
+    (re.compile(r"\b(time\.sleep|socket\.|urlopen|requests\.|httpx\.|select\.|signal\.sig)"), "io"),
+    (re.compile(r"\.(serve_forever|accept|shutdown|sigwait)\("), "io"),
+    (re.compile(r"\.(recv|recv_into|sendall|send|read|readinto|write|flush|wait)\("), "io"),
+    (
+        re.compile(
+            r"\b(json|zlib|gzip|bz2|lzma|re|hashlib|hmac|pickle|marshal|struct|base64|binascii|"
+            r"orjson|ujson|numpy|np|pandas|pd|csv)\."
+        ),
+        "native",
+    ),
+    (re.compile(r"\.(sort|compress|decompress|digest|hexdigest|findall|finditer|sub)\("), "native"),
+    (re.compile(r"\bsorted\("), "native"),
+)
+
+# Stdlib modules whose Python functions are thin wrappers over C: a leaf there is C time.
+_C_BACKED_STDLIB: dict[str, Category] = {
+    "json": "native",
+    "re": "native",
+    "sre_compile": "native",
+    "zlib": "native",
+    "gzip": "native",
+    "bz2": "native",
+    "lzma": "native",
+    "hashlib": "native",
+    "hmac": "native",
+    "pickle": "native",
+    "base64": "native",
+    "struct": "native",
+    "csv": "native",
+    "sqlite3": "db",
+    "socket": "io",
+    "ssl": "io",
+    "selectors": "io",
+    "select": "io",
+    "signal": "io",
+}
+
+_DB_NAME = re.compile(r"sqlite|psycopg|mysql|libpq|execute|fetch", re.IGNORECASE)
+_IO_NAME = re.compile(r"recv|send|read|write|poll|select|epoll|sleep|wait|accept", re.IGNORECASE)
+
+
+@dataclass
+class LeafJudge:
+    """Decides the category of sample leaves; caches parsed source files (under the root only)."""
+
+    classifier: Classifier
+    _statements: dict[str, list[tuple[int, int, str]] | None] = field(default_factory=dict)
+    _cache: dict[Frame, tuple[Category, Evidence | None]] = field(default_factory=dict)
+    _loops: dict[str, list[tuple[int, int]] | None] = field(default_factory=dict)
+
+    def judge(self, leaf: Frame) -> tuple[Category, Evidence | None]:
+        """(category, evidence) of a sample whose innermost frame is ``leaf``."""
+        hit = self._cache.get(leaf)
+        if hit is None:
+            hit = self._judge(leaf)
+            self._cache[leaf] = hit
+        return hit
+
+    def _judge(self, leaf: Frame) -> tuple[Category, Evidence | None]:
+        kind = self.classifier.kind(leaf.name, leaf.file)
+        if kind == "native":
+            text = f"{leaf.name} {leaf.file}"
+            if _DB_NAME.search(text):
+                return "db", "native frames"
+            if _IO_NAME.search(leaf.name):
+                return "io", "native frames"
+            return "native", "native frames"
+        if kind == "stdlib":
+            top = re.split(r"[\\/]", leaf.file.replace("<frozen ", "").rstrip(">"))
+            module = _stdlib_module(top)
+            if module in _C_BACKED_STDLIB:
+                return _C_BACKED_STDLIB[module], "C-backed stdlib"
+            if _IO_NAME.search(leaf.name.rsplit(".", 1)[-1]):
+                return "io", "C-backed stdlib"  # e.g. Condition.wait, selector.select
+            return "python", None
+        if kind == "app" and leaf.line is not None:
+            statement = self.statement(leaf.file, leaf.line)
+            if statement is not None:
+                for pattern, category in _LINE_PATTERNS:
+                    if pattern.search(statement):
+                        return category, "source lines"
+                return "python", "source lines"
+        return "python", None
+
+    def resolve(self, file: str) -> str | None:
+        """The real path of ``file`` when it lies under the source root, else None."""
+        root = self.classifier.source_root
+        if root is None or not file or file.startswith("<"):
+            return None
+        path = os.path.realpath(file if os.path.isabs(file) else os.path.join(root, file))
+        if not path.startswith(root + os.sep) or not os.path.isfile(path):
+            return None
+        return path
+
+    def statement(self, file: str, line: int) -> str | None:
+        """Source text of the innermost simple statement covering ``line`` (under the root)."""
+        if file not in self._statements:
+            self._statements[file] = _parse_statements(self.resolve(file))
+        spans = self._statements[file]
+        if not spans:
+            return None
+        best: tuple[int, int, str] | None = None
+        for start, end, text in spans:
+            if start <= line <= end and (best is None or end - start < best[1] - best[0]):
+                best = (start, end, text)
+        return best[2] if best else None
+
+    def in_loop(self, file: str, line: int) -> bool | None:
+        """Whether ``line`` sits in a loop body or comprehension (None: source unavailable)."""
+        if file not in self._loops:
+            self._loops[file] = _parse_loops(self.resolve(file))
+        spans = self._loops[file]
+        if spans is None:
+            return None
+        return any(start <= line <= end for start, end in spans)
+
+
+def _parse_loops(path: str | None) -> list[tuple[int, int]] | None:
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+    spans = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.For | ast.AsyncFor | ast.While) and node.body:
+            spans.append((node.body[0].lineno, node.end_lineno or node.lineno))
+        elif isinstance(node, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+            spans.append((node.lineno, node.end_lineno or node.lineno))
+    return spans
+
+
+def is_db_call(name: str) -> bool:
+    """Whether a native function's name says it is a database driver call."""
+    return bool(_DB_NAME.search(name))
+
+
+def c_backed(file: str) -> bool:
+    """Whether a stdlib file belongs to a module that is a thin wrapper over C."""
+    parts = re.split(r"[\\/]", file.replace("<frozen ", "").rstrip(">"))
+    return _stdlib_module(parts) in _C_BACKED_STDLIB
+
+
+def _stdlib_module(parts: list[str]) -> str:
+    # "json/encoder.py" -> json; "/usr/lib/python3.11/json/decoder.py" -> json
+    for i, part in enumerate(parts):
+        if re.fullmatch(r"python\d+(\.\d+)?t?", part) and i + 1 < len(parts):
+            parts = parts[i + 1 :]
+            break
+    first = parts[0] if parts else ""
+    return first[:-3] if first.endswith(".py") else first
+
+
+def _parse_statements(path: str | None) -> list[tuple[int, int, str]] | None:
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+        tree = ast.parse(source)
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+    lines = source.splitlines()
+    spans = []
+    for node in ast.walk(tree):
+        # Simple statements only: a compound statement's span would swallow its body.
+        if isinstance(node, ast.stmt) and not isinstance(
+            node,
+            ast.FunctionDef
+            | ast.AsyncFunctionDef
+            | ast.ClassDef
+            | ast.If
+            | ast.For
+            | ast.AsyncFor
+            | ast.While
+            | ast.With
+            | ast.AsyncWith
+            | ast.Try,
+        ):
+            end = node.end_lineno or node.lineno
+            spans.append((node.lineno, end, "\n".join(lines[node.lineno - 1 : end])))
+        elif isinstance(node, ast.For | ast.AsyncFor | ast.While | ast.If | ast.With):
+            # The header line (e.g. ``for row in conn.execute(...)``) is a statement of its own.
+            body_start = node.body[0].lineno if node.body else node.lineno
+            head_end = max(node.lineno, body_start - 1)
+            spans.append((node.lineno, head_end, "\n".join(lines[node.lineno - 1 : head_end])))
+    return spans

@@ -1,0 +1,146 @@
+"""Ground truth: the advisor on the sample monolith, recorded (fixtures/sample) and live.
+
+The monolith's endpoints have a known character (hotpath.demo.truth). The kernel's predicted
+saving (Amdahl with k -> infinity) is checked against what stubbing the kernel really saves
+in CPU per request, measured by the monolith itself (``--batch`` with and without
+HOTPATH_DEMO_STUB_KERNEL=1).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hotpath.analysis.advisor import AdvisorOptions
+from hotpath.analysis.summary import AnalyzeOptions, Candidate, analyze
+from hotpath.demo import truth
+from hotpath.formats import read_profile
+from tests.analysis.conftest import REPO, SAMPLE, reason_keys
+
+KERNEL = {truth.KERNEL_FUNCTION, truth.KERNEL_INNER, "kernel_view", "GET /kernel"}
+TOLERANCE = 0.08
+"""Predicted vs measured kernel saving, absolute share of request CPU. Sampling noise at
+~500 request samples is about +-4 points (Wilson); py-spy's samples put a few points less
+on the pure-Python kernel than thread CPU does (MEASURED.md saw the same on the server)."""
+
+
+def _advise(path: Path, source_root: Path | None, **kw: float) -> list[Candidate]:
+    opts = AnalyzeOptions(
+        source_root=None if source_root is None else str(source_root),
+        advisor=AdvisorOptions(**kw),  # type: ignore[arg-type]
+    )
+    result = analyze(read_profile(str(path)), opts)
+    assert result.candidates is not None and result.pareto is not None
+    return result.candidates
+
+
+def _by_name(cands: list[Candidate]) -> dict[str, Candidate]:
+    return {c.target: c for c in cands}
+
+
+def test_advisor_pyspy_fixture_ranks_kernel_first_and_leaves_native_paths() -> None:
+    cands = _advise(SAMPLE / "pyspy.raw.txt", REPO)
+    first = cands[0]
+    assert first.target in KERNEL and first.recommendation in ("microservice", "extension")
+    found = _by_name(cands)
+    assert found["report_view"].recommendation == "leave"
+    assert "already native" in reason_keys(found["report_view"])
+    assert "database" in " ".join(found["report_view"].reasons)
+    assert found["export_view"].recommendation == "leave"
+    assert "already native" in reason_keys(found["export_view"])
+    assert found["orders_view"].recommendation == "leave"
+    for name in truth.FRAMEWORK_FUNCTIONS:
+        assert found[name].recommendation == "leave"
+
+
+def test_advisor_cprofile_fixture_tiny_helper_is_extension() -> None:
+    # The recording's paths are absolute paths of the machine that recorded it: no source
+    # root applies, evidence comes from builtin entries and call counts.
+    found = _by_name(_advise(SAMPLE / "cprofile.pstats", None))
+    first = next(iter(found.values()))
+    assert first.target in KERNEL
+    helper = found[truth.TINY_HELPER]
+    assert helper.recommendation == "extension"
+    assert helper.granularity == "fine" and helper.per_call_s is not None
+    assert helper.per_call_s < 1e-4
+    assert found[truth.KERNEL_FUNCTION].recommendation == "microservice"
+    assert found["report_view"].recommendation == "leave"
+    assert "already native" in reason_keys(found["report_view"])
+    assert found["export_view"].recommendation == "leave"
+    assert "already native" in reason_keys(found["export_view"])
+    # The ORM-heavy view is not recommended as a whole.
+    assert found["orders_view"].recommendation == "leave"
+    assert "too entangled" in reason_keys(found["orders_view"])
+    assert found["dispatch"].recommendation == "leave"
+
+
+def _missing(what: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is required in CI")
+    pytest.skip(f"{what} not available")
+
+
+def _batch(tmp: Path, n: int, stub: bool, pyspy: str | None = None) -> dict[str, float]:
+    env = {k: v for k, v in os.environ.items() if k != "HOTPATH_DEMO_STUB_KERNEL"}
+    if stub:
+        env["HOTPATH_DEMO_STUB_KERNEL"] = "1"
+    stats = tmp / f"stats-{stub}-{pyspy is not None}.json"
+    cmd = [sys.executable, "-m", "hotpath.demo.app", "--batch", str(n), "--stats-out", str(stats)]
+    if pyspy is not None:
+        out = tmp / "live.raw.txt"
+        cmd = [pyspy, "record", "-r", "250", "-f", "raw", "-o", str(out), "--", *cmd]
+    subprocess.run(cmd, env=env, cwd=REPO, check=True, capture_output=True, timeout=120)
+    data = json.loads(stats.read_text())
+    kernel = data["endpoints"]["GET /kernel"]
+    return {
+        "cpu_s": data["cpu_s"],
+        "requests": data["requests"],
+        "kernel_cpu_s": kernel["cpu_s"],
+        "kernel_requests": kernel["count"],
+    }
+
+
+def test_advisor_live_kernel_saving_matches_stubbed_kernel(tmp_path: Path) -> None:
+    pyspy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(pyspy).exists():
+        _missing("py-spy")
+    n = 300
+    try:
+        recorded = _batch(tmp_path, n, stub=False, pyspy=pyspy)
+    except subprocess.CalledProcessError as exc:
+        _missing(f"py-spy recording ({exc.stderr.decode(errors='replace')[-200:]})")
+    stub = _batch(tmp_path, n, stub=True)
+    # What stubbing saves per request: the kernel endpoint's CPU in the recorded run minus
+    # what the same requests cost with the kernel stubbed, over the recorded run's CPU.
+    # Taking both from the recorded run's own self-measurement (the stub run only supplies
+    # the small residual cost of a stubbed /kernel request) keeps the load of this shared
+    # machine, which drifts between runs by 10-20% of CPU per request, out of the ratio.
+    stub_per_kernel_request = stub["kernel_cpu_s"] / stub["kernel_requests"]
+    saved = recorded["kernel_cpu_s"] - stub_per_kernel_request * recorded["kernel_requests"]
+    measured = saved / recorded["cpu_s"]
+
+    profile = read_profile(str(tmp_path / "live.raw.txt"))
+    opts = AnalyzeOptions(source_root=str(REPO), advisor=AdvisorOptions(rust_speedup=1e12))
+    result = analyze(profile, opts)
+    cands = result.candidates or []
+    assert cands and cands[0].target in KERNEL and cands[0].recommendation != "leave"
+    kernel = cands[0]
+    # The monolith measures CPU inside request handling only; the profile also holds
+    # start-up (corpus, database). Rescale the predicted share to request CPU.
+    requests_share = next(
+        r.inclusive_share for r in result.functions if r.name == "Router.__call__"
+    )
+    low, high = (s / requests_share for s in kernel.saving_share)
+    predicted = (low + high) / 2
+    numbers = {"low": low, "high": high, "measured": measured, "recorded": recorded, "stub": stub}
+    assert abs(predicted - measured) <= TOLERANCE, numbers
+    assert low - TOLERANCE <= measured <= high + TOLERANCE, numbers
+    found = _by_name(cands)
+    assert found["report_view"].recommendation == "leave"
+    assert found[truth.TINY_HELPER].recommendation != "microservice"
