@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from hotpath.analysis.callgraph import CallGraph, build_callgraph, recursion_groups
+from hotpath.analysis.calltree import CallTreeNode, build_calltree
 from hotpath.analysis.classify import Kind, make_classifier
 from hotpath.model import Profile, Source, Unit, cpu_view
 
@@ -108,6 +109,8 @@ class Analysis:
     """None when the profile carries no endpoint information."""
     pareto: Pareto | None = None
     candidates: list[Candidate] | None = None
+    flame: CallTreeNode | None = None
+    """Merged, pruned call tree for flame graphs; None without stacks (pstats)."""
 
     def top_by(self, by: str, n: int) -> list[FunctionRow]:
         if by == "self":
@@ -156,7 +159,9 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
     if options.source_root is not None:
         options = AnalyzeOptions(os.path.abspath(options.source_root), options.top)
     # Functions are ranked by CPU: idle samples, where recorded, do not count.
-    cg = build_callgraph(cpu_view(profile))
+    cpu = cpu_view(profile)
+    cg = build_callgraph(cpu)
     rows = function_rows(cg, options.source_root)
     groups = [[str(k) for k in g] for g in recursion_groups(cg)] if cg.functions else []
-    return Analysis(summarize_profile(profile), rows, groups, options)
+    flame = build_calltree(cpu, source_root=options.source_root) if cpu.samples else None
+    return Analysis(summarize_profile(profile), rows, groups, options, flame=flame)
