@@ -17,7 +17,7 @@ import json
 import math
 import re
 from dataclasses import asdict
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import IO, Any
 
@@ -47,7 +47,7 @@ def json_for_script(data: Any) -> str:
     return _JSON_ESCAPE_RE.sub(lambda m: _JSON_ESCAPES[m.group(0)], text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _asset(name: str) -> str:
     return (resources.files("hotpath.report") / "assets" / name).read_text(encoding="utf-8")
 
@@ -80,8 +80,15 @@ def _tree_data(root: CallTreeNode, min_share: float) -> dict[str, Any]:
         kids: list[Any] = []
         hidden += node.hidden
         slot.extend(
-            [sid(node.name), sid(node.file), KINDS.index(node.kind), node.total, node.self]
-            + [node.hidden, kids]
+            [
+                sid(node.name),
+                sid(node.file),
+                KINDS.index(node.kind),
+                node.total,
+                node.self,
+                node.hidden,
+                kids,
+            ]
         )
         for child in node.children:
             arr: list[Any] = []

@@ -130,19 +130,19 @@ def render(analysis: Analysis, out: IO[str]) -> None:
         lines += [f"> {escape_cell(analysis.pareto.sentence)}", ""]
     if analysis.endpoints:
         lines += [f"### Top endpoints ({min(len(analysis.endpoints), MAX_ROWS)})", ""]
-        lines += _endpoints(analysis.endpoints[:MAX_ROWS]) + [""]
+        lines += [*_endpoints(analysis.endpoints[:MAX_ROWS]), ""]
     n = min(analysis.options.top, MAX_ROWS)
     if analysis.functions:
         lines += [f"### Top functions by inclusive share ({min(n, len(analysis.functions))})", ""]
-        lines += _functions(analysis.top_by("inclusive", n), unit) + [""]
+        lines += [*_functions(analysis.top_by("inclusive", n), unit), ""]
         lines += [f"### Top functions by self share ({min(n, len(analysis.functions))})", ""]
-        lines += _functions(analysis.top_by("self", n), unit) + [""]
+        lines += [*_functions(analysis.top_by("self", n), unit), ""]
     else:
         lines += ["_No functions in this profile._", ""]
     if analysis.candidates is not None:
         lines += ["### Rewrite candidates", ""]
         if analysis.candidates:
-            lines += _candidates(analysis.candidates[:MAX_ROWS]) + [""]
+            lines += [*_candidates(analysis.candidates[:MAX_ROWS]), ""]
         else:
             lines += ["_No candidate: nothing the evidence supports rewriting._", ""]
     out.write("\n".join(lines))
