@@ -43,9 +43,9 @@ class FormatSpec:
 
 
 def _registry() -> dict[str, FormatSpec]:
-    from hotpath.formats import folded, native
+    from hotpath.formats import dot, folded, native, pprof
 
-    specs = [native.SPEC, folded.SPEC]
+    specs = [native.SPEC, pprof.SPEC, folded.SPEC, dot.SPEC]
     return {s.name: s for s in specs}
 
 
