@@ -219,7 +219,8 @@
           if (x === null || x === undefined) return 1;
           if (y === null || y === undefined) return -1;
           if (c.num) return (x - y) * state.dir;
-          return String(x).localeCompare(String(y)) * state.dir;
+          x = String(x); y = String(y);  // code-point order: predictable for symbols
+          return (x < y ? -1 : x > y ? 1 : 0) * state.dir;
         });
         fill();
       });
