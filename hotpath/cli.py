@@ -109,10 +109,13 @@ def analyze(
     """Read profile FILES (merged into one) and rank the hot functions."""
     from hotpath.analysis.summary import AnalyzeOptions
     from hotpath.analysis.summary import analyze as run_analysis
-    from hotpath.formats import read_profiles
+    from hotpath.formats import expand_paths, read_profiles
     from hotpath.report import REGISTRY
+    from hotpath.report.progress import read_progress
 
-    profile = read_profiles(list(files), input_format)
+    size = sum(p.stat().st_size for p in expand_paths(files) if p.is_file())
+    with read_progress(size) as on_bytes:
+        profile = read_profiles(list(files), input_format, on_bytes=on_bytes)
     result = run_analysis(profile, AnalyzeOptions(source_root=source_root, top=top))
     if fmt is None:
         fmt = _format_from_output(output) or "text"

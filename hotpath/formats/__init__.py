@@ -92,11 +92,34 @@ class _CappedReader(io.RawIOBase):
         return n
 
 
-def open_profile(path: str | os.PathLike[str], max_decompressed: int | None = None) -> BinaryIO:
+ProgressFn = Callable[[int], None]
+"""Called with the number of (compressed) bytes just read from a file."""
+
+
+class _CountingRaw(io.FileIO):
+    """A file that reports every chunk it reads, for progress bars on large inputs."""
+
+    def __init__(self, path: str, on_bytes: ProgressFn) -> None:
+        super().__init__(path, "rb")
+        self._on_bytes = on_bytes
+
+    def readinto(self, b: Any) -> int | None:
+        n = super().readinto(b)
+        if n:
+            self._on_bytes(n)
+        return n
+
+
+def open_profile(
+    path: str | os.PathLike[str],
+    max_decompressed: int | None = None,
+    on_bytes: ProgressFn | None = None,
+) -> BinaryIO:
     """Open a profile file for reading, transparently gunzipping it."""
     display = os.fspath(path)
     try:
-        raw = io.BufferedReader(io.FileIO(display, "rb"), buffer_size=1024 * 1024)
+        fio = io.FileIO(display, "rb") if on_bytes is None else _CountingRaw(display, on_bytes)
+        raw = io.BufferedReader(fio, buffer_size=1024 * 1024)
     except IsADirectoryError as exc:
         raise ProfileParseError(display, "is a directory") from exc
     except OSError as exc:
@@ -182,13 +205,16 @@ def read_stream(
 
 
 def read_profile(
-    path: str | os.PathLike[str], fmt: str | None = None, max_decompressed: int | None = None
+    path: str | os.PathLike[str],
+    fmt: str | None = None,
+    max_decompressed: int | None = None,
+    on_bytes: ProgressFn | None = None,
 ) -> Profile:
     """Read one profile file, detecting its format from its content unless ``fmt`` is given."""
     display = os.fspath(path)
     if fmt is not None and fmt not in REGISTRY:
         raise UsageError(f"unknown format {fmt!r}; known: {', '.join(format_names())}")
-    with open_profile(display, max_decompressed) as stream:
+    with open_profile(display, max_decompressed, on_bytes) as stream:
         return read_stream(stream, display, fmt)[0]
 
 
@@ -222,12 +248,13 @@ def read_profiles(
     paths: Sequence[str | os.PathLike[str]],
     fmt: str | None = None,
     max_decompressed: int | None = None,
+    on_bytes: ProgressFn | None = None,
 ) -> Profile:
     """Read and merge several profile files (directories are expanded) into one profile."""
     files = expand_paths(paths)
     if not files:
         raise UsageError("no profile files given")
-    return merge([read_profile(f, fmt, max_decompressed) for f in files])
+    return merge([read_profile(f, fmt, max_decompressed, on_bytes) for f in files])
 
 
 def write_profile(profile: Profile, stream: IO[bytes], fmt: str) -> None:
