@@ -108,7 +108,7 @@ def headline(analysis: Analysis) -> str:
     if p.duration_s:
         parts.append(f"over {p.duration_s:.1f}s")
     parts.append(f"{len(analysis.functions):,} functions")
-    return f"{srcs}: " + ", ".join(parts)
+    return f"{srcs or 'profile'}: " + ", ".join(parts)
 
 
 def _endpoint_table(rows: list[EndpointRow], unit: str) -> Table:
@@ -188,6 +188,9 @@ def render(
     unit = analysis.profile.unit
     if analysis.endpoints:
         console.print(_endpoint_table(analysis.endpoints[:top], unit))
+    if not analysis.functions:
+        console.print(Text("No functions in this profile.", style="dim"))
+        return
     console.print(
         _function_table(
             f"Top {top} functions by inclusive share",

@@ -19,7 +19,7 @@ from hotpath.analysis.summary import (
 from hotpath.formats import read_profile
 from hotpath.model import Source
 
-XSS_SCRIPT = "<script>window.__xss=1;alert(1)</script>"
+XSS_SCRIPT = "<script>window.__xss=1||alert(1)</script>"
 XSS_IMG = "<img src=x onerror=window.__xss=2>"
 EVIL_MD = "|evil|`*_[x](http://e)_*`\nnext"
 
