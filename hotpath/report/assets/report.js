@@ -58,7 +58,8 @@
       stats.appendChild(s);
     }
     if (p.samples !== null) stat(p.samples.toLocaleString("en-US"), "samples");
-    stat(weight(p.total), p.unit === "samples" ? "total weight (samples)" : "total " + p.unit);
+    if (!(p.unit === "samples" && p.samples === p.total))
+      stat(weight(p.total), p.unit === "samples" ? "total weight (samples)" : "total " + p.unit);
     if (p.duration_s !== null) stat(p.duration_s.toFixed(1) + " s", "duration");
     stat(D.functions_total.toLocaleString("en-US"), "functions");
     if (D.endpoints) stat(String(D.endpoints.length), "endpoints");
@@ -108,7 +109,10 @@
     var crumbs = el("div", { "class": "crumbs", id: "flame-crumbs" });
     sec.appendChild(crumbs);
     var svg = sv("svg", { id: "flame", role: "img", "aria-label": "Flame graph (icicle): callers above callees" });
-    sec.appendChild(svg);
+    // A thin, very deep stack (imports, recursion) must not push the page down: scroll.
+    var box = el("div", { "class": "flame-box" });
+    box.appendChild(svg);
+    sec.appendChild(box);
     var note = "Width is inclusive " + (D.profile.unit === "samples" ? "samples" : D.profile.unit) +
       "; callers above callees. Click a frame to zoom, hover for details.";
     if (D.flame.hidden_frames > 0) note += " " + D.flame.hidden_frames.toLocaleString("en-US") +
