@@ -78,3 +78,26 @@ def test_cli_convert_dot_passes_thresholds(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["convert", str(src), "-o", str(out), "--node-thres", "20"])
     assert res.exit_code == 0, res.output
     assert set(_nodes(out.read_text()).values()) == {"main", "hot"}
+
+
+def test_dot_output_renders_in_graphviz(tmp_path: Path) -> None:
+    """Graphviz itself parses the file, hostile names included, and draws every node."""
+    import os
+    import shutil
+    import subprocess
+
+    exe = shutil.which("dot")
+    if exe is None:
+        reason = "Graphviz `dot` is not installed (apt-get install graphviz)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    text = _dot(_profile(), DotOptions(0.0, 0.0))
+    proc = subprocess.run(
+        [exe, "-Tsvg"], input=text.encode(), capture_output=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    svg = proc.stdout.decode()
+    assert svg.count('class="node"') == 5
+    assert svg.count('class="edge"') == 4
+    assert "evil&quot;\\" in svg  # the quote and backslash survive as text
