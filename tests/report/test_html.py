@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,13 @@ from hotpath.model import Frame, Profile
 from hotpath.report.html import json_for_script, render_html, report_data
 
 
+@pytest.fixture(scope="module")
+def driver() -> Iterator[Any]:
+    """One Chromium for the module: starting it costs seconds, pages are independent."""
+    with chromium() as d:
+        yield d
+
+
 def _write(tmp_path: Path, analysis: Analysis, name: str = "report.html") -> Path:
     path = tmp_path / name
     path.write_text(render_html(analysis), encoding="utf-8")
@@ -25,6 +34,7 @@ def _write(tmp_path: Path, analysis: Analysis, name: str = "report.html") -> Pat
 
 
 def _load(driver: Any, path: Path) -> None:
+    driver.get_log("browser")  # drop messages left by an earlier page
     driver.get(path.as_uri())
     ready = driver.execute_script("return document.documentElement.getAttribute('data-ready')")
     assert ready == "1", "the report script did not finish"
@@ -56,81 +66,82 @@ def test_html_page_has_strict_csp_and_one_script(tmp_path: Path) -> None:
     assert "https://" not in code
 
 
-def test_html_loads_offline_without_errors_and_draws_everything(tmp_path: Path) -> None:
+def test_html_loads_offline_without_errors_and_draws_everything(
+    tmp_path: Path, driver: Any
+) -> None:
     path = _write(tmp_path, full_analysis(tmp_path))
-    with chromium() as d:
-        _load(d, path)
-        assert _errors(d) == []
-        assert d.execute_script("return performance.getEntriesByType('resource').length") == 0
-        assert d.execute_script("return window.__xss === undefined")
-        frames = d.find_elements("css selector", "#flame g.frame")
-        names = {f.get_attribute("textContent") for f in frames}
-        assert len(frames) >= 8 and "main" in names
-        assert (
-            "2 functions (20% of the app's functions)"
-            in d.find_element("id", "pareto-sentence").text
-        )
-        assert len(d.find_elements("css selector", "#endpoint-table tbody tr")) == 3
-        assert len(d.find_elements("css selector", "article.candidate")) == 2
-        assert d.find_elements("css selector", "#pareto polyline.pareto-functions")
-        # Hostile names are shown as text, in the function table and in the cards.
-        body = d.find_element("tag name", "body").text
-        assert XSS_SCRIPT in body and XSS_IMG in body
-        assert d.execute_script("return document.querySelectorAll('img').length") == 0
-        assert d.execute_script("return window.__xss === undefined")
+    d = driver
+    _load(d, path)
+    assert _errors(d) == []
+    assert d.execute_script("return performance.getEntriesByType('resource').length") == 0
+    assert d.execute_script("return window.__xss === undefined")
+    frames = d.find_elements("css selector", "#flame g.frame")
+    names = {f.get_attribute("textContent") for f in frames}
+    assert len(frames) >= 8 and "main" in names
+    assert (
+        "2 functions (20% of the app's functions)" in d.find_element("id", "pareto-sentence").text
+    )
+    assert len(d.find_elements("css selector", "#endpoint-table tbody tr")) == 3
+    assert len(d.find_elements("css selector", "article.candidate")) == 2
+    assert d.find_elements("css selector", "#pareto polyline.pareto-functions")
+    # Hostile names are shown as text, in the function table and in the cards.
+    body = d.find_element("tag name", "body").text
+    assert XSS_SCRIPT in body and XSS_IMG in body
+    assert d.execute_script("return document.querySelectorAll('img').length") == 0
+    assert d.execute_script("return window.__xss === undefined")
 
 
-def test_html_click_zooms_into_a_frame(tmp_path: Path) -> None:
+def test_html_click_zooms_into_a_frame(tmp_path: Path, driver: Any) -> None:
     path = _write(tmp_path, base_analysis(tmp_path))
-    with chromium() as d:
-        _load(d, path)
+    d = driver
+    _load(d, path)
 
-        def width_of(name: str) -> float:
-            return float(
-                d.execute_script(
-                    "for (const g of document.querySelectorAll('#flame g.frame:not(.ancestor)'))"
-                    " if (g.textContent === arguments[0])"
-                    "   return g.querySelector('rect').getBoundingClientRect().width;"
-                    " return -1;",
-                    name,
-                )
+    def width_of(name: str) -> float:
+        return float(
+            d.execute_script(
+                "for (const g of document.querySelectorAll('#flame g.frame:not(.ancestor)'))"
+                " if (g.textContent === arguments[0])"
+                "   return g.querySelector('rect').getBoundingClientRect().width;"
+                " return -1;",
+                name,
             )
-
-        full = float(d.execute_script("return document.getElementById('flame').clientWidth"))
-        before = width_of("compute")
-        assert 0 < before < full * 0.7
-        target = next(
-            g for g in d.find_elements("css selector", "#flame g.frame") if g.text == "compute"
         )
-        target.click()
-        after = width_of("compute")
-        assert after > full * 0.95, (before, after, full)
-        assert "compute" in d.find_element("id", "flame-crumbs").text
-        # Its caller is still drawn above it, as a dimmed ancestor.
-        assert d.find_elements("css selector", "#flame g.ancestor")
-        d.find_element("id", "flame-reset").click()
-        assert width_of("compute") == pytest.approx(before, rel=0.01)
-        assert _errors(d) == []
+
+    full = float(d.execute_script("return document.getElementById('flame').clientWidth"))
+    before = width_of("compute")
+    assert 0 < before < full * 0.7
+    target = next(
+        g for g in d.find_elements("css selector", "#flame g.frame") if g.text == "compute"
+    )
+    target.click()
+    after = width_of("compute")
+    assert after > full * 0.95, (before, after, full)
+    assert "compute" in d.find_element("id", "flame-crumbs").text
+    # Its caller is still drawn above it, as a dimmed ancestor.
+    assert d.find_elements("css selector", "#flame g.ancestor")
+    d.find_element("id", "flame-reset").click()
+    assert width_of("compute") == pytest.approx(before, rel=0.01)
+    assert _errors(d) == []
 
 
-def test_html_search_highlights_and_reports_share(tmp_path: Path) -> None:
+def test_html_search_highlights_and_reports_share(tmp_path: Path, driver: Any) -> None:
     analysis = base_analysis(tmp_path)
     path = _write(tmp_path, analysis)
-    with chromium() as d:
-        _load(d, path)
-        d.find_element("id", "flame-search").send_keys("compute")
-        matched = d.find_elements("css selector", "#flame g.match")
-        # compute is reached through two lines of handle: one node in the merged tree.
-        assert [m.text for m in matched] == ["compute"]
-        share = float(d.find_element("id", "search-result").get_attribute("data-share"))
-        truth = next(r.inclusive_share for r in analysis.functions if r.name == "compute")
-        assert share == pytest.approx(truth)
-        assert "65.0% of total" in d.find_element("id", "search-result").text
-        # A name matching nested frames counts each sample once.
-        d.find_element("id", "flame-search").clear()
-        d.find_element("id", "flame-search").send_keys("app/")
-        share = float(d.find_element("id", "search-result").get_attribute("data-share"))
-        assert share == pytest.approx(1.0)
+    d = driver
+    _load(d, path)
+    d.find_element("id", "flame-search").send_keys("compute")
+    matched = d.find_elements("css selector", "#flame g.match")
+    # compute is reached through two lines of handle: one node in the merged tree.
+    assert [m.text for m in matched] == ["compute"]
+    share = float(d.find_element("id", "search-result").get_attribute("data-share"))
+    truth = next(r.inclusive_share for r in analysis.functions if r.name == "compute")
+    assert share == pytest.approx(truth)
+    assert "65.0% of total" in d.find_element("id", "search-result").text
+    # A name matching nested frames counts each sample once.
+    d.find_element("id", "flame-search").clear()
+    d.find_element("id", "flame-search").send_keys("app/")
+    share = float(d.find_element("id", "search-result").get_attribute("data-share"))
+    assert share == pytest.approx(1.0)
 
 
 def _column(d: Any, table: str, col: int) -> list[str]:
@@ -138,54 +149,55 @@ def _column(d: Any, table: str, col: int) -> list[str]:
     return [c.text for c in cells]
 
 
-def test_html_tables_sort_by_clicked_column(tmp_path: Path) -> None:
+def test_html_tables_sort_by_clicked_column(tmp_path: Path, driver: Any) -> None:
     path = _write(tmp_path, full_analysis(tmp_path))
-    with chromium() as d:
-        _load(d, path)
-        d.execute_script("document.getElementById('function-table').scrollIntoView()")
-        header = d.find_element("css selector", "#function-table th[data-key='self']")
-        header.click()  # numbers sort descending first
-        selfs = [float(x.replace(",", "")) for x in _column(d, "function-table", 7)]
-        assert selfs == sorted(selfs, reverse=True) and selfs[0] == 500
-        assert header.get_attribute("aria-sort") == "descending"
-        header.click()
-        selfs = [float(x.replace(",", "")) for x in _column(d, "function-table", 7)]
-        assert selfs == sorted(selfs)
-        name_header = d.find_element("css selector", "#function-table th[data-key='name']")
-        name_header.click()
-        names = _column(d, "function-table", 2)
-        assert names == sorted(names)
-        ep = d.find_element("css selector", "#endpoint-table th[data-key='requests']")
-        ep.click()
-        assert _column(d, "endpoint-table", 5)[:2] == ["1,200", "40"]
-        assert _errors(d) == []
+    d = driver
+    _load(d, path)
+    d.execute_script("document.getElementById('function-table').scrollIntoView()")
+    header = d.find_element("css selector", "#function-table th[data-key='self']")
+    header.click()  # numbers sort descending first
+    selfs = [float(x.replace(",", "")) for x in _column(d, "function-table", 7)]
+    assert selfs == sorted(selfs, reverse=True) and selfs[0] == 500
+    assert header.get_attribute("aria-sort") == "descending"
+    header.click()
+    selfs = [float(x.replace(",", "")) for x in _column(d, "function-table", 7)]
+    assert selfs == sorted(selfs)
+    name_header = d.find_element("css selector", "#function-table th[data-key='name']")
+    name_header.click()
+    names = _column(d, "function-table", 2)
+    assert names == sorted(names)
+    ep = d.find_element("css selector", "#endpoint-table th[data-key='requests']")
+    ep.click()
+    assert _column(d, "endpoint-table", 5)[:2] == ["1,200", "40"]
+    assert _errors(d) == []
 
 
-def test_html_pruned_page_stays_small_for_many_stacks(tmp_path: Path) -> None:
-    # 10,000 distinct stacks over 500 functions: pruning keeps the page far smaller.
+def test_html_pruned_page_stays_small_for_many_stacks(tmp_path: Path, driver: Any) -> None:
+    # 4,000 distinct stacks over 200 functions: pruning keeps the page far smaller.
     p = Profile()
-    for i in range(10_000):
-        frames = [Frame("main", "app.py"), Frame(f"f{i % 500}", "m.py"), Frame(f"g{i}", "n.py")]
-        p.add_frames(frames, 1 + (i % 7 == 0) * 50)
+    for i in range(4_000):
+        frames = [Frame("main", "app.py"), Frame(f"f{i % 200}", "m.py"), Frame(f"g{i}", "n.py")]
+        p.add_frames(frames, 1)
     analysis = analyze(p)
     assert analysis.flame is not None
     page = render_html(analysis)
-    assert len(page) < 300_000
+    unpruned = render_html(replace(analysis, flame=build_calltree(p, min_share=0.0)))
+    assert len(page) < 0.6 * len(unpruned)
     data = report_data(analysis)
-    assert data["flame"]["hidden_frames"] == 10_000 - 10_000 // 7 - 1  # weight-1 leaves
+    assert data["flame"]["hidden_frames"] == 4_000  # every leaf is below 0.05%
     tree = build_calltree(p, min_share=0.0)
-    assert tree.count() == 1 + 1 + 500 + 10_000
+    assert tree.count() == 1 + 1 + 200 + 4_000
     path = _write(tmp_path, analysis)
-    with chromium() as d:
-        _load(d, path)
-        assert "smaller frames hidden" in d.find_element("id", "flame-note").text
-        assert _errors(d) == []
+    d = driver
+    _load(d, path)
+    assert "smaller frames hidden" in d.find_element("id", "flame-note").text
+    assert _errors(d) == []
 
 
-def test_html_renders_without_stacks_or_sections(tmp_path: Path) -> None:
+def test_html_renders_without_stacks_or_sections(tmp_path: Path, driver: Any) -> None:
     empty = analyze(Profile())
     path = _write(tmp_path, empty)
-    with chromium() as d:
-        _load(d, path)
-        assert "No stacks" in d.find_element("id", "flame-section").text
-        assert _errors(d) == []
+    d = driver
+    _load(d, path)
+    assert "No stacks" in d.find_element("id", "flame-section").text
+    assert _errors(d) == []
