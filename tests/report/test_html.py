@@ -201,3 +201,28 @@ def test_html_renders_without_stacks_or_sections(tmp_path: Path, driver: Any) ->
     _load(d, path)
     assert "No stacks" in d.find_element("id", "flame-section").text
     assert _errors(d) == []
+
+
+def test_html_hover_shows_details_and_print_hides_controls(tmp_path: Path, driver: Any) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    analysis = base_analysis(tmp_path)
+    path = _write(tmp_path, analysis)
+    d = driver
+    _load(d, path)
+    target = next(
+        g for g in d.find_elements("css selector", "#flame g.frame") if g.text == "compute"
+    )
+    ActionChains(d).move_to_element(target).perform()
+    tip = d.find_element("id", "tooltip")
+    assert tip.is_displayed()
+    assert "compute" in tip.text and "app/calc.py" in tip.text
+    assert "inclusive 650 (65.0%)" in tip.text and "self 500 (50.0%)" in tip.text
+    d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        shown = d.execute_script(
+            "return getComputedStyle(document.querySelector('.controls')).display"
+        )
+        assert shown == "none"
+    finally:
+        d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})

@@ -47,3 +47,25 @@ def test_markdown_tables_have_consistent_columns(tmp_path: Path) -> None:
         rows = block.strip().splitlines()
         widths = {len(re.split(r"(?<!\\)\|", r)) for r in rows}
         assert len(widths) == 1, rows
+
+
+def test_markdown_parses_as_tables_with_hostile_names_inert(tmp_path: Path) -> None:
+    """An independent Markdown parser (markdown-it, CommonMark + GFM tables) sees every
+    table intact and no HTML, link or emphasis coming from names."""
+    from markdown_it import MarkdownIt
+
+    analysis = full_analysis(tmp_path)
+    html = MarkdownIt("commonmark").enable("table").render(_md(analysis))
+    assert html.count("<table>") == 4
+    widths = {"endpoint": 5, "#": 7, "candidate": 5}
+    for table in re.findall(r"<table>(.*?)</table>", html, re.S):
+        rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+        first = re.search(r"<th[^>]*>(.*?)</th>", rows[0]).group(1)  # type: ignore[union-attr]
+        assert all(len(re.findall(r"<t[dh]", r)) == widths[first] for r in rows), first
+    assert "<script" not in html and "<img" not in html
+    assert "<a " not in html and "<em>" not in html and "<code>" not in html
+    # Names come back as the same text once HTML entities are decoded.
+    import html as html_mod
+
+    assert XSS_IMG in html_mod.unescape(html)
+    assert "|evil|`*_[x](http://e)_*` next" in html_mod.unescape(html)
