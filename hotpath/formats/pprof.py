@@ -12,6 +12,7 @@ inlined lines into frames, and turns string and numeric labels into labels.
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from typing import IO, BinaryIO
 
 from google.protobuf.message import DecodeError
@@ -110,12 +111,12 @@ def write(profile: Profile, stream: IO[bytes]) -> None:
     stream.write(gzip.compress(data, compresslevel=6, mtime=0))
 
 
-def _pick_value(msg: pb.Profile, strings: list[str]) -> tuple[int, Unit, float]:
+def _pick_value(msg: pb.Profile, s: Callable[[int, str], str]) -> tuple[int, Unit, float]:
     """Index of the sample value to read, its unit in the model, and the factor to it."""
-    types = [(strings[t.type], strings[t.unit]) for t in msg.sample_type]
+    types = [(s(t.type, "sample type"), s(t.unit, "sample unit")) for t in msg.sample_type]
     index = len(types) - 1
     if msg.default_sample_type:
-        wanted = strings[msg.default_sample_type]
+        wanted = s(msg.default_sample_type, "default sample type")
         index = next((i for i, (t, _u) in enumerate(types) if t == wanted), index)
     else:
         index = next((i for i, (t, u) in enumerate(types) if u == "count"), index)
@@ -140,7 +141,7 @@ def from_proto(msg: pb.Profile, path: str) -> Profile:
 
     if not msg.sample_type:
         raise ProfileParseError(path, "pprof profile has no sample_type")
-    index, unit, factor = _pick_value(msg, strings)
+    index, unit, factor = _pick_value(msg, s)
     meta = Metadata(unit=unit)
     if msg.period and msg.period_type.unit and s(msg.period_type.unit, "period") in _TIME_UNITS:
         meta.interval_s = msg.period * _TIME_UNITS[strings[msg.period_type.unit]]

@@ -204,3 +204,10 @@ def test_pprof_independent_decoder_sees_identical_totals(tmp_path: Path) -> None
         "thread=w1": 71,
         "thread=w2": 29,
     }
+
+
+def test_pprof_string_index_out_of_range_is_a_parse_error() -> None:
+    msg = pb.Profile()
+    msg.sample_type.add(type=7, unit=8)  # the string table is empty
+    with pytest.raises(ProfileParseError, match="refers to string 7"):
+        read_bytes(msg.SerializeToString(), "bad.pprof", "pprof")
