@@ -49,7 +49,9 @@
     var p = D.profile;
     h.appendChild(el("h1", null, D.title));
     var names = p.sources.map(function (s) { return s.path + " (" + s.format + ")"; });
-    h.appendChild(el("p", { "class": "sources" }, names.length ? "Profiled: " + names.join(", ") : "No source files recorded"));
+    var tools = Object.keys(p.tools || {}).map(function (k) { return k + " " + p.tools[k]; });
+    h.appendChild(el("p", { "class": "sources" }, (names.length ? "Profiled: " + names.join(", ") : "No source files recorded") +
+      (tools.length ? " \u00b7 recorded with " + tools.join(", ") : "")));
     var stats = el("div", { "class": "stats" });
     function stat(value, label) {
       var s = el("div", { "class": "stat" });
