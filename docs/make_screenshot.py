@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from hotpath.analysis.summary import AnalyzeOptions, analyze
@@ -24,12 +25,19 @@ HERE = Path(__file__).resolve().parent
 
 
 def record(out: Path) -> None:
+    """Attach py-spy to the running workload, after its imports, for a tidy picture."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    subprocess.run(
-        [py_spy, "record", "-r", "250", "-f", "raw", "-o", str(out), "--",
-         sys.executable, str(HERE / "screenshot_workload.py"), "3"],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
+    work = subprocess.Popen([sys.executable, str(HERE / "screenshot_workload.py"), "6"])
+    try:
+        time.sleep(1.0)
+        subprocess.run(
+            [py_spy, "record", "-r", "250", "-d", "3", "-f", "raw", "-o", str(out),
+             "--pid", str(work.pid)],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+    finally:
+        work.kill()
+        work.wait()
 
 
 def photograph(html: Path, png: Path) -> None:
