@@ -134,10 +134,13 @@ def analyze(
     from hotpath.analysis.advisor import AdvisorOptions
     from hotpath.analysis.summary import AnalyzeOptions
     from hotpath.analysis.summary import analyze as run_analysis
-    from hotpath.formats import read_profiles
+    from hotpath.formats import expand_paths, read_profiles
     from hotpath.report import REGISTRY
+    from hotpath.report.progress import read_progress
 
-    profile = read_profiles(list(files), input_format, jobs=_jobs())
+    size = sum(p.stat().st_size for p in expand_paths(files) if p.is_file())
+    with read_progress(size) as on_bytes:
+        profile = read_profiles(list(files), input_format, on_bytes=on_bytes, jobs=_jobs())
     advisor = AdvisorOptions(
         rust_speedup=rust_speedup, cores=cores, core_hour_price=core_hour_price
     )
@@ -187,22 +190,47 @@ def _format_from_output(output: str | None) -> str | None:
     help="Output format (default: from the output file's extension).",
 )
 @click.option("--input-format", type=_input_format_choice(), default=None)
+@click.option(
+    "--node-thres",
+    type=click.FloatRange(0, 100),
+    default=0.5,
+    show_default=True,
+    help="dot: leave out functions below this percent of the total.",
+)
+@click.option(
+    "--edge-thres",
+    type=click.FloatRange(0, 100),
+    default=0.1,
+    show_default=True,
+    help="dot: leave out calls below this percent of the total.",
+)
 def convert(
-    inputs: tuple[str, ...], output: str, to_fmt: str | None, input_format: str | None
+    inputs: tuple[str, ...],
+    output: str,
+    to_fmt: str | None,
+    input_format: str | None,
+    node_thres: float,
+    edge_thres: float,
 ) -> None:
-    """Convert profile INPUTS (merged) to another format: folded, speedscope, ..."""
+    """Convert profile INPUTS (merged) to another format: folded, speedscope, pprof, dot ..."""
     from hotpath.formats import REGISTRY, format_for_output, read_profiles, write_profile
 
     fmt = format_for_output(output, to_fmt)
     profile = read_profiles(list(inputs), input_format, jobs=_jobs())
+    writer: Callable[[Any, IO[bytes], str], None] = write_profile
+    if fmt == "dot":  # the thresholds only matter to the DOT writer
+        from hotpath.formats import dot
+
+        options = dot.DotOptions(node_thres, edge_thres)
+        writer = lambda p, stream, _fmt: dot.write_dot(p, stream, options)  # noqa: E731
     if output == "-":
         buf = io.BytesIO()
-        write_profile(profile, buf, fmt)
+        writer(profile, buf, fmt)
         sys.stdout.buffer.write(buf.getvalue())
         sys.stdout.flush()
         return
     with output_stream(output, binary=True) as out:
-        write_profile(profile, out, fmt)
+        writer(profile, out, fmt)
     click.echo(f"wrote {output} ({REGISTRY[fmt].name})", err=True)
 
 
@@ -216,6 +244,7 @@ def _jobs() -> int:
         return max(1, int(os.environ.get("HOTPATH_JOBS", "1")))
     except ValueError:
         return 1
+
 
 # -- collecting with py-spy -----------------------------------------------------------------
 def _record_options(f: F) -> F:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from hotpath.analysis.callgraph import CallGraph, build_callgraph, recursion_groups
+from hotpath.analysis.calltree import CallTreeNode, build_calltree
 from hotpath.analysis.classify import Kind, make_classifier
 from hotpath.analysis.recognize import label_endpoints
 from hotpath.model import ENDPOINT, Profile, Source, Unit, cpu_view
@@ -129,6 +130,8 @@ class Analysis:
     """None when the profile carries no endpoint information."""
     pareto: Pareto | None = None
     candidates: list[Candidate] | None = None
+    flame: CallTreeNode | None = None
+    """Merged, pruned call tree for flame graphs; None without stacks (pstats)."""
 
     def top_by(self, by: str, n: int) -> list[FunctionRow]:
         if by == "self":
@@ -180,11 +183,13 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
 
     profile = label_endpoints(profile)  # endpoints from stacks where no middleware said
     # Functions are ranked by CPU: idle samples, where recorded, do not count.
-    cg = build_callgraph(cpu_view(profile))
+    cpu = cpu_view(profile)
+    cg = build_callgraph(cpu)
     rows = function_rows(cg, options.source_root)
     groups = [[str(k) for k in g] for g in recursion_groups(cg)] if cg.functions else []
     endpoints = endpoint_rows(profile)
-    pareto, candidates = _advise(profile, cg, options)
+    flame = build_calltree(cpu, source_root=options.source_root) if cpu.samples else None
+    pareto, candidates = _advise(profile, cpu, cg, options)
     return Analysis(
         summarize_profile(profile),
         rows,
@@ -193,11 +198,12 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
         endpoints=endpoints,
         pareto=pareto,
         candidates=candidates,
+        flame=flame,
     )
 
 
 def _advise(
-    profile: Profile, cg: CallGraph, options: AnalyzeOptions
+    profile: Profile, cpu: Profile, cg: CallGraph, options: AnalyzeOptions
 ) -> tuple[Pareto, list[Candidate]]:
     # Imported here: the advisor's modules import this one for the result dataclasses.
     from hotpath.analysis.advisor import AdvisorOptions, advise
@@ -205,7 +211,6 @@ def _advise(
 
     classifier = make_classifier(options.source_root)
     endpoint_weights: dict[str, float] = {}
-    cpu = cpu_view(profile)
     for (_stack, lid), w in cpu.samples.items():
         ep = dict(cpu.label_sets[lid]).get(ENDPOINT)
         if ep is not None:

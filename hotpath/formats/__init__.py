@@ -55,9 +55,17 @@ class FormatSpec:
 
 
 def _registry() -> dict[str, FormatSpec]:
-    from hotpath.formats import folded, native, pstats, pyinstrument, speedscope
+    from hotpath.formats import dot, folded, native, pprof, pstats, pyinstrument, speedscope
 
-    specs = [native.SPEC, folded.SPEC, speedscope.SPEC, pyinstrument.SPEC, pstats.SPEC]
+    specs = [
+        native.SPEC,
+        pprof.SPEC,
+        folded.SPEC,
+        speedscope.SPEC,
+        pyinstrument.SPEC,
+        pstats.SPEC,
+        dot.SPEC,
+    ]
     return {s.name: s for s in specs}
 
 
@@ -104,11 +112,34 @@ class _CappedReader(io.RawIOBase):
         return n
 
 
-def open_profile(path: str | os.PathLike[str], max_decompressed: int | None = None) -> BinaryIO:
+ProgressFn = Callable[[int], None]
+"""Called with the number of (compressed) bytes just read from a file."""
+
+
+class _CountingRaw(io.FileIO):
+    """A file that reports every chunk it reads, for progress bars on large inputs."""
+
+    def __init__(self, path: str, on_bytes: ProgressFn) -> None:
+        super().__init__(path, "rb")
+        self._on_bytes = on_bytes
+
+    def readinto(self, b: Any) -> int | None:
+        n = super().readinto(b)
+        if n:
+            self._on_bytes(n)
+        return n
+
+
+def open_profile(
+    path: str | os.PathLike[str],
+    max_decompressed: int | None = None,
+    on_bytes: ProgressFn | None = None,
+) -> BinaryIO:
     """Open a profile file for reading, transparently gunzipping it."""
     display = os.fspath(path)
     try:
-        raw = io.BufferedReader(io.FileIO(display, "rb"), buffer_size=1024 * 1024)
+        fio = io.FileIO(display, "rb") if on_bytes is None else _CountingRaw(display, on_bytes)
+        raw = io.BufferedReader(fio, buffer_size=1024 * 1024)
     except IsADirectoryError as exc:
         raise ProfileParseError(display, "is a directory") from exc
     except OSError as exc:
@@ -198,13 +229,16 @@ def read_stream(
 
 
 def read_profile(
-    path: str | os.PathLike[str], fmt: str | None = None, max_decompressed: int | None = None
+    path: str | os.PathLike[str],
+    fmt: str | None = None,
+    max_decompressed: int | None = None,
+    on_bytes: ProgressFn | None = None,
 ) -> Profile:
     """Read one profile file, detecting its format from its content unless ``fmt`` is given."""
     display = os.fspath(path)
     if fmt is not None and fmt not in REGISTRY:
         raise UsageError(f"unknown format {fmt!r}; known: {', '.join(format_names())}")
-    with open_profile(display, max_decompressed) as stream:
+    with open_profile(display, max_decompressed, on_bytes) as stream:
         return read_stream(stream, display, fmt)[0]
 
 
@@ -239,6 +273,7 @@ def read_profiles(
     fmt: str | None = None,
     max_decompressed: int | None = None,
     jobs: int = 1,
+    on_bytes: ProgressFn | None = None,
 ) -> Profile:
     """Read and merge several profile files (directories are expanded) into one profile.
 
@@ -249,7 +284,7 @@ def read_profiles(
     files = expand_paths(paths)
     if not files:
         raise UsageError("no profile files given")
-    return read_many(files, fmt, max_decompressed, jobs)
+    return read_many(files, fmt, max_decompressed, jobs, on_bytes)
 
 
 def write_profile(profile: Profile, stream: IO[bytes], fmt: str) -> None:

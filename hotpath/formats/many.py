@@ -12,17 +12,25 @@ import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hotpath import errors
 from hotpath.errors import HotpathError, ProfileParseError
 from hotpath.model import Profile, Source, merge
+
+if TYPE_CHECKING:
+    from hotpath.formats import ProgressFn
 
 PARALLEL_MIN_BYTES = 32 * 1024**2
 """Below this, starting a process (~0.1 s) costs more than it saves."""
 
 
 def read_many(
-    files: list[Path], fmt: str | None, max_decompressed: int | None, jobs: int = 1
+    files: list[Path],
+    fmt: str | None,
+    max_decompressed: int | None,
+    jobs: int = 1,
+    on_bytes: ProgressFn | None = None,
 ) -> Profile:
     """Read ``files`` into one merged profile (see the module docstring)."""
     if jobs > 1 and len(files) > 1:
@@ -35,7 +43,7 @@ def read_many(
                 return _read_parallel(groups, fmt, max_decompressed)
             except (BrokenProcessPool, OSError):
                 pass  # no processes on this system (or a child died): read them here
-    return read_group(files, fmt, max_decompressed)
+    return read_group(files, fmt, max_decompressed, on_bytes)
 
 
 def split_by_size(files: list[Path], jobs: int) -> list[list[Path]]:
@@ -61,7 +69,12 @@ def split_by_size(files: list[Path], jobs: int) -> list[list[Path]]:
     return [g for g in groups if g]
 
 
-def read_group(files: list[Path], fmt: str | None, max_decompressed: int | None) -> Profile:
+def read_group(
+    files: list[Path],
+    fmt: str | None,
+    max_decompressed: int | None,
+    on_bytes: ProgressFn | None = None,
+) -> Profile:
     """Read files one after another, sharing an accumulator per format that has one."""
     from hotpath.formats import Accumulator, open_profile, read_stream, spec_of_stream
 
@@ -70,7 +83,7 @@ def read_group(files: list[Path], fmt: str | None, max_decompressed: int | None)
     sources: dict[str, list[Source]] = {}
     for f in files:
         display = os.fspath(f)
-        with open_profile(display, max_decompressed) as stream:
+        with open_profile(display, max_decompressed, on_bytes) as stream:
             spec = spec_of_stream(stream, display, fmt)
             if spec.accumulator is None or len(files) == 1:
                 profiles.append(read_stream(stream, display, spec.name)[0])

@@ -12,10 +12,10 @@ __all__ = ["REGISTRY", "Renderer"]
 
 
 def _registry() -> dict[str, Renderer]:
+    from hotpath.report import html, markdown, text
     from hotpath.report import json as json_report
-    from hotpath.report import text
 
-    renderers = [text.RENDERER, json_report.RENDERER]
+    renderers = [text.RENDERER, json_report.RENDERER, markdown.RENDERER, html.RENDERER]
     return {r.name: r for r in renderers}
 
 

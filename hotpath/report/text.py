@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import IO
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -42,13 +43,28 @@ def format_weight(value: float, unit: str) -> str:
     return f"{value:,.0f}"
 
 
-def _location(r: FunctionRow) -> str:
-    loc = shorten_path(r.file) if r.file else ""
+def _location(r: FunctionRow, width: int = 40) -> str:
+    loc = shorten_path(r.file, width) if r.file else ""
     return f"{loc}:{r.line}" if loc and r.line is not None else loc
 
 
-def _function_table(title: str, rows: list[FunctionRow], unit: str, by: str) -> Table:
-    table = Table(title=title, title_justify="left", expand=False, pad_edge=False)
+def _name_cell(r: FunctionRow, path_width: int) -> Text:
+    # Text(): names are data, never rich markup.
+    loc = _location(r, path_width)
+    return Text.assemble(r.name, ("\n" + loc, "dim")) if loc else Text(r.name)
+
+
+def _function_table(
+    title: str, rows: list[FunctionRow], unit: str, by: str, path_width: int = 40
+) -> Table:
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        expand=True,
+        collapse_padding=True,
+    )
     table.add_column("#", justify="right", style="dim")
     table.add_column("incl %" if by == "inclusive" else "self %", justify="right")
     table.add_column("self %" if by == "inclusive" else "incl %", justify="right")
@@ -56,8 +72,9 @@ def _function_table(title: str, rows: list[FunctionRow], unit: str, by: str) -> 
     if any(r.calls is not None for r in rows):
         table.add_column("calls", justify="right")
     table.add_column("kind")
-    table.add_column("function", overflow="fold", ratio=2)
-    table.add_column("where", overflow="fold", ratio=1, style="dim")
+    # Name and location share one flexible column (location on a dim second line), so
+    # the numbers keep their width and names get the rest of the terminal.
+    table.add_column("function / where", overflow="fold", ratio=1)
     has_calls = any(r.calls is not None for r in rows)
     for i, r in enumerate(rows, 1):
         first, second = (
@@ -75,8 +92,7 @@ def _function_table(title: str, rows: list[FunctionRow], unit: str, by: str) -> 
             cells.append("" if r.calls is None else f"{r.calls:,}")
         cells += [
             Text(r.kind, style=KIND_STYLE.get(r.kind, "")),
-            Text(r.name),  # Text(): names are data, never rich markup
-            Text(_location(r)),
+            _name_cell(r, path_width),
         ]
         table.add_row(*cells)
     return table
@@ -125,42 +141,68 @@ def headline(analysis: Analysis) -> str:
     if p.duration_s:
         parts.append(f"over {p.duration_s:.1f}s")
     parts.append(f"{len(analysis.functions):,} functions")
-    return f"{srcs}: " + ", ".join(parts)
+    return f"{srcs or 'profile'}: " + ", ".join(parts)
+
+
+def use_color(out: IO[str]) -> bool:
+    """Colours only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(out, "isatty", None)
+    return bool(isatty and isatty())
 
 
 def render(
     analysis: Analysis, out: IO[str], width: int | None = None, color: bool | None = None
 ) -> None:
-    """Write the terminal report to ``out``."""
+    """Write the terminal report to ``out``.
+
+    ``width`` defaults to the terminal's (80 columns when ``out`` is not a terminal and
+    COLUMNS is unset); ``color`` defaults to :func:`use_color`.
+    """
+    if color is None:
+        color = use_color(out)
     console = Console(
         file=out,
         width=width,
         force_terminal=color,
-        no_color=(color is False) or None,
+        no_color=not color,
+        color_system="auto" if color else None,
         highlight=False,
         soft_wrap=False,
     )
+    path_width = max(24, console.width - 48)
     console.print(Text(headline(analysis), style="bold"))
+    if analysis.pareto is not None and analysis.pareto.sentence:
+        console.print(Text(analysis.pareto.sentence, style="yellow"))
     top = analysis.options.top
     unit = analysis.profile.unit
     if analysis.endpoints:
         console.print(_endpoint_table(analysis.endpoints, top))
+    if not analysis.functions:
+        console.print(Text("No functions in this profile.", style="dim"))
+        return
     console.print(
         _function_table(
             f"Top {top} functions by inclusive share",
             analysis.top_by("inclusive", top),
             unit,
             "inclusive",
+            path_width,
         )
     )
     console.print(
         _function_table(
-            f"Top {top} functions by self share", analysis.top_by("self", top), unit, "self"
+            f"Top {top} functions by self share",
+            analysis.top_by("self", top),
+            unit,
+            "self",
+            path_width,
         )
     )
     if analysis.recursion:
         console.print(Text(f"Recursive groups: {len(analysis.recursion)}", style="dim"))
-    render_advice(analysis, console)
+    render_advice(analysis, console, pareto=False)
 
 
 VERDICT_STYLE = {"microservice": "bold green", "extension": "bold cyan", "leave": "dim"}
@@ -170,9 +212,11 @@ def _pct(x: float | None) -> str:
     return "?" if x is None else f"{x * 100:.0f}%"
 
 
-def render_advice(analysis: Analysis, console: Console, briefs: bool = False) -> None:
+def render_advice(
+    analysis: Analysis, console: Console, briefs: bool = False, pareto: bool = True
+) -> None:
     """The Pareto sentence, the candidates table and (``briefs``) the extraction briefs."""
-    if analysis.pareto is not None:
+    if pareto and analysis.pareto is not None:
         console.print(Text("Pareto: " + analysis.pareto.sentence, style="bold"))
     cands = analysis.candidates
     if not cands:
