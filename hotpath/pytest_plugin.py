@@ -14,13 +14,10 @@ and fails the run (exit code 1) when it is exceeded.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
-import pytest
-
-from hotpath.model import ENDPOINT, Frame, Metadata, Profile, merge
+from hotpath.model import ENDPOINT, Frame, Metadata, Profile
 
 DEFAULT_INTERVAL = 0.0005
 
