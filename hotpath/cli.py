@@ -169,3 +169,13 @@ def convert(
 
 def run() -> None:  # console-script entry point
     main(prog_name=os.environ.get("HOTPATH_PROG", "hotpath"))
+
+
+def _add_gate_commands() -> None:
+    from hotpath.cli_gate import diff, gate
+
+    main.add_command(diff)
+    main.add_command(gate)
+
+
+_add_gate_commands()
