@@ -4,6 +4,7 @@ small hand-made profiles whose shares are counted by hand."""
 from __future__ import annotations
 
 import importlib.util
+import random
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -181,3 +182,14 @@ def test_normalize_file_relative_to_source_root(tmp_path: Path) -> None:
     assert normalize_file(f, str(tmp_path)) == "pkg/m.py"
     assert normalize_file("/x/site-packages/flask/app.py", None) == "flask/app.py"
     assert normalize_file("rel.py", str(tmp_path)) == "rel.py"
+
+
+def test_detectable_formula_matches_simulation() -> None:
+    # The table in docs/ci.md comes from this formula; check it on simulated profiles.
+    detectable = _load("detectable")
+    options = DiffOptions()
+    delta = detectable.delta_needed(0.05, 5000, options, 51)
+    assert 0.03 < delta < 0.04
+    rng = random.Random(1)
+    assert detectable.simulate(0.05, delta, 5000, 30, rng) >= 0.85
+    assert detectable.simulate(0.05, delta / 2, 5000, 30, rng) <= 0.4
