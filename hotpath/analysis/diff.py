@@ -239,6 +239,35 @@ def _exceeds(b: float, c: float, options: DiffOptions) -> bool:
     return delta / b >= options.min_change_relative
 
 
+def _adjust_filtered(
+    rows: list[tuple[Metric, str, str, int | None, float, float]],
+    ps: list[float],
+    n1: float,
+    n2: float,
+    options: DiffOptions,
+) -> list[float]:
+    """Correct p-values within the family of rows that could matter.
+
+    A big monolith has thousands of cold functions that can never move a share by the
+    threshold; counting them as tests would only cost power. The family is the rows whose
+    pooled share (both sides together) is at least half the pp threshold: under "no change"
+    the pooled share does not depend on the difference being tested, so filtering on it
+    keeps the error rate (independent filtering). Rows outside the family get Bonferroni
+    over every row, which is stricter still.
+    """
+    floor = options.min_change_pp / 200.0
+    total = n1 + n2
+    family = [
+        i for i, (*_, b, c) in enumerate(rows) if total and (b * n1 + c * n2) / total >= floor
+    ]
+    if options.correction == "none":
+        return list(ps)
+    adjusted = [min(1.0, p * len(rows)) for p in ps]
+    for i, pa in zip(family, adjust_p([ps[i] for i in family], options.correction), strict=True):
+        adjusted[i] = pa
+    return adjusted
+
+
 def _compare(
     items: Iterable[tuple[Metric, str, str, int | None, float, float]],
     n1: float,
@@ -248,7 +277,7 @@ def _compare(
     rows = list(items)
     zs = [two_proportion_z(b * n1, n1, c * n2, n2, options.dispersion) for *_, b, c in rows]
     ps = [two_sided_p(z) for z in zs]
-    adjusted = adjust_p(ps, options.correction)
+    adjusted = _adjust_filtered(rows, ps, n1, n2, options)
     out = []
     for (metric, name, file, line, b, c), z, p, pa in zip(rows, zs, ps, adjusted, strict=True):
         significant = pa < options.alpha
