@@ -138,6 +138,13 @@ def diff(
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text"
 )
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the report here instead of stdout (annotations stay on stdout).",
+)
 @click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Write JUnit XML.")
 @click.option(
     "--annotations/--no-annotations",
@@ -159,6 +166,7 @@ def gate(
     budgets: tuple[str, ...],
     endpoint_budgets: tuple[str, ...],
     fmt: str,
+    output: str | None,
     junit: str | None,
     annotations: bool | None,
     summary: str | None,
@@ -187,7 +195,8 @@ def gate(
         "json": rep.render_gate_json,
         "markdown": rep.render_gate_markdown,
     }[fmt]
-    render(result, sys.stdout)
+    with output_stream(output) as out:
+        render(result, out)
     if junit:
         with output_stream(junit, binary=True) as f:
             ci.write_junit(result, f)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -122,3 +125,33 @@ def test_cli_diff_formats_and_several_files(tmp_path: Path) -> None:
     # diff reports; only gate fails the build.
     r = CliRunner().invoke(main, ["diff", BASE, SLOW])
     assert r.exit_code == 0 and "regressed" in r.output
+
+
+def test_installed_hotpath_gate_command_exit_codes(tmp_path: Path) -> None:
+    exe = Path(sys.executable).parent / "hotpath"
+    if not exe.exists():
+        pytest.fail(f"the hotpath console script is not installed next to {sys.executable}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    out = tmp_path / "gate.json"
+    bad = subprocess.run(
+        [exe, "gate", BASE, SLOW, "-f", "json", "-o", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 1, bad.stderr
+    assert json.loads(out.read_text())["passed"] is False
+    ok = subprocess.run(
+        [exe, "gate", BASE, SAME], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert ok.returncode == 0 and ok.stdout.startswith("PASS")
+    missing = subprocess.run(
+        [exe, "gate", BASE, str(tmp_path / "nope")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+    assert "Traceback" not in missing.stderr
