@@ -1,0 +1,50 @@
+"""Paths inside a profile are labels, not instructions: hotpath opens source files only under
+--source-root, whatever a (possibly hostile) profile names."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+AUDIT = r"""
+import sys, os
+opened = []
+def hook(event, args):
+    if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+        opened.append(os.fsdecode(args[0]))
+sys.addaudithook(hook)
+from hotpath.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+finally:
+    secret = [p for p in opened if "passwd" in p or "outside-secret" in p]
+    print("OPENED-SECRETS", secret, file=sys.stderr)
+"""
+
+
+def test_analyze_never_opens_files_outside_source_root(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "views.py").write_text("def handle(x):\n    return sum(i * i for i in range(x))\n")
+    outside = tmp_path / "outside-secret.py"
+    outside.write_text("def f():\n    pass\n")
+    hostile = [
+        "../../../../../../etc/passwd",
+        "/etc/passwd",
+        str(outside),
+        "../outside-secret.py",
+    ]
+    lines = [f"main (views.py:1);handle (views.py:2);evil ({p}:1) 50" for p in hostile]
+    lines.append("main (views.py:1);handle (views.py:2) 50")
+    prof = root / "p.folded"
+    prof.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "r.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", AUDIT, "analyze", str(prof), "--source-root", str(root),
+         "-f", "json", "-o", str(out)],
+        capture_output=True, text=True, cwd=root, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "OPENED-SECRETS []" in proc.stderr, proc.stderr
+    assert out.exists()
