@@ -53,6 +53,21 @@ def test_diff_same_code_recorded_separately_passes_in_20_pairs() -> None:
     assert len(alarms) <= 1, alarms
 
 
+def test_diff_monolith_same_code_pairs_pass() -> None:
+    # The sample monolith (hotpath.demo, --batch) recorded twice per pair by
+    # fixtures/gate/record_monolith.py.
+    mono = GATE / "monolith"
+    alarms = []
+    for i in range(PAIRS):
+        a = read_profile(mono / f"a-{i:02d}.hotpath.gz")
+        b = read_profile(mono / f"b-{i:02d}.hotpath.gz")
+        assert (a.meta.sample_count or 0) > 3000
+        result = diff_profiles(a, b)
+        if result.regressions:
+            alarms.append((i, [c.name for c in result.regressions]))
+    assert len(alarms) <= 1, alarms
+
+
 def test_diff_names_a_doubled_function_in_19_of_20_recordings() -> None:
     def_line = workload.checksum.__code__.co_firstlineno
     caught = 0
