@@ -62,10 +62,14 @@ def test_diff_monolith_same_code_pairs_pass() -> None:
         a = read_profile(mono / f"a-{i:02d}.hotpath.gz")
         b = read_profile(mono / f"b-{i:02d}.hotpath.gz")
         assert (a.meta.sample_count or 0) > 3000
-        result = diff_profiles(a, b)
-        if result.regressions:
-            alarms.append((i, [c.name for c in result.regressions]))
-    assert len(alarms) <= 1, alarms
+        for order, (x, y) in (("ab", (a, b)), ("ba", (b, a))):
+            result = diff_profiles(x, y)
+            if result.regressions:
+                alarms.append((i, order, [c.name for c in result.regressions]))
+    # Measured: 0/20 a->b and 1/20 b->a (time.thread_time, a syscall whose cost follows the
+    # machine's load, 2.0% vs 0.4% of samples); the issue allows 1 in 20 per direction.
+    assert sum(order == "ab" for _i, order, _n in alarms) <= 1, alarms
+    assert sum(order == "ba" for _i, order, _n in alarms) <= 1, alarms
 
 
 def test_diff_names_a_doubled_function_in_19_of_20_recordings() -> None:
