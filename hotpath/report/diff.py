@@ -107,10 +107,12 @@ def render_gate_text(result: GateResult, out: IO[str]) -> None:
 
 
 def gate_headline(result: GateResult) -> str:
-    r, b = len(result.regressions), len(result.failed_budgets)
+    # A function whose self and inclusive shares both grew is one regression, not two.
+    r = len({(c.metric == "endpoint", c.name, c.file) for c in result.regressions})
+    b = len(result.failed_budgets)
     if result.passed:
         return f"no hot path regressed; {len(result.budgets)} budget(s) within limits"
-    return f"{r} regression(s), {b} budget(s) exceeded"
+    return f"{r} regressed function(s)/endpoint(s), {b} budget(s) exceeded"
 
 
 # -- markdown -----------------------------------------------------------------------------
