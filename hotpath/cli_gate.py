@@ -195,15 +195,21 @@ def gate(
         "json": rep.render_gate_json,
         "markdown": rep.render_gate_markdown,
     }[fmt]
-    with output_stream(output) as out:
-        render(result, out)
-    if junit:
-        with output_stream(junit, binary=True) as f:
-            ci.write_junit(result, f)
     summary = summary or os.environ.get("GITHUB_STEP_SUMMARY") or None
-    if summary:
-        with open(summary, "a", encoding="utf-8") as f:
-            rep.render_gate_markdown(result, f)
+    target = output
+    try:
+        with output_stream(output) as out:
+            render(result, out)
+        if junit:
+            target = junit
+            with output_stream(junit, binary=True) as f:
+                ci.write_junit(result, f)
+        if summary:
+            target = summary
+            with open(summary, "a", encoding="utf-8") as f:
+                rep.render_gate_markdown(result, f)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from exc
     if annotations is None:
         annotations = os.environ.get("GITHUB_ACTIONS") == "true"
     if annotations:

@@ -52,6 +52,9 @@ def test_cli_gate_regression_exits_1_and_names_function() -> None:
         ["gate", BASE, SAME, "--budget", "nonsense"],
         ["gate", BASE, SAME, "--alpha", "2"],
         ["diff", BASE, "bad.folded"],
+        ["gate", BASE, SAME, "--junit", "no/such/dir/j.xml"],
+        ["gate", BASE, SAME, "--summary", "no/such/dir/s.md"],
+        ["gate", BASE, SAME, "--config", "missing.toml"],
     ],
 )
 def test_cli_gate_bad_input_exits_2(args: list[str], tmp_path: Path) -> None:
@@ -59,7 +62,7 @@ def test_cli_gate_bad_input_exits_2(args: list[str], tmp_path: Path) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
-    assert result.output.count("\n") <= 3
+    assert result.output.count("hotpath: error:") == 1
 
 
 def test_cli_gate_bad_config_exits_2(tmp_path: Path) -> None:
