@@ -349,39 +349,50 @@ def _side(profile: Profile, n: float, note: str) -> Side:
     )
 
 
+class _TreeNode:
+    """Mutable accumulator for :func:`diff_tree` (the result is frozen DiffNodes)."""
+
+    __slots__ = ("children", "shares")
+
+    def __init__(self) -> None:
+        self.shares = [0.0, 0.0]
+        self.children: dict[tuple[str, str], _TreeNode] = {}
+
+
 def diff_tree(
-    base: Profile, current: Profile, options: DiffOptions | None = None, min_share: float = 0.002
+    base: Profile,
+    current: Profile,
+    options: DiffOptions | None = None,
+    min_share: float = 0.002,
+    max_depth: int = 100,
 ) -> DiffNode:
     """The merged call tree of both profiles by function, shares per side; nodes below
-    ``min_share`` on both sides are dropped."""
+    ``min_share`` on both sides are dropped, and stacks are cut at ``max_depth`` frames
+    (deep recursion would otherwise exhaust Python's recursion limit when building)."""
     options = options or DiffOptions()
-    Tree = dict[tuple[str, str], "list[object]"]
-    root: list[object] = [0.0, 0.0, {}]
-
-    def add(profile: Profile, side: int) -> None:
+    root = _TreeNode()
+    for side, profile in enumerate((base, current)):
         view = cpu_view(profile)
         total = view.total or 1.0
         keys = [(f.name, normalize_file(f.file, options.source_root)) for f in view.frames]
         for (stack, _lid), w in view.samples.items():
             share = w / total
             node = root
-            node[side] = float(node[side]) + share  # type: ignore[arg-type]
-            for fid in stack:
-                children: Tree = node[2]  # type: ignore[assignment]
-                node = children.setdefault(keys[fid], [0.0, 0.0, {}])
-                node[side] = float(node[side]) + share  # type: ignore[arg-type]
+            node.shares[side] += share
+            for fid in stack[:max_depth]:
+                child = node.children.get(keys[fid])
+                if child is None:
+                    child = node.children[keys[fid]] = _TreeNode()
+                node = child
+                node.shares[side] += share
 
-    add(base, 0)
-    add(current, 1)
-
-    def build(name: str, file: str, node: list[object]) -> DiffNode:
-        children: Tree = node[2]  # type: ignore[assignment]
+    def build(name: str, file: str, node: _TreeNode) -> DiffNode:
         kids = [
             build(n, f, child)
-            for (n, f), child in children.items()
-            if max(float(child[0]), float(child[1])) >= min_share  # type: ignore[arg-type]
+            for (n, f), child in node.children.items()
+            if max(child.shares) >= min_share
         ]
         kids.sort(key=lambda d: (-max(d.base_share, d.current_share), d.name))
-        return DiffNode(name, file, float(node[0]), float(node[1]), tuple(kids))  # type: ignore[arg-type]
+        return DiffNode(name, file, node.shares[0], node.shares[1], tuple(kids))
 
     return build("all", "", root)

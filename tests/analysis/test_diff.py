@@ -213,3 +213,13 @@ def test_detectable_formula_matches_simulation() -> None:
     rng = random.Random(1)
     assert detectable.simulate(0.05, delta, 5000, 30, rng) >= 0.85
     assert detectable.simulate(0.05, delta / 2, 5000, 30, rng) <= 0.4
+
+
+def test_diff_tree_survives_deep_recursion() -> None:
+    deep = Profile()
+    deep.add_frames([Frame("rec", "app/r.py", 1)] * 5000, 10)
+    tree = diff_tree(deep, deep)
+    depth, node = 0, tree
+    while node.children:
+        node, depth = node.children[0], depth + 1
+    assert depth == 100 and node.current_share == pytest.approx(1.0)
