@@ -56,6 +56,11 @@ def _common(f: F) -> F:
         click.option("--correction", type=click.Choice(["holm", "bh", "none"]), default=None),
         click.option("--dispersion", type=float, default=None, help="Default 2.0."),
         click.option("--ignore", multiple=True, help="Pattern of functions not to compare."),
+        click.option(
+            "--estimate-dispersion/--no-estimate-dispersion",
+            default=None,
+            help="Raise the dispersion to the spread between a side's files (default: on).",
+        ),
     ]
     for opt in reversed(options):
         f = opt(f)
@@ -79,10 +84,15 @@ def _config(kw: dict[str, Any], budgets: tuple[Any, ...] = ()) -> Any:
     )
 
 
-def _read(files: list[str], fmt: str | None) -> Any:
-    from hotpath.formats import read_profiles
+def _read(files: list[str], fmt: str | None) -> tuple[Any, list[Any]]:
+    """The merged profile of a side, and its files' profiles when there are several."""
+    from hotpath.formats import expand_paths, read_profile
+    from hotpath.model import merge
 
-    return read_profiles(files, fmt)
+    parts = [read_profile(f, fmt) for f in expand_paths(files)]
+    if not parts:
+        raise UsageError("no profile files given")
+    return merge(parts), parts if len(parts) > 1 else []
 
 
 @click.command()
@@ -113,9 +123,8 @@ def diff(
 
     b, c = _sides(paths, base, current)
     config = _config(kw)
-    result = diff_profiles(
-        _read(b, input_format), _read(c, input_format), config.diff, fmt == "html"
-    )
+    (base_p, base_parts), (cur_p, cur_parts) = _read(b, input_format), _read(c, input_format)
+    result = diff_profiles(base_p, cur_p, config.diff, fmt == "html", base_parts, cur_parts)
     render = {
         "text": rep.render_diff_text,
         "json": rep.render_diff_json,
@@ -189,7 +198,8 @@ def gate(
             click.echo(f"{name:<22} {value}")
         return
     b, c = _sides(paths, base, current)
-    result = run_gate(_read(b, input_format), _read(c, input_format), config)
+    (base_p, base_parts), (cur_p, cur_parts) = _read(b, input_format), _read(c, input_format)
+    result = run_gate(base_p, cur_p, config, base_parts, cur_parts)
     render = {
         "text": rep.render_gate_text,
         "json": rep.render_gate_json,

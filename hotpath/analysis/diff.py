@@ -13,8 +13,8 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from hotpath.analysis.callgraph import build_callgraph
@@ -42,6 +42,8 @@ class DiffOptions:
     """Glob patterns; a function matching one is not compared (see :func:`matches`)."""
     source_root: str | None = None
     """Paths under it are compared relative to it, so checkouts in different places match."""
+    estimate_dispersion: bool = True
+    """When a side is several files, raise ``dispersion`` to the spread measured between them."""
 
 
 @dataclass(frozen=True)
@@ -304,11 +306,58 @@ def _compare(
     return out
 
 
+def estimate_dispersion(parts: Sequence[Profile], options: DiffOptions) -> float | None:
+    """How much more function shares vary between replicate profiles than independent
+    sampling explains: Pearson's chi-square over its degrees of freedom, pooled over the
+    functions with an inclusive share of at least 0.5%. None with fewer than two parts."""
+    if len(parts) < 2:
+        return None
+    shares = [_shares(p, options) for p in parts]
+    ns = [implied_samples(p)[0] for p in parts]
+    total = sum(ns)
+    if any(n <= 0 for n in ns):
+        return None
+    chi2, df = 0.0, 0
+    for key in set().union(*(s.incl for s in shares)):
+        xs = [s.incl.get(key, 0.0) * n for s, n in zip(shares, ns, strict=True)]
+        p = sum(xs) / total
+        if not 0.005 <= p <= 0.995:
+            continue
+        chi2 += sum((x - n * p) ** 2 / (n * p * (1 - p)) for x, n in zip(xs, ns, strict=True))
+        df += len(parts) - 1
+    return chi2 / df if df else None
+
+
 def diff_profiles(
-    base: Profile, current: Profile, options: DiffOptions | None = None, tree: bool = False
+    base: Profile,
+    current: Profile,
+    options: DiffOptions | None = None,
+    tree: bool = False,
+    base_parts: Sequence[Profile] = (),
+    current_parts: Sequence[Profile] = (),
 ) -> DiffResult:
-    """Compare ``current`` with ``base`` by CPU share (see the module docstring)."""
+    """Compare ``current`` with ``base`` by CPU share (see the module docstring).
+
+    ``base_parts``/``current_parts``: the files each side was merged from, when there were
+    several; their spread can raise the dispersion (never lower it).
+    """
     options = options or DiffOptions()
+    notes_extra: list[str] = []
+    if options.estimate_dispersion:
+        estimates = [
+            e
+            for e in (
+                estimate_dispersion(base_parts, options),
+                estimate_dispersion(current_parts, options),
+            )
+            if e is not None
+        ]
+        if estimates and max(estimates) > options.dispersion:
+            notes_extra.append(
+                f"dispersion raised from {options.dispersion:g} to {max(estimates):.2f}: "
+                "the files of a side differ more than sampling explains"
+            )
+            options = replace(options, dispersion=max(estimates))
     sb, sc = _shares(base, options), _shares(current, options)
     n1, note1 = implied_samples(base)
     n2, note2 = implied_samples(current)
@@ -328,6 +377,7 @@ def diff_profiles(
     # One family of tests: functions and endpoints corrected together.
     changes = _compare([*items, *ep_items], n1, n2, options)
     notes = tuple(f"{side}: {n}" for side, n in (("base", note1), ("current", note2)) if n)
+    notes += tuple(notes_extra)
     return DiffResult(
         base=_side(base, n1, note1),
         current=_side(current, n2, note2),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -108,6 +108,7 @@ _GATE_KEYS = {
     "correction": ("correction", str),
     "dispersion": ("dispersion", float),
     "ignore": ("ignore", list),
+    "estimate-dispersion": ("estimate_dispersion", bool),
 }
 
 
@@ -177,6 +178,10 @@ def config_from_table(table: Mapping[str, Any], source: str = "pyproject.toml") 
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ConfigError(f"{where} must be a number, got {value!r}")
             kwargs[attr] = float(value)
+        elif typ is bool:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where} must be true or false, got {value!r}")
+            kwargs[attr] = value
         elif typ is list:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{where} must be a list of strings")
@@ -274,10 +279,17 @@ def check_budget(profile: Profile, budget: Budget, source_root: str | None = Non
     return BudgetCheck(budget, under / total if total else 0.0, tuple(sorted(matched)), file, line)
 
 
-def run_gate(base: Profile, current: Profile, config: GateConfig | None = None) -> GateResult:
-    """Compare ``current`` with ``base`` and check budgets on ``current``."""
+def run_gate(
+    base: Profile,
+    current: Profile,
+    config: GateConfig | None = None,
+    base_parts: Sequence[Profile] = (),
+    current_parts: Sequence[Profile] = (),
+) -> GateResult:
+    """Compare ``current`` with ``base`` and check budgets on ``current`` (``*_parts``: the
+    files a side was merged from, see :func:`~hotpath.analysis.diff.diff_profiles`)."""
     config = config or GateConfig()
-    diff = diff_profiles(base, current, config.diff, tree=False)
+    diff = diff_profiles(base, current, config.diff, False, base_parts, current_parts)
     checks = tuple(check_budget(current, b, config.diff.source_root) for b in config.budgets)
     return GateResult(diff, checks, config)
 
@@ -293,6 +305,7 @@ def explain(config: GateConfig) -> list[tuple[str, str]]:
         ("alpha", f"{o.alpha:g}"),
         ("correction", o.correction),
         ("dispersion", f"{o.dispersion:g}"),
+        ("estimate-dispersion", "yes" if o.estimate_dispersion else "no"),
         ("ignore", ", ".join(o.ignore) or "(none)"),
     ]
     for b in config.budgets:

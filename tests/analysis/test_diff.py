@@ -15,6 +15,7 @@ from hotpath.analysis.diff import (
     DiffOptions,
     diff_profiles,
     diff_tree,
+    estimate_dispersion,
     matches,
     module_of,
     normalize_file,
@@ -223,3 +224,36 @@ def test_diff_tree_survives_deep_recursion() -> None:
     while node.children:
         node, depth = node.children[0], depth + 1
     assert depth == 100 and node.current_share == pytest.approx(1.0)
+
+
+def test_estimate_dispersion_near_one_for_independent_samples() -> None:
+    detectable = _load("detectable")
+    rng = random.Random(3)
+    shares = [0.05] + [0.95 / 24] * 24
+    parts = [detectable._draw(shares, 5000, rng) for _ in range(10)]
+    est = estimate_dispersion(parts, DiffOptions())
+    assert est is not None and 0.6 < est < 1.4
+    assert estimate_dispersion(parts[:1], DiffOptions()) is None
+
+
+def test_estimate_dispersion_of_recorded_replicates_stays_below_default() -> None:
+    # Measured: ~0.6 for the workload (regular sampling of a regular loop) and ~1.1 for the
+    # monolith, so the default dispersion of 2 is a margin, not a fit.
+    parts = [read_profile(GATE / "data" / f"base-{i:02d}.hotpath.gz") for i in range(10)]
+    est = estimate_dispersion(parts, DiffOptions())
+    assert est is not None and est < DiffOptions().dispersion
+
+
+def test_diff_spread_between_files_raises_dispersion() -> None:
+    b1 = _profile({("main", "a"): 1000, ("main", "b"): 9000})
+    b2 = _profile({("main", "a"): 3000, ("main", "b"): 7000})
+    cur = _profile({("main", "a"): 5200, ("main", "b"): 14800})
+    base = b1 + b2
+    plain = diff_profiles(base, cur)
+    assert "a" in {c.name for c in plain.regressions}  # 20% -> 26% looks real...
+    result = diff_profiles(base, cur, base_parts=[b1, b2])
+    assert not result.regressions  # ...but the base files alone differ by 20 points
+    assert result.options.dispersion > 100
+    assert any("dispersion raised" in n for n in result.notes)
+    off = diff_profiles(base, cur, DiffOptions(estimate_dispersion=False), base_parts=[b1, b2])
+    assert off.regressions
