@@ -283,20 +283,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _serve(app: Router, args: argparse.Namespace) -> None:
-    # Block the stop signals before any thread starts (threads inherit the mask), then wait
-    # for one in sigwait: the main thread sleeps in the kernel instead of polling, so it
-    # stays out of py-spy's active samples.
+def _wait_for_stop_signal() -> Callable[[], object]:
+    """Prepare (before any thread starts) and return a call that blocks until SIGTERM/SIGINT."""
     stop_signals = {signal.SIGTERM, signal.SIGINT}
-    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+    if hasattr(signal, "sigwait"):
+        # Block the stop signals before any thread starts (threads inherit the mask), then
+        # wait in sigwait: the main thread sleeps in the kernel instead of polling, so it
+        # stays out of py-spy's active samples.
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+        return lambda: signal.sigwait(stop_signals)
+    # Windows: no sigwait; a handler sets an event, polled so that the handler gets to run.
+    stop = threading.Event()
+    for sig in stop_signals:
+        signal.signal(sig, lambda _signum, _frame: stop.set())
+
+    def poll() -> None:
+        while not stop.wait(0.2):
+            pass
+
+    return poll
+
+
+def _serve(app: Router, args: argparse.Namespace) -> None:
+    wait = _wait_for_stop_signal()
     server = DemoServer(args.port, args.host, app).start()
     print(server.port, flush=True)
     if args.port_file:
         write_atomic(args.port_file, f"{server.port}\n")
-    signal.sigwait(stop_signals)
-    server.httpd.shutdown()
-    server._thread.join()
-    server.httpd.server_close()
+    wait()
+    server.stop()
 
 
 if __name__ == "__main__":

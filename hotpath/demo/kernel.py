@@ -18,17 +18,21 @@ def kernel_stubbed() -> bool:
     return os.environ.get(STUB_ENV, "") not in ("", "0")
 
 
-def edit_distance(a: str, b: str) -> int:
+def edit_distance(a: str, b: str, rows: tuple[list[int], list[int]] | None = None) -> int:
     """Levenshtein distance by the classic two-row dynamic programme.
 
     Written without builtin calls in the inner loop (no ``min``, no ``append``) so that its
-    time is interpreted bytecode, not C: the part a Rust rewrite really speeds up.
+    time is interpreted bytecode, not C: the part a Rust rewrite really speeds up. ``rows``
+    are scratch lists of length > ``min(len(a), len(b))`` to reuse between calls.
     """
     if len(a) < len(b):
         a, b = b, a
     n = len(b)
-    previous = list(range(n + 1))
-    current = [0] * (n + 1)
+    if rows is None or len(rows[0]) <= n:
+        rows = ([0] * (n + 1), [0] * (n + 1))
+    previous, current = rows
+    for j in range(n + 1):
+        previous[j] = j
     for i, ca in enumerate(a, 1):
         current[0] = i
         j = 1
@@ -51,6 +55,11 @@ def rank_candidates(query: str, candidates: list[str], top: int = 10) -> list[tu
     if kernel_stubbed():
         # Same shape of answer, none of the work: the "after the rewrite" baseline.
         return [(c, 0) for c in candidates[:top]]
-    scored = [(edit_distance(query, c), c) for c in candidates]
-    scored.sort()
-    return [(c, d) for d, c in scored[:top]]
+    # Scratch rows reused across candidates and plain int results: the kernel allocates
+    # almost no container objects, so it does not drive the garbage collector, whose
+    # pauses would be billed to whichever request happens to trigger them.
+    width = max([len(query), *map(len, candidates)]) + 1
+    rows = ([0] * width, [0] * width)
+    distances = [edit_distance(query, c, rows) for c in candidates]
+    order = sorted(range(len(candidates)), key=distances.__getitem__)[:top]
+    return [(candidates[k], distances[k]) for k in order]

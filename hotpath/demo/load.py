@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hotpath.demo import truth
+from hotpath.errors import UsageError
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -76,9 +77,11 @@ class _Budget:
 
 
 def run_load(opts: LoadOptions) -> LoadResult:
-    """Drive the load and return what was done; raises ValueError for a non-loopback host."""
+    """Drive the load and return what was done; UsageError for a non-loopback host."""
     if opts.host not in LOOPBACK:
-        raise ValueError(f"load driver only targets loopback, not {opts.host!r}")
+        raise UsageError(f"the demo load driver only targets loopback, not {opts.host!r}")
+    if opts.mix not in truth.MIXES:
+        raise UsageError(f"unknown mix {opts.mix!r}; known: {', '.join(sorted(truth.MIXES))}")
     paths = truth.schedule(opts.mix)
     start = time.monotonic()
     budget = _Budget(opts.requests, start + opts.duration_s)

@@ -39,6 +39,7 @@ FOLDED = {
     "pyspy.raw.txt": "pyspy-raw",
     "pyspy.threads.raw.txt": "pyspy-threads",
     "pyspy.nolineno.raw.txt": "pyspy-nolineno",
+    "pyspy.function.raw.txt": "pyspy-function",
     "pyspy.subprocesses.raw.txt": "pyspy-subprocesses",
     "collapsed.bare.folded": "collapsed-bare",
 }

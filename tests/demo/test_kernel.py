@@ -45,3 +45,10 @@ def test_rank_candidates_stub_keeps_the_answer_shape(monkeypatch: pytest.MonkeyP
         ("zuzuzu", 0),
         ("kalo", 0),
     ]
+
+
+@given(st.lists(st.text("abcd", max_size=9), min_size=1, max_size=8), st.text("abcd", max_size=9))
+def test_edit_distance_with_reused_rows_matches_fresh_rows(words: list[str], query: str) -> None:
+    rows = ([0] * 10, [0] * 10)
+    for w in words:
+        assert edit_distance(query, w, rows) == _reference_distance(query, w)

@@ -9,6 +9,7 @@ import pytest
 from hotpath.demo import truth
 from hotpath.demo.app import DemoServer
 from hotpath.demo.load import LoadOptions, run_load
+from hotpath.errors import UsageError
 
 from .conftest import demo_env, get_json
 
@@ -39,9 +40,11 @@ def test_run_load_stops_on_time(server: DemoServer) -> None:
     assert _server_counts(server) == before
 
 
-def test_run_load_refuses_non_loopback_hosts() -> None:
-    with pytest.raises(ValueError, match="loopback"):
+def test_run_load_refuses_non_loopback_hosts_and_unknown_mixes() -> None:
+    with pytest.raises(UsageError, match="loopback"):
         run_load(LoadOptions(80, host="192.0.2.1", requests=1))
+    with pytest.raises(UsageError, match="unknown mix"):
+        run_load(LoadOptions(80, mix="nope", requests=1))
 
 
 def test_load_cli_reports_requests_per_endpoint(server: DemoServer) -> None:
