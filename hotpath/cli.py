@@ -334,3 +334,13 @@ def demo(duration: float, clients: int, out_dir: str) -> None:
 
 def run() -> None:  # console-script entry point
     main(prog_name=os.environ.get("HOTPATH_PROG", "hotpath"))
+
+
+def _add_gate_commands() -> None:
+    from hotpath.cli_gate import diff, gate
+
+    main.add_command(diff)
+    main.add_command(gate)
+
+
+_add_gate_commands()

@@ -1,0 +1,206 @@
+"""pytest plugin: profile a test run with pyinstrument and write a hotpath profile.
+
+Inert until ``--hotpath=OUT`` is given (or a test carries a ``hotpath(budgets=...)`` marker).
+Then every test's call phase (or, with ``--hotpath-marked``, only tests marked
+``@pytest.mark.hotpath``) runs under an in-process pyinstrument profiler, and at the end of
+the session the merged samples are written to OUT in hotpath's own format; OUT gates like any
+other profile file (``hotpath gate base.hotpath.gz OUT``).
+
+Each test's samples carry the ``endpoint`` label set to the test's node id, so the gate
+compares tests' shares as it compares endpoints. Budgets:
+``@pytest.mark.hotpath(budgets={"myapp.search:score": "12%"})`` profiles that test (even
+without ``--hotpath``: the marker asks for it) and fails it when the function's inclusive
+share of the test's own profile exceeds the budget;
+``--hotpath-budget "myapp.search:score=12%"`` checks the whole session's profile at the end
+and fails the run (exit code 1) when it is exceeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping
+from typing import Any
+
+import pytest
+
+from hotpath.model import ENDPOINT, Frame, Metadata, Profile, merge
+
+DEFAULT_INTERVAL = 0.0005
+
+
+def _frame_of(identifier: str) -> Frame | None:
+    """pyinstrument's ``name\\0file\\0firstline`` plus ``\\x01l<line>`` attributes."""
+    main, *attrs = identifier.split("\x01")
+    parts = main.split("\x00")
+    if len(parts) < 3 or parts[1] == "<thread>":
+        return None  # the thread placeholder pyinstrument puts at the root
+    line = None
+    for a in attrs:
+        if a.startswith("l") and a[1:].isdigit():
+            line = int(a[1:])
+    first = int(parts[2]) if parts[2].isdigit() else None
+    return Frame(parts[0], parts[1], line, first)
+
+
+def profile_from_session(
+    session: Any, endpoint_of: Mapping[str, str] | None = None, interval: float | None = None
+) -> Profile:
+    """A Profile (unit samples: one per pyinstrument frame record) from a Session.
+
+    pyinstrument weighs each record by the wall time since the previous one, so when a busy
+    CI machine deschedules the process the whole gap lands on one stack; counting records
+    instead keeps shares stable (measured: same-code pairs moved by up to 5 points with
+    seconds, see docs/ci.md). ``endpoint_of`` maps a function name to an endpoint label: a
+    sample whose stack holds that function gets it (the innermost match wins).
+    """
+    import pyinstrument
+
+    meta = Metadata(unit="samples")
+    meta.tools["pyinstrument"] = pyinstrument.__version__
+    meta.duration_s = float(session.duration)
+    meta.interval_s = interval
+    profile = Profile(meta)
+    frame_cache: dict[str, Frame | None] = {}
+    count = 0
+    for identifiers, _seconds in session.frame_records:
+        frames = []
+        endpoint = None
+        for ident in identifiers:
+            if ident in frame_cache:
+                fr = frame_cache[ident]
+            else:
+                fr = frame_cache[ident] = _frame_of(ident)
+            if fr is None:
+                continue
+            frames.append(fr)
+            if endpoint_of and fr.name in endpoint_of:
+                endpoint = endpoint_of[fr.name]
+        profile.add_frames(frames, 1, {ENDPOINT: endpoint} if endpoint else None)
+        count += 1
+    meta.sample_count = count
+    return profile
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("hotpath", "hot-path profiling (hotpath)")
+    group.addoption(
+        "--hotpath",
+        dest="hotpath_out",
+        metavar="OUT",
+        default=None,
+        help="Profile the tests with pyinstrument and write a hotpath profile to OUT.",
+    )
+    group.addoption(
+        "--hotpath-marked",
+        action="store_true",
+        default=False,
+        help="Profile only tests marked @pytest.mark.hotpath.",
+    )
+    group.addoption(
+        "--hotpath-budget",
+        action="append",
+        default=[],
+        metavar="FUNCTION=SHARE",
+        help="Fail the run when FUNCTION's share of the profiled tests exceeds SHARE.",
+    )
+    group.addoption(
+        "--hotpath-interval",
+        type=float,
+        default=DEFAULT_INTERVAL,
+        help=f"Sampling interval in seconds (default {DEFAULT_INTERVAL}).",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "hotpath(budgets=None): profile this test with hotpath; budgets maps "
+        "'module:function' to a maximum share like '12%' and fails the test when exceeded.",
+    )
+    config.pluginmanager.register(HotpathRecorder(config), "hotpath-recorder")
+
+
+class HotpathRecorder:
+    """The plugin's one state holder: settings, and the profiles of the tests run so far."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        from hotpath.analysis.gate import parse_budget_option
+
+        self.out: str | None = config.getoption("hotpath_out")
+        self.marked_only: bool = config.getoption("hotpath_marked")
+        self.interval: float = config.getoption("hotpath_interval")
+        self.session_budgets = [
+            parse_budget_option(t, "function") for t in config.getoption("hotpath_budget")
+        ]
+        self.enabled = self.out is not None or bool(self.session_budgets)
+        self.profiles: list[Profile] = []
+        self.report: list[str] = []
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
+        marker = item.get_closest_marker("hotpath")
+        budgets: Mapping[str, object] = (marker.kwargs.get("budgets") or {}) if marker else {}
+        record = self.enabled and (marker is not None or not self.marked_only)
+        if not record and not budgets:
+            return (yield)
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=self.interval)
+        profiler.start()
+        try:
+            result = yield
+        finally:
+            session = profiler.stop()
+            profile = _label_all(profile_from_session(session, interval=self.interval), item.nodeid)
+            if record:
+                self.profiles.append(profile)
+        failed = _check_budgets(profile, budgets, f"{item.nodeid}: ")
+        if failed:
+            pytest.fail("hotpath budget exceeded: " + "; ".join(failed), pytrace=False)
+        return result
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.enabled:
+            return
+        if not self.profiles:
+            self.report.append("hotpath: no test was profiled; no profile written")
+            return
+        profile = merge(self.profiles)
+        if self.out is not None:
+            from hotpath.collect.store import atomic_writer
+            from hotpath.formats import write_profile
+
+            with atomic_writer(self.out, binary=True, mode=0o644) as f:
+                write_profile(profile, f, "hotpath")
+            self.report.append(
+                f"hotpath: wrote {self.out} ({profile.meta.sample_count} samples, "
+                f"{len(self.profiles)} tests)"
+            )
+        budgets = {b.target: b.max_share for b in self.session_budgets}
+        failed = _check_budgets(profile, budgets, "")
+        for msg in failed:
+            self.report.append(f"hotpath: budget exceeded: {msg}")
+        if failed and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        for line in self.report:
+            terminalreporter.write_line(line)
+
+
+def _label_all(profile: Profile, test: str) -> Profile:
+    out = Profile(profile.meta)
+    for frames, _labels, w in profile.iter_samples():
+        out.add_frames(frames, w, {ENDPOINT: test})
+    return out
+
+
+def _check_budgets(profile: Profile, budgets: Mapping[str, object], prefix: str) -> list[str]:
+    from hotpath.analysis.gate import Budget, check_budget, parse_share
+
+    failed = []
+    for target, value in budgets.items():
+        share = parse_share(value, f"hotpath budget {target!r}")
+        check = check_budget(profile, Budget(str(target), "function", share))
+        if not check.passed:
+            failed.append(prefix + check.message)
+    return failed
