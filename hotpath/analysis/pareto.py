@@ -62,8 +62,19 @@ def count_source(root: str) -> SourceSize:
     return SourceSize(functions, lines, files, defs)
 
 
-def curve(weights: Sequence[float]) -> list[tuple[float, float]]:
-    """Cumulative (fraction of items, fraction of weight), heaviest first, from (0, 0)."""
+MAX_CURVE_POINTS = 256
+"""A curve is thinned to about this many points: a million functions must not make a
+million-point curve in every JSON and HTML report (the shape is concave; lines between the
+kept points stay within a hair of it)."""
+
+
+def curve(
+    weights: Sequence[float], max_points: int = MAX_CURVE_POINTS
+) -> list[tuple[float, float]]:
+    """Cumulative (fraction of items, fraction of weight), heaviest first, from (0, 0).
+
+    Every point is kept for the first ``max_points // 4`` items (where the curve is steep),
+    then evenly spaced ones, and always the last."""
     ws = sorted((w for w in weights if w > 0), reverse=True)
     total = sum(ws)
     n = len(ws)
@@ -71,9 +82,12 @@ def curve(weights: Sequence[float]) -> list[tuple[float, float]]:
         return []
     points = [(0.0, 0.0)]
     acc = 0.0
+    head = max_points // 4
+    step = max(1, -(-(n - head) // max(1, max_points - head - 1)))
     for i, w in enumerate(ws, 1):
         acc += w
-        points.append((i / n, min(1.0, acc / total)))
+        if i <= head or i == n or (i - head) % step == 0:
+            points.append((i / n, min(1.0, acc / total)))
     return points
 
 
@@ -93,7 +107,7 @@ def compute_pareto(
     size = count_source(classifier.source_root) if classifier.source_root else None
     sentence = _sentence(app, cg, size, target, classifier.source_root)
     if size is not None and size.functions and fn_curve:
-        seen = len(fn_curve) - 1
+        seen = sum(1 for f in app.values() if f.self > 0)
         fn_curve = [(x * seen / size.functions, y) for x, y in fn_curve]
     ep_curve = curve(list(endpoint_weights.values())) if endpoint_weights else []
     return Pareto(fn_curve, ep_curve, sentence)

@@ -126,7 +126,7 @@ def headline(analysis: Analysis) -> str:
 def render(analysis: Analysis, out: IO[str]) -> None:
     unit = analysis.profile.unit
     lines = ["## hotpath report", "", headline(analysis), ""]
-    if analysis.pareto is not None and analysis.pareto.sentence:
+    if analysis.pareto is not None and analysis.pareto.sentence and analysis.functions:
         lines += [f"> {escape_cell(analysis.pareto.sentence)}", ""]
     if analysis.endpoints:
         lines += [f"### Top endpoints ({min(len(analysis.endpoints), MAX_ROWS)})", ""]
@@ -139,7 +139,7 @@ def render(analysis: Analysis, out: IO[str]) -> None:
         lines += [*_functions(analysis.top_by("self", n), unit), ""]
     else:
         lines += ["_No functions in this profile._", ""]
-    if analysis.candidates is not None:
+    if analysis.candidates is not None and analysis.functions:
         lines += ["### Rewrite candidates", ""]
         if analysis.candidates:
             lines += [*_candidates(analysis.candidates[:MAX_ROWS]), ""]

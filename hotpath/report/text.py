@@ -173,8 +173,8 @@ def render(
     )
     path_width = max(24, console.width - 48)
     console.print(Text(headline(analysis), style="bold"))
-    if analysis.pareto is not None and analysis.pareto.sentence:
-        console.print(Text(analysis.pareto.sentence, style="yellow"))
+    if analysis.pareto is not None and analysis.pareto.sentence and analysis.functions:
+        console.print(Text("Pareto: " + analysis.pareto.sentence, style="yellow"))
     top = analysis.options.top
     unit = analysis.profile.unit
     if analysis.endpoints:
@@ -221,29 +221,32 @@ def render_advice(
     cands = analysis.candidates
     if not cands:
         return
-    table = Table(title="Rust candidates", title_justify="left", pad_edge=False)
+    wide = console.width >= 110  # the evidence columns only where they fit
+    table = Table(
+        title="Rust candidates", title_justify="left", box=box.SIMPLE_HEAD, expand=True
+    )
     table.add_column("#", justify="right", style="dim")
-    table.add_column("verdict")
+    table.add_column("verdict", no_wrap=True)
     table.add_column("target", overflow="fold", ratio=2)
-    table.add_column("share", justify="right")
-    table.add_column("py", justify="right")
-    table.add_column("isol", justify="right")
-    table.add_column("cpu", justify="right")
-    table.add_column("saves", justify="right")
+    table.add_column("CPU %", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("py", justify="right")
+        table.add_column("isol", justify="right")
+        table.add_column("cpu", justify="right")
+    table.add_column("saves %", justify="right", no_wrap=True)
     table.add_column("why", overflow="fold", ratio=3)
     for i, c in enumerate(cands[: analysis.options.top], 1):
         lo, hi = c.saving_share
-        table.add_row(
+        cells: list[str | Text] = [
             str(i),
             Text(c.recommendation, style=VERDICT_STYLE.get(c.recommendation, "")),
             Text(f"{c.target} [{c.kind}]"),
-            f"{c.share * 100:.1f}%",
-            _pct(c.pure_python),
-            _pct(c.isolation),
-            _pct(c.cpu_bound),
-            f"{lo * 100:.1f}-{hi * 100:.1f}%",
-            Text(c.reasons[0] if c.reasons else ""),
-        )
+            f"{c.share * 100:.1f}",
+        ]
+        if wide:
+            cells += [_pct(c.pure_python), _pct(c.isolation), _pct(c.cpu_bound)]
+        cells += [f"{lo * 100:.1f}–{hi * 100:.1f}", Text(c.reasons[0] if c.reasons else "")]
+        table.add_row(*cells)
     console.print(table)
     if briefs:
         render_briefs(analysis, console.file)

@@ -20,6 +20,9 @@ from hotpath.model import Frame, Metadata, Profile
 from tests.formats.conftest import ROOT, SPEEDSCOPE_REF, UNIT
 
 WRITABLE = [name for name, spec in REGISTRY.items() if spec.write is not None]
+# Formats that can be written and read back (DOT is a drawing of the call graph: write only,
+# tested in tests/report).
+ROUND_TRIP = [name for name in WRITABLE if name != "dot"]
 FIXTURE_FORMATS = {
     "pyspy.speedscope.json": "speedscope",
     "pyinstrument.speedscope.json": "speedscope",
@@ -69,7 +72,7 @@ def test_format_bad_input_raises_parse_error(tmp_path: Path, name: str, data: by
     assert str(path) in str(err.value)
 
 
-@pytest.mark.parametrize("name", WRITABLE)
+@pytest.mark.parametrize("name", ROUND_TRIP)
 def test_format_round_trips_small_profile(tmp_path: Path, name: str) -> None:
     original = _small_profile()
     buf = io.BytesIO()

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from report_samples import sample_profile_path
 
 from hotpath.cli import main
+from tests.report.report_samples import sample_profile_path
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,11 @@ import io
 from pathlib import Path
 
 import pytest
-from report_samples import base_analysis, full_analysis
 
 from hotpath.analysis.summary import analyze
 from hotpath.model import Frame, FunctionKey, FunctionStats, Metadata, Profile
 from hotpath.report import REGISTRY
+from tests.report.report_samples import base_analysis, full_analysis
 
 
 def _stats_only() -> Profile:

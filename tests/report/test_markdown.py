@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from report_samples import EVIL_MD, XSS_IMG, full_analysis
 
 from hotpath.analysis.summary import analyze
 from hotpath.model import Profile
 from hotpath.report.markdown import escape_cell, render
+from tests.report.report_samples import EVIL_MD, XSS_IMG, full_analysis
 
 Golden = Callable[[str, str], None]
 

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from report_samples import XSS_SCRIPT, full_analysis, sample_profile_path
 
 from hotpath.analysis.summary import analyze
 from hotpath.formats import read_profiles
 from hotpath.model import Profile
 from hotpath.report.progress import read_progress
 from hotpath.report.text import render, shorten_path, use_color
+from tests.report.report_samples import XSS_SCRIPT, full_analysis, sample_profile_path
 
 Golden = Callable[[str, str], None]
 
