@@ -222,9 +222,7 @@ def render_advice(
     if not cands:
         return
     wide = console.width >= 110  # the evidence columns only where they fit
-    table = Table(
-        title="Rust candidates", title_justify="left", box=box.SIMPLE_HEAD, expand=True
-    )
+    table = Table(title="Rust candidates", title_justify="left", box=box.SIMPLE_HEAD, expand=True)
     table.add_column("#", justify="right", style="dim")
     table.add_column("verdict", no_wrap=True)
     table.add_column("target", overflow="fold", ratio=2)
