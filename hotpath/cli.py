@@ -144,10 +144,12 @@ def analyze(
     advisor = AdvisorOptions(
         rust_speedup=rust_speedup, cores=cores, core_hour_price=core_hour_price
     )
-    options = AnalyzeOptions(source_root=source_root, top=top, advisor=advisor)
-    result = run_analysis(profile, options)
     if fmt is None:
         fmt = _format_from_output(output) or "text"
+    options = AnalyzeOptions(
+        source_root=source_root, top=top, advisor=advisor, flame=fmt == "html"
+    )
+    result = run_analysis(profile, options)
     renderer = REGISTRY[fmt]
     with output_stream(output, renderer.binary) as out:
         renderer.render(result, out)

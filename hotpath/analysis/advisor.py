@@ -100,8 +100,9 @@ def advise(
     profile = cpu_view(profile)
     judge = LeafJudge(classifier)
     children = dominator_tree(cg)
-    measured = _function_candidates(profile, cg, classifier, judge, children, options)
-    measured += _endpoint_candidates(profile, cg, classifier, judge, children)
+    index = FrameIndex(profile, classifier) if profile.samples else None
+    measured = _function_candidates(profile, cg, classifier, judge, children, options, index)
+    measured += _endpoint_candidates(profile, cg, judge, children, options, index)
     if wall is not profile and wall.samples:
         measured = _with_cpu_bound(measured, build_callgraph(wall), wall)
     n = sample_count(profile)
@@ -146,6 +147,7 @@ def _function_candidates(
     judge: LeafJudge,
     children: dict[FunctionKey, list[FunctionKey]],
     options: AdvisorOptions,
+    index: FrameIndex | None,
 ) -> list[Measured]:
     picked = [
         f
@@ -157,8 +159,7 @@ def _function_candidates(
         and not f.key.name.startswith("<")
     ]
     regions = {f.key: region_of(children, f.key) for f in picked}
-    if profile.samples:
-        index = FrameIndex(profile, classifier)
+    if index is not None:
         stacks = ((st, w) for (st, _lid), w in profile.samples.items())
         tallies = tally_stacks(index, stacks, regions, judge)
     else:
@@ -193,9 +194,10 @@ def _function_candidates(
 def _endpoint_candidates(
     profile: Profile,
     cg: CallGraph,
-    classifier: Classifier,
     judge: LeafJudge,
     children: dict[FunctionKey, list[FunctionKey]],
+    options: AdvisorOptions,
+    index: FrameIndex | None,
 ) -> list[Measured]:
     # One pass groups the samples by endpoint (a profile may have hundreds of endpoints).
     endpoint_of = [dict(labels).get(ENDPOINT) for labels in profile.label_sets]
@@ -204,14 +206,15 @@ def _endpoint_candidates(
         ep = endpoint_of[lid]
         if ep is not None:
             by_endpoint.setdefault(ep, []).append((stack, w))
-    if not by_endpoint:
+    if not by_endpoint or index is None:
         return []
-    index = FrameIndex(profile, classifier)
     out = []
     for ep in sorted(by_endpoint):
         samples = by_endpoint[ep]
         weight = sum(w for _s, w in samples)
-        if weight <= 0:
+        # Listed like functions: from list_share of the CPU up (hundreds of small endpoints
+        # would each cost a pass over their samples to say "too small").
+        if weight <= 0 or weight < options.list_share * cg.total:
             continue
         entry, seen = _entry_of(index, samples, weight)
         if entry is None:

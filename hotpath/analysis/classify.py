@@ -77,15 +77,20 @@ def _top_module(rel: str) -> str:
     return first[:-3] if first.endswith(".py") else first
 
 
-@lru_cache(maxsize=65536)
 def _classify(root: str | None, name: str, file: str) -> Kind:
+    if name.startswith(("{built-in", "<built-in", "<method ", "{method ")) or _ADDRESS.match(name):
+        return "native"
+    return _classify_file(root, file)
+
+
+@lru_cache(maxsize=65536)
+def _classify_file(root: str | None, file: str) -> Kind:
+    """The kind of a frame by its file alone (cached: files are far fewer than functions)."""
     if (
         not file
         or file == "~"
         or file == "<built-in>"  # pyinstrument's file for C functions
         or _NATIVE_EXT.search(file)
-        or name.startswith(("{built-in", "<built-in", "<method ", "{method "))
-        or _ADDRESS.match(name)
     ):
         return "native"
     if "site-packages" in file or "dist-packages" in file:

@@ -98,29 +98,32 @@ def tally_stacks(
             continue
         seen: set[int] = set()
         category, ev = judge.judge(frames[stack[-1]])
+        # Per stack, once: the deepest frame that no rewrite may swallow (framework code)
+        # and the deepest app frame; each entry on the stack then needs no loop of its own.
+        last_bad = -1
+        last_app = -1
+        for j, k in enumerate(fns):
+            if not ok[k]:
+                last_bad = j
+            if app[k]:
+                last_app = j
         for i, fn in enumerate(fns):
             if fn not in entry_ids or fn in seen:
                 continue
             seen.add(fn)
             t = tallies[entry_ids[fn]]
-            region = regions[fn]
             t.total += w
             t.categories[category] = t.categories.get(category, 0.0) + w
             if ev is not None:
                 t.evidence.add(ev)
                 t.judged += w
-            tail = fns[i + 1 :]
-            if any(k not in region or not ok[k] for k in tail):
+            if last_bad > i or not regions[fn].issuperset(fns[i + 1 :]):
                 t.outside += w
-            own = cls_of[fn]
-            for k in reversed(tail):
-                if not app[k]:
-                    continue
-                cls = cls_of[k]
-                if cls is not None and cls != own:
+            if last_app > i:
+                cls = cls_of[fns[last_app]]
+                if cls is not None and cls != cls_of[fn]:
                     t.layer += w
                     t.layer_classes[cls] = t.layer_classes.get(cls, 0.0) + w
-                break
             if i > 0:
                 _call_site(t, frames[stack[i - 1]], w, judge)
     return tallies

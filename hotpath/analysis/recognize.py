@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from functools import lru_cache
 
 from hotpath.model import ENDPOINT, Frame, Labels, Profile
-
-Recognizer = Callable[[Sequence[Frame]], "str | None"]
 
 _SITE = re.compile(r"[\\/](?:site|dist)-packages[\\/]")
 _STDLIB = re.compile(r"[\\/]lib[\\/]python\d+(?:\.\d+)?t?[\\/]")
 
 
+@lru_cache(maxsize=65536)
 def package_of(file: str) -> str:
     """Top-level package of a frame's file (``django``, ``flask``, ``wsgiref``), or ''."""
     m = _SITE.search(file) or _STDLIB.search(file)
@@ -43,74 +43,6 @@ _FRAMEWORK_PKGS = frozenset(
 _STDLIB_NAMES = frozenset(sys.stdlib_module_names)
 
 
-def _is_framework(frame: Frame) -> bool:
-    """Framework, server or stdlib code: never the view itself."""
-    pkg = package_of(frame.file)
-    return pkg in _FRAMEWORK_PKGS or pkg in _STDLIB_NAMES or frame.file.startswith("<")
-
-
-def _view_below(frames: Sequence[Frame], i: int) -> str | None:
-    """The first frame below index ``i`` that is not framework code."""
-    for f in frames[i + 1 :]:
-        if not _is_framework(f):
-            return f.name
-    return None
-
-
-def _below_last(frames: Sequence[Frame], match: Callable[[Frame], bool]) -> str | None:
-    for i in range(len(frames) - 1, -1, -1):
-        if match(frames[i]):
-            return _view_below(frames, i)
-    return None
-
-
-def recognize_drf(frames: Sequence[Frame]) -> str | None:
-    """Django REST framework: ``APIView.dispatch`` calls the handler method."""
-    return _below_last(
-        frames,
-        lambda f: f.name.endswith("APIView.dispatch") and package_of(f.file) == "rest_framework",
-    )
-
-
-def recognize_django(frames: Sequence[Frame]) -> str | None:
-    """Django: ``BaseHandler._get_response`` (sync) or ``_get_response_async`` calls the view."""
-    return _below_last(
-        frames,
-        lambda f: (
-            f.name.endswith(("_get_response", "_get_response_async"))
-            and package_of(f.file) == "django"
-        ),
-    )
-
-
-def recognize_flask(frames: Sequence[Frame]) -> str | None:
-    """Flask: ``Flask.dispatch_request`` calls the view function."""
-    return _below_last(
-        frames,
-        lambda f: f.name.endswith("dispatch_request") and package_of(f.file) == "flask",
-    )
-
-
-def recognize_starlette(frames: Sequence[Frame]) -> str | None:
-    """FastAPI ``run_endpoint_function`` / Starlette ``request_response`` call the endpoint.
-
-    Sync endpoints run in anyio's worker threads, whose stacks hold no framework frame but
-    the worker's: there the first app frame below ``WorkerThread.run`` is the endpoint.
-    """
-    found = _below_last(
-        frames,
-        lambda f: (
-            package_of(f.file) in ("fastapi", "starlette")
-            and ("run_endpoint_function" in f.name or "request_response" in f.name)
-        ),
-    )
-    if found is not None:
-        return found
-    return _below_last(
-        frames, lambda f: f.name.endswith("WorkerThread.run") and package_of(f.file) == "anyio"
-    )
-
-
 # Where WSGI servers call the application: (package, function name suffix).
 _WSGI_SERVERS = (
     ("wsgiref", "BaseHandler.run"),
@@ -119,42 +51,75 @@ _WSGI_SERVERS = (
     ("werkzeug", "run_wsgi.<locals>.execute"),
 )
 
+# What a frame can be to a recogniser (bits, computed once per distinct frame).
+_DRF, _DJANGO, _FLASK, _STARLETTE, _ANYIO, _SERVER, _ROUTER, _FRAMEWORK = (1 << n for n in range(8))
 
-def recognize_wsgi(frames: Sequence[Frame]) -> str | None:
-    """A plain WSGI app: the callee of the app's router (a frame named ``dispatch``) below the
-    server's call into the app, else the app callable itself. Without a known server frame
-    (uWSGI calls the app from C; batch drivers call it directly) only a router counts."""
-    start = None
-    for i, f in enumerate(frames):
-        pkg = package_of(f.file)
-        if any(pkg == p and f.name.endswith(n) for p, n in _WSGI_SERVERS):
-            start = i
-    app = [f for f in frames[(start if start is not None else -1) + 1 :] if not _is_framework(f)]
+RECOGNIZERS: dict[str, int] = {
+    "drf": _DRF,  # Django REST framework: APIView.dispatch calls the handler method
+    "django": _DJANGO,  # BaseHandler._get_response(_async) calls the view
+    "flask": _FLASK,  # Flask.dispatch_request calls the view function
+    "starlette": _STARLETTE,  # FastAPI run_endpoint_function / Starlette request_response
+    "anyio": _ANYIO,  # sync FastAPI endpoints run in anyio's WorkerThread.run
+}
+"""Tried in this order (most specific first), then plain WSGI; the first name found wins.
+Each names the first frame of non-framework code below the framework's last dispatch frame."""
+
+
+def frame_bits(frame: Frame) -> int:
+    """Which recognisers' dispatch frame this is, and whether it is framework code."""
+    pkg = package_of(frame.file)
+    name = frame.name
+    bits = 0
+    if pkg in _FRAMEWORK_PKGS or pkg in _STDLIB_NAMES or frame.file.startswith("<"):
+        bits |= _FRAMEWORK  # framework, server or stdlib code: never the view itself
+    if pkg == "rest_framework" and name.endswith("APIView.dispatch"):
+        bits |= _DRF
+    if pkg == "django" and name.endswith(("_get_response", "_get_response_async")):
+        bits |= _DJANGO
+    if pkg == "flask" and name.endswith("dispatch_request"):
+        bits |= _FLASK
+    if pkg in ("fastapi", "starlette") and (
+        "run_endpoint_function" in name or "request_response" in name
+    ):
+        bits |= _STARLETTE
+    if pkg == "anyio" and name.endswith("WorkerThread.run"):
+        bits |= _ANYIO
+    if any(pkg == p and name.endswith(n) for p, n in _WSGI_SERVERS):
+        bits |= _SERVER
+    if name.rsplit(".", 1)[-1] in ("dispatch", "dispatch_request"):
+        bits |= _ROUTER
+    return bits
+
+
+def _endpoint(bits: Sequence[int], names: Sequence[str]) -> str | None:
+    """The endpoint of one stack, given each frame's :func:`frame_bits` and name."""
+    present = 0
+    for b in bits:
+        present |= b
+    for flag in RECOGNIZERS.values():
+        if not present & flag:
+            continue
+        i = max(j for j, b in enumerate(bits) if b & flag)  # the framework's last dispatch
+        for j in range(i + 1, len(bits)):
+            if not bits[j] & _FRAMEWORK:
+                return names[j]
+        return None
+    # Plain WSGI: the callee of the app's router (a frame named ``dispatch``) below the
+    # server's call into the app, else the app callable itself. Without a known server frame
+    # (uWSGI calls the app from C; batch drivers call it directly) only a router counts.
+    start = max((j for j, b in enumerate(bits) if b & _SERVER), default=-1)
+    app = [j for j in range(start + 1, len(bits)) if not bits[j] & _FRAMEWORK]
     if not app:
         return None
-    for j, f in enumerate(app[:-1]):
-        if f.name.rsplit(".", 1)[-1] in ("dispatch", "dispatch_request"):
-            return app[j + 1].name
-    return app[0].name if start is not None else None
-
-
-RECOGNIZERS: dict[str, Recognizer] = {
-    "drf": recognize_drf,
-    "django": recognize_django,
-    "flask": recognize_flask,
-    "starlette": recognize_starlette,
-    "wsgi": recognize_wsgi,
-}
-"""Tried in this order (most specific first); the first name found wins."""
+    for a, j in enumerate(app[:-1]):
+        if bits[j] & _ROUTER:
+            return names[app[a + 1]]
+    return names[app[0]] if start >= 0 else None
 
 
 def endpoint_of(frames: Sequence[Frame]) -> str | None:
     """The endpoint a stack (root→leaf) was serving, or None when no recogniser knows."""
-    for rec in RECOGNIZERS.values():
-        name = rec(frames)
-        if name is not None:
-            return name
-    return None
+    return _endpoint([frame_bits(f) for f in frames], [f.name for f in frames])
 
 
 def label_endpoints(profile: Profile) -> Profile:
@@ -164,12 +129,15 @@ def label_endpoints(profile: Profile) -> Profile:
     """
     found: dict[tuple[int, ...], str | None] = {}
     relabel: dict[tuple[tuple[int, ...], int], Labels] = {}
+    frames = profile.frames
+    bits = [frame_bits(f) for f in frames]  # once per distinct frame, not per stack
+    names = [f.name for f in frames]
     for (stack, lid), _w in profile.samples.items():
         labels = profile.label_sets[lid]
         if any(k == ENDPOINT for k, _ in labels):
             continue
         if stack not in found:
-            found[stack] = endpoint_of(profile.stack_frames(stack))
+            found[stack] = _endpoint([bits[i] for i in stack], [names[i] for i in stack])
         name = found[stack]
         if name is not None:
             relabel[(stack, lid)] = tuple(sorted((*labels, (ENDPOINT, name))))

@@ -25,6 +25,9 @@ class AnalyzeOptions:
     top: int = 20
     advisor: AdvisorOptions | None = None
     """Options of the advisor (Rust speed-up, cores, price); None: its defaults."""
+    flame: bool = True
+    """Build the call tree for a flame graph (only the HTML report draws one; building it
+    for a 100 MB profile costs 0.4 s and 60 MiB, so ``hotpath analyze`` asks only for HTML)."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,11 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
     rows = function_rows(cg, options.source_root)
     groups = [[str(k) for k in g] for g in recursion_groups(cg)] if cg.functions else []
     endpoints = endpoint_rows(profile)
-    flame = build_calltree(cpu, source_root=options.source_root) if cpu.samples else None
+    flame = (
+        build_calltree(cpu, source_root=options.source_root)
+        if options.flame and cpu.samples
+        else None
+    )
     pareto, candidates = _advise(profile, cpu, cg, options)
     return Analysis(
         summarize_profile(profile),

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import networkx as nx
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from hotpath.analysis.callgraph import build_callgraph
-from hotpath.analysis.dominators import dominator_tree, region_of
+from hotpath.analysis.dominators import dominator_tree, immediate_dominators, region_of
 from hotpath.model import FunctionKey
 from tests.analysis.conftest import profile_of
 
@@ -25,3 +29,36 @@ def test_region_holds_only_code_reached_through_the_function() -> None:
     assert region_of(tree, _k("f")) == {_k("f"), _k("g"), _k("h")}
     assert region_of(tree, _k("other")) == {_k("other")}
     assert _k("shared") in region_of(tree, _k("main"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=40).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=4 * n),
+        )
+    )
+)
+def test_immediate_dominators_match_networkx(graph: tuple[int, list[tuple[int, int]]]) -> None:
+    # networkx is the reference implementation of the same algorithm.
+    n, edges = graph
+    succ: list[list[int]] = [[] for _ in range(n)]
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    for a, b in edges:
+        if b not in succ[a]:
+            succ[a].append(b)
+        g.add_edge(a, b)
+    ours = immediate_dominators(succ, 0)
+    theirs = nx.immediate_dominators(g, 0)
+    theirs.pop(0, None)  # networkx 3.5 leaves the start node out, earlier ones map it to itself
+    assert {i: d for i, d in enumerate(ours) if d >= 0 and i != 0} == theirs
+
+
+def test_immediate_dominators_survive_a_chain_deeper_than_the_recursion_limit() -> None:
+    n = 50_000
+    succ = [[i + 1] for i in range(n - 1)] + [[0]]
+    idom = immediate_dominators(succ, 0)
+    assert idom[0] == 0
+    assert idom[n - 1] == n - 2
