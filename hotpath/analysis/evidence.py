@@ -89,29 +89,24 @@ def tally_stacks(
     )
     entry_ids = {ids[k]: k for k in entries if k in ids}
     regions = {i: {ids[r] for r in entries[k] if r in ids} for i, k in entry_ids.items()}
-    tallies = {k: Tally() for k in entries}
+    by_id = {i: Tally() for i in entry_ids}
+    entry_set = set(entry_ids)
     for stack, w in samples:
         if not stack:
             continue
         fns = [fn_of[f] for f in stack]
-        if entry_ids.keys().isdisjoint(fns):
+        here = entry_set.intersection(fns)
+        if not here:
             continue
-        seen: set[int] = set()
         category, ev = judge.judge(frames[stack[-1]])
         # Per stack, once: the deepest frame that no rewrite may swallow (framework code)
-        # and the deepest app frame; each entry on the stack then needs no loop of its own.
-        last_bad = -1
-        last_app = -1
-        for j, k in enumerate(fns):
-            if not ok[k]:
-                last_bad = j
-            if app[k]:
-                last_app = j
-        for i, fn in enumerate(fns):
-            if fn not in entry_ids or fn in seen:
-                continue
-            seen.add(fn)
-            t = tallies[entry_ids[fn]]
+        # and the deepest app frame (both usually near the leaf, so found from there).
+        n = len(fns)
+        last_bad = next((j for j in range(n - 1, -1, -1) if not ok[fns[j]]), -1)
+        last_app = next((j for j in range(n - 1, -1, -1) if app[fns[j]]), -1)
+        for fn in here:
+            i = fns.index(fn)  # the outermost call: a recursive entry counts once
+            t = by_id[fn]
             t.total += w
             t.categories[category] = t.categories.get(category, 0.0) + w
             if ev is not None:
@@ -126,6 +121,8 @@ def tally_stacks(
                     t.layer_classes[cls] = t.layer_classes.get(cls, 0.0) + w
             if i > 0:
                 _call_site(t, frames[stack[i - 1]], w, judge)
+    tallies = {k: Tally() for k in entries}
+    tallies.update((entry_ids[i], t) for i, t in by_id.items())
     return tallies
 
 
