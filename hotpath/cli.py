@@ -146,9 +146,7 @@ def analyze(
     )
     if fmt is None:
         fmt = _format_from_output(output) or "text"
-    options = AnalyzeOptions(
-        source_root=source_root, top=top, advisor=advisor, flame=fmt == "html"
-    )
+    options = AnalyzeOptions(source_root=source_root, top=top, advisor=advisor, flame=fmt == "html")
     result = run_analysis(profile, options)
     renderer = REGISTRY[fmt]
     with output_stream(output, renderer.binary) as out:
