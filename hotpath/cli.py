@@ -118,6 +118,19 @@ def _input_format_choice() -> click.Choice[str]:
     help="Price of one core-hour, to state savings in money per month.",
 )
 @click.option("--brief", is_flag=True, help="Also print an extraction brief per recommendation.")
+@click.option(
+    "--max-functions",
+    type=click.IntRange(1),
+    default=500_000,
+    show_default=True,
+    help="Refuse profiles with more distinct functions (bounds time and memory).",
+)
+@click.option(
+    "--max-decompressed-mb",
+    type=click.IntRange(1),
+    default=None,
+    help="Refuse gzip input that inflates beyond this many MiB [default: 8192].",
+)
 def analyze(
     files: tuple[str, ...],
     fmt: str | None,
@@ -129,6 +142,8 @@ def analyze(
     cores: float | None,
     core_hour_price: float | None,
     brief: bool,
+    max_functions: int,
+    max_decompressed_mb: int | None,
 ) -> None:
     """Read profile FILES (merged into one) and rank the hot functions."""
     from hotpath.analysis.advisor import AdvisorOptions
@@ -140,13 +155,22 @@ def analyze(
 
     size = sum(p.stat().st_size for p in expand_paths(files) if p.is_file())
     with read_progress(size) as on_bytes:
-        profile = read_profiles(list(files), input_format, on_bytes=on_bytes, jobs=_jobs())
+        max_bytes = None if max_decompressed_mb is None else max_decompressed_mb * 1024**2
+        profile = read_profiles(
+            list(files), input_format, max_bytes, on_bytes=on_bytes, jobs=_jobs()
+        )
     advisor = AdvisorOptions(
         rust_speedup=rust_speedup, cores=cores, core_hour_price=core_hour_price
     )
     if fmt is None:
         fmt = _format_from_output(output) or "text"
-    options = AnalyzeOptions(source_root=source_root, top=top, advisor=advisor, flame=fmt == "html")
+    options = AnalyzeOptions(
+        source_root=source_root,
+        top=top,
+        advisor=advisor,
+        flame=fmt == "html",  # only the HTML report draws a flame graph
+        max_functions=max_functions,
+    )
     result = run_analysis(profile, options)
     renderer = REGISTRY[fmt]
     with output_stream(output, renderer.binary) as out:

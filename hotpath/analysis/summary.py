@@ -10,6 +10,7 @@ from hotpath.analysis.callgraph import CallGraph, build_callgraph, recursion_gro
 from hotpath.analysis.calltree import CallTreeNode, build_calltree
 from hotpath.analysis.classify import Kind, make_classifier
 from hotpath.analysis.recognize import label_endpoints
+from hotpath.errors import LimitExceeded
 from hotpath.model import ENDPOINT, Profile, Source, Unit, cpu_view
 
 if TYPE_CHECKING:
@@ -25,6 +26,9 @@ class AnalyzeOptions:
     top: int = 20
     advisor: AdvisorOptions | None = None
     """Options of the advisor (Rust speed-up, cores, price); None: its defaults."""
+    max_functions: int = 500_000
+    """Refuse profiles with more distinct functions (``--max-functions``): a million take
+    about a minute and 2 GB to analyse; real services have thousands to tens of thousands."""
     flame: bool = True
     """Build the call tree for a flame graph (only the HTML report draws one; building it
     for a 100 MB profile costs 0.4 s and 60 MiB, so ``hotpath analyze`` asks only for HTML)."""
@@ -177,6 +181,17 @@ def function_rows(cg: CallGraph, source_root: str | None) -> list[FunctionRow]:
     return rows
 
 
+def _check_size(profile: Profile, limit: int) -> None:
+    functions = {f.function for f in profile.frames}
+    if len(functions) > limit:
+        where = profile.meta.sources[0].path if profile.meta.sources else "<profile>"
+        raise LimitExceeded(
+            where,
+            f"{len(functions):,} distinct functions, more than the limit of {limit:,} "
+            "(raise it with --max-functions)",
+        )
+
+
 def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis:
     """Analyse a profile: every function with self and inclusive weight and share."""
     options = options or AnalyzeOptions()
@@ -184,6 +199,7 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
         options = replace(options, source_root=os.path.abspath(options.source_root))
     from hotpath.analysis.endpoints import endpoint_rows
 
+    _check_size(profile, options.max_functions)
     profile = label_endpoints(profile)  # endpoints from stacks where no middleware said
     # Functions are ranked by CPU: idle samples, where recorded, do not count.
     cpu = cpu_view(profile)

@@ -10,6 +10,7 @@ all (py-spy writes `` 2`` for samples taken at start-up or exit) is kept as an e
 
 from __future__ import annotations
 
+import os
 import re
 from typing import IO, BinaryIO
 
@@ -160,7 +161,7 @@ class Accumulator:
         reader = self.blocks
         reader.path = reader.cache.path = path
         before = reader.stack_lines
-        limit = MAX_LINE_BYTES
+        limit = max_line_bytes()
         pending: list[bytes] = []  # the start of a line that continues in the next block
         pending_len = 0
         lineno = 0  # lines before the current block
@@ -202,8 +203,20 @@ class Accumulator:
         return profile
 
 
+def max_line_bytes() -> int:
+    """:data:`MAX_LINE_BYTES`, or ``HOTPATH_MAX_LINE_MB`` MiB when that is set."""
+    env = os.environ.get("HOTPATH_MAX_LINE_MB")
+    try:
+        return int(float(env) * 1024**2) if env else MAX_LINE_BYTES
+    except ValueError:
+        return MAX_LINE_BYTES
+
+
 def _too_long(limit: int) -> str:
-    return f"line longer than {limit // 1024**2} MiB (limit of the folded reader)"
+    return (
+        f"line longer than {limit / 1024**2:g} MiB "
+        "(limit of the folded reader; raise it with HOTPATH_MAX_LINE_MB)"
+    )
 
 
 class _BlockReader:

@@ -16,7 +16,7 @@ import html
 import json
 import math
 import re
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import cache
 from importlib import resources
 from typing import IO, Any
@@ -62,6 +62,10 @@ def _num(x: float | None) -> float | None:
     return x if math.isfinite(x) else None
 
 
+MAX_FLAME_DEPTH = 400
+"""Flame graph levels drawn; deeper frames are summed into one "N deeper frames hidden"."""
+
+
 def _tree_data(root: CallTreeNode, min_share: float) -> dict[str, Any]:
     """The call tree as nested arrays over a string table: a third of the size of objects."""
     strings: dict[str, int] = {"": 0}
@@ -74,11 +78,20 @@ def _tree_data(root: CallTreeNode, min_share: float) -> dict[str, Any]:
 
     hidden = 0
     out: list[Any] = []
-    todo: list[tuple[CallTreeNode, list[Any]]] = [(root, out)]
+    todo: list[tuple[CallTreeNode, list[Any], int]] = [(root, out, 0)]
     while todo:
-        node, slot = todo.pop()
+        node, slot, depth = todo.pop()
         kids: list[Any] = []
         hidden += node.hidden
+        if depth >= MAX_FLAME_DEPTH and node.children:
+            # Deeper than anyone reads a flame graph (and than JSON encoders and the page's
+            # script recurse): the rest of the path becomes one hidden node.
+            count = sum(c.count() for c in node.children)
+            hidden += count
+            label = f"{count} deeper frame{'s' if count != 1 else ''} hidden"
+            total = sum(c.total for c in node.children)
+            kids.append([sid(label), 0, KINDS.index("hidden"), total, 0.0, count, []])
+            node = replace(node, children=())
         slot.extend(
             [
                 sid(node.name),
@@ -93,7 +106,7 @@ def _tree_data(root: CallTreeNode, min_share: float) -> dict[str, Any]:
         for child in node.children:
             arr: list[Any] = []
             kids.append(arr)
-            todo.append((child, arr))
+            todo.append((child, arr, depth + 1))
     return {
         "strings": list(strings),
         "kinds": KINDS,

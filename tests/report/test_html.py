@@ -232,3 +232,20 @@ def test_html_hover_shows_details_and_print_hides_controls(tmp_path: Path, drive
         assert shown == "none"
     finally:
         d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+def test_html_draws_a_50000_frame_stack_capped_at_max_depth(tmp_path: Path, driver: Any) -> None:
+    from hotpath.report.html import MAX_FLAME_DEPTH
+
+    p = Profile()
+    p.add_frames([Frame(f"f{i % 500}", "m.py", i) for i in range(50_000)], 7)
+    analysis = analyze(p)
+    data = report_data(analysis)
+    node, depth = data["flame"]["root"], 0
+    while node[6]:
+        node, depth = node[6][0], depth + 1
+    assert depth == MAX_FLAME_DEPTH + 1
+    assert data["flame"]["strings"][node[0]].endswith("deeper frames hidden")
+    path = _write(tmp_path, analysis)
+    _load(driver, path)
+    assert _errors(driver) == []
