@@ -132,7 +132,7 @@ def check_marshal_sizes(data: bytes) -> int:
             pending.append(["dict", 0])
         elif code == ":":  # slice (3.14): start, stop, step
             pending.append(["obj", 3])
-        elif code == "c":
+        elif code == "c":  # the profile module's dumps hold the code object it ran
             pending.extend([list(f) for f in reversed(_CODE_FIELDS)])
         else:
             raise ValueError(f"unknown marshal type code {code!r}")
@@ -150,7 +150,8 @@ def _load(stream: BinaryIO, path: str) -> Any:
     try:
         check_marshal_sizes(data)
         return marshal.loads(data)
-    except (EOFError, ValueError, TypeError, MemoryError, OverflowError) as exc:
+    # SystemError: a hostile code object rejected inside the interpreter (found by the fuzzer).
+    except (EOFError, ValueError, TypeError, MemoryError, OverflowError, SystemError) as exc:
         raise ProfileParseError(path, f"truncated or corrupt pstats data ({exc})") from exc
 
 
