@@ -235,6 +235,17 @@ class Recorder:
         reason = self._stop_reason or "target exited"
         self._kill_child()
         try:
+            if rc < 0:
+                # py-spy writes its file only when it exits cleanly: a killed py-spy leaves
+                # nothing to recover, so say exactly that (the CLI writes no output file).
+                name = signal.Signals(-rc).name if -rc in signal.valid_signals() else str(-rc)
+                if -rc == getattr(signal, "SIGXFSZ", None):
+                    name += " (the file size limit: a full disk or RLIMIT_FSIZE)"
+                raise CollectionError(
+                    f"py-spy was killed by {name} after {self.elapsed():.1f} s: the samples "
+                    "it had taken are lost (py-spy writes them only when it exits); "
+                    "no profile was written"
+                )
             if rc != 0 or not os.path.exists(self._out):
                 raise _pyspy_error(self._stderr, self.pid)
             m = _SAMPLES_RE.search(self._stdout)

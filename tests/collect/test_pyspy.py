@@ -195,3 +195,59 @@ def test_gunicorn_workers_with_subprocesses_labelled_per_process(tmp_path: Path)
     cmdlines = profile.label_values("process")
     assert any("gunicorn" in c for c in cmdlines), cmdlines
     assert sum(_by_label(cpu_view(profile), PID).values()) > 0
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def test_cli_record_py_spy_killed_says_what_was_lost(tmp_path: Path) -> None:
+    require_ptrace()
+    proc, target = _start_hotpath_record(tmp_path, 30)
+    time.sleep(2.0)
+    spies = [p for p in _children(proc.pid) if "py-spy" in Path(f"/proc/{p}/cmdline").read_text()]
+    assert spies, "no py-spy child found"
+    for p in spies:
+        os.kill(p, signal.SIGKILL)
+    _out, err = proc.communicate(timeout=60)
+    lines = err.decode().strip().splitlines()
+    assert proc.returncode == 3
+    assert len(lines) == 1 and "py-spy was killed by SIGKILL" in lines[0], lines
+    assert "samples it had taken are lost" in lines[0] and "no profile was written" in lines[0]
+    assert not target.exists()
+    assert not list(tmp_path.glob("*.tmp*")), "a temporary file was left behind"
+
+
+def test_cli_record_disk_full_keeps_the_old_file_and_says_so(tmp_path: Path) -> None:
+    """RLIMIT_FSIZE (a full disk for hotpath and the py-spy it starts): py-spy cannot write
+    its samples, the one-line error says they are lost, and a profile already at the output
+    path is left whole, with no temporary file beside it."""
+    require_ptrace()
+    target = tmp_path / "out.hotpath"
+    target.write_bytes(b"previous contents")
+    script = (
+        "import resource, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
+        "from hotpath.cli import run\n"
+        "sys.argv = sys.argv[1:]\n"
+        "run()\n"
+    )
+    cmd = [sys.executable, "-c", script, "hotpath", "record", "--rate", "200", "-o", str(target)]
+    cmd += ["--", sys.executable, str(TARGETS / "burn.py"), "1.5"]
+    proc = subprocess.run(cmd, capture_output=True, timeout=120)
+    lines = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode == 3, lines
+    assert len(lines) == 1 and "Traceback" not in lines[0], lines
+    assert "SIGXFSZ (the file size limit" in lines[0] and "are lost" in lines[0], lines
+    assert target.read_bytes() == b"previous contents"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.hotpath"]
