@@ -28,7 +28,16 @@ from hotpath.analysis.evidence import (
 from hotpath.analysis.nativeness import LeafJudge
 from hotpath.analysis.regions import drop_nested, endpoint_shapes, find_branches
 from hotpath.analysis.summary import Candidate
-from hotpath.model import ENDPOINT, FunctionKey, Profile, Stack, cpu_view, wall_view
+from hotpath.model import (
+    ENDPOINT,
+    IDLE,
+    STATE,
+    FunctionKey,
+    Profile,
+    Stack,
+    cpu_view,
+    wall_view,
+)
 
 DEFAULT_RUST_SPEEDUP = 10.0
 """Assumed speed-up of interpreted Python rewritten in Rust (CPU-bound loops, plain data)."""
@@ -104,7 +113,7 @@ def advise(
     measured = _function_candidates(profile, cg, classifier, judge, children, options, index)
     measured += _endpoint_candidates(profile, cg, judge, children, options, index)
     if wall is not profile and wall.samples:
-        measured = _with_cpu_bound(measured, build_callgraph(wall), wall)
+        measured = _with_cpu_bound(measured, build_callgraph(wall), wall, judge)
     n = sample_count(profile)
     cores = options.cores if options.cores is not None else measured_cores(profile)
     inclusive = {k: f.inclusive for k, f in cg.functions.items()}
@@ -121,20 +130,43 @@ def advise(
     ]
 
 
-def _with_cpu_bound(measured: list[Measured], wall_cg: CallGraph, wall: Profile) -> list[Measured]:
-    """CPU-bound fraction: a candidate's CPU weight over its wall weight (idle included)."""
+def _with_cpu_bound(
+    measured: list[Measured], wall_cg: CallGraph, wall: Profile, judge: LeafJudge
+) -> list[Measured]:
+    """CPU-bound fraction: a candidate's CPU weight over its wall weight (idle included),
+    less the idle time spent runnable rather than blocked.
+
+    A thread that is off the CPU while its sampled line runs plain Python (source read under
+    the root: no I/O, database or C call on it) was waiting for a core or for the GIL, not for
+    I/O: on an oversubscribed server a pure-Python kernel is off the CPU half the time, and
+    that is contention a Rust rewrite relieves, not I/O it cannot. Without the source, idle
+    time counts as waiting (the cautious reading)."""
+    keys = {m.key for m in measured if m.kind != "endpoint" and m.key is not None}
+    runnable_fn: dict[FunctionKey, float] = {}
+    runnable_ep: dict[str, float] = {}
     ep_wall: dict[str, float] = {}
-    for (_s, lid), w in wall.samples.items():
-        ep = dict(wall.label_sets[lid]).get(ENDPOINT)
+    frames = wall.frames
+    for (stack, lid), w in wall.samples.items():
+        labels = dict(wall.label_sets[lid])
+        ep = labels.get(ENDPOINT)
         if ep is not None:
             ep_wall[ep] = ep_wall.get(ep, 0.0) + w
+        if labels.get(STATE) != IDLE or not stack:
+            continue
+        if judge.judge(frames[stack[-1]]) != ("python", "source lines"):
+            continue
+        if ep is not None:
+            runnable_ep[ep] = runnable_ep.get(ep, 0.0) + w
+        for k in {frames[f].function for f in stack} & keys:
+            runnable_fn[k] = runnable_fn.get(k, 0.0) + w
     out = []
     for m in measured:
         if m.kind == "endpoint":
-            wall_w = ep_wall.get(m.target, 0.0)
+            wall_w = ep_wall.get(m.target, 0.0) - runnable_ep.get(m.target, 0.0)
         else:
             f = wall_cg.functions.get(m.key) if m.key is not None else None
             wall_w = f.inclusive if f is not None else 0.0
+            wall_w -= runnable_fn.get(m.key, 0.0) if m.key is not None else 0.0
         bound = min(1.0, m.weight / wall_w) if wall_w > 0 else None
         out.append(replace(m, cpu_bound=bound))
     return out

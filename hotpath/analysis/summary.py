@@ -146,12 +146,14 @@ class Analysis:
         return self.functions[:n]
 
 
-def summarize_profile(profile: Profile) -> ProfileSummary:
+def summarize_profile(profile: Profile, cpu: Profile | None = None) -> ProfileSummary:
+    """``cpu``: the profile's CPU view, whose total is the one analysed (a profile recording
+    CPU and wall time holds both; their sum is no quantity anyone measured)."""
     meta = profile.meta
     return ProfileSummary(
         sources=list(meta.sources),
         unit=meta.unit,
-        total=profile.total,
+        total=(cpu if cpu is not None else cpu_view(profile)).total,
         samples=meta.sample_count,
         duration_s=meta.duration_s,
         tools=dict(meta.tools),
@@ -214,7 +216,7 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
     )
     pareto, candidates = _advise(profile, cpu, cg, options)
     return Analysis(
-        summarize_profile(profile),
+        summarize_profile(profile, cpu),
         rows,
         groups,
         options,

@@ -164,6 +164,25 @@ def test_advisor_idle_samples_make_io_bound() -> None:
     assert "I/O-bound" in reason_keys(c)
 
 
+def test_advisor_idle_at_a_plain_python_line_is_contention_not_io(src: Path) -> None:
+    """With the source: off-CPU time while the sampled line runs plain Python is a thread
+    waiting for a core or the GIL (an oversubscribed server), not I/O; off-CPU time on a
+    database call stays waiting."""
+    p = profile_of(
+        [
+            ([("main", APP, 6), ("handle", APP, 15)], 100, {"state": "active"}),
+            ([("main", APP, 6), ("handle", APP, 15)], 400, {"state": "idle"}),
+            ([("main", APP, 6), ("query", APP, 24)], 100, {"state": "active"}),
+            ([("main", APP, 6), ("query", APP, 24)], 400, {"state": "idle"}),
+            ([("main", APP, 9)], 500, {"state": "active"}),
+        ]
+    )
+    found = candidates(p, src)
+    assert found["handle"].cpu_bound == pytest.approx(1.0)
+    assert "I/O-bound" not in reason_keys(found["handle"])
+    assert found["query"].cpu_bound == pytest.approx(0.2)
+
+
 def test_advisor_cpu_bound_unknown_without_state_labels() -> None:
     c = candidates(profile_of([*_kernel_stacks(600), rest(400)]))["handle"]
     assert c.cpu_bound is None

@@ -22,3 +22,12 @@ def test_demo_prints_endpoints_and_writes_reports(tmp_path: Path) -> None:
     doc = json.loads((tmp_path / "hotpath-demo.json").read_text())
     assert doc["functions"], doc.keys()
     assert (tmp_path / "hotpath-demo.hotpath").stat().st_size > 0
+    # The advisor on the live demo (4 clients on 2 cores: the kernel is off the CPU about half
+    # the time, waiting for a core or the GIL, which is not I/O): the kernel is recommended,
+    # the sqlite-bound views are left.
+    verdicts = {(c["target"], c["kind"]): c["recommendation"] for c in doc["candidates"]}
+    kernel = [v for (t, _k), v in verdicts.items() if t in ("rank_candidates", "edit_distance")]
+    assert kernel and all(v in ("microservice", "extension") for v in kernel), verdicts
+    assert verdicts.get(("report_view", "endpoint")) == "leave", verdicts
+    cpu_bound = {c["target"]: c["cpu_bound"] for c in doc["candidates"]}
+    assert cpu_bound["rank_candidates"] > 0.9, cpu_bound
