@@ -91,8 +91,12 @@ def frame_bits(frame: Frame) -> int:
     return bits
 
 
-def _endpoint(bits: Sequence[int], names: Sequence[str]) -> str | None:
-    """The endpoint of one stack, given each frame's :func:`frame_bits` and name."""
+def _endpoint(bits: Sequence[int], names: Sequence[str]) -> tuple[str | None, str | None]:
+    """(endpoint, routed app) of one stack, given each frame's :func:`frame_bits` and name.
+
+    ``routed app`` is the WSGI app callable above a router that named the endpoint: the same
+    callable seen without a router below it (its own routing and response code) is no
+    endpoint of its own (see :func:`label_endpoints`)."""
     present = 0
     for b in bits:
         present |= b
@@ -102,24 +106,24 @@ def _endpoint(bits: Sequence[int], names: Sequence[str]) -> str | None:
         i = max(j for j, b in enumerate(bits) if b & flag)  # the framework's last dispatch
         for j in range(i + 1, len(bits)):
             if not bits[j] & _FRAMEWORK:
-                return names[j]
-        return None
+                return names[j], None
+        return None, None
     # Plain WSGI: the callee of the app's router (a frame named ``dispatch``) below the
     # server's call into the app, else the app callable itself. Without a known server frame
     # (uWSGI calls the app from C; batch drivers call it directly) only a router counts.
     start = max((j for j, b in enumerate(bits) if b & _SERVER), default=-1)
     app = [j for j in range(start + 1, len(bits)) if not bits[j] & _FRAMEWORK]
     if not app:
-        return None
+        return None, None
     for a, j in enumerate(app[:-1]):
         if bits[j] & _ROUTER:
-            return names[app[a + 1]]
-    return names[app[0]] if start >= 0 else None
+            return names[app[a + 1]], names[app[0]]
+    return (names[app[0]] if start >= 0 else None), None
 
 
 def endpoint_of(frames: Sequence[Frame]) -> str | None:
     """The endpoint a stack (root→leaf) was serving, or None when no recogniser knows."""
-    return _endpoint([frame_bits(f) for f in frames], [f.name for f in frames])
+    return _endpoint([frame_bits(f) for f in frames], [f.name for f in frames])[0]
 
 
 def label_endpoints(profile: Profile) -> Profile:
@@ -128,18 +132,26 @@ def label_endpoints(profile: Profile) -> Profile:
     Returns ``profile`` itself when nothing was recognised (or everything was labelled).
     """
     found: dict[tuple[int, ...], str | None] = {}
-    relabel: dict[tuple[tuple[int, ...], int], Labels] = {}
+    routed_apps: set[str] = set()
     frames = profile.frames
     bits = [frame_bits(f) for f in frames]  # once per distinct frame, not per stack
     names = [f.name for f in frames]
-    for (stack, lid), _w in profile.samples.items():
-        labels = profile.label_sets[lid]
-        if any(k == ENDPOINT for k, _ in labels):
-            continue
+    unlabelled = [
+        (stack, lid)
+        for (stack, lid) in profile.samples
+        if not any(k == ENDPOINT for k, _ in profile.label_sets[lid])
+    ]
+    for stack, _lid in unlabelled:
         if stack not in found:
-            found[stack] = _endpoint([bits[i] for i in stack], [names[i] for i in stack])
+            found[stack], routed = _endpoint([bits[i] for i in stack], [names[i] for i in stack])
+            if routed is not None:
+                routed_apps.add(routed)
+    relabel: dict[tuple[tuple[int, ...], int], Labels] = {}
+    for stack, lid in unlabelled:
         name = found[stack]
-        if name is not None:
+        # A routed app's own frames (routing, writing the response) serve no one endpoint.
+        if name is not None and name not in routed_apps:
+            labels = profile.label_sets[lid]
             relabel[(stack, lid)] = tuple(sorted((*labels, (ENDPOINT, name))))
     if not relabel:
         return profile

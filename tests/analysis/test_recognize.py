@@ -118,6 +118,30 @@ def test_recognize_plain_wsgi_router_without_server_frame() -> None:
     assert endpoint_of(frames[:2]) is None
 
 
+def test_label_endpoints_routed_app_callable_is_no_endpoint_of_its_own() -> None:
+    """Under a server, stacks that stop in the app callable (routing, writing the response)
+    would name the callable itself; once the same callable is seen above a router, they get
+    no endpoint instead of a fake "Router.__call__" endpoint."""
+    server = [
+        Frame("BaseHandler.run", "/usr/lib/python3.11/wsgiref/handlers.py", 137),
+        Frame("Router.__call__", "/srv/app.py", 20),
+    ]
+    routed = [
+        *server,
+        Frame("Router.dispatch", "/srv/app.py", 30),
+        Frame("view", "/srv/app.py", 40),
+    ]
+    assert endpoint_of(server) == "Router.__call__"  # alone, the app callable is the endpoint
+    p = Profile()
+    p.add_frames(routed, 5)
+    p.add_frames([*server, Frame("json_response", "/srv/app.py", 50)], 2)
+    got = {
+        tuple(f.name for f in frames)[-1]: dict(labels).get(ENDPOINT)
+        for frames, labels, _w in label_endpoints(p).iter_samples()
+    }
+    assert got == {"view": "view", "json_response": None}
+
+
 def test_label_endpoints_keeps_existing_labels() -> None:
     p = Profile()
     frames = [
