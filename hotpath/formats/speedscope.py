@@ -207,7 +207,7 @@ def from_document(doc: object, path: str) -> Profile:
         if not isinstance(p, dict):
             r.fail(f"{where}: expected an object")
         unit_name = p.get("unit")
-        if unit_name not in _UNIT_OF:
+        if not isinstance(unit_name, str) or unit_name not in _UNIT_OF:
             r.fail(f"{where}: unknown unit {unit_name!r} (expected one of {sorted(_UNIT_OF)})")
         units.add(_UNIT_OF[unit_name])
         factor = _TIME_FACTORS.get(unit_name, 1.0)

@@ -255,7 +255,7 @@ def _fix_meta(profile: Profile, doc: dict[str, Any], originals: dict[int, Any]) 
             integral = unit_name == "none" and all(float(w).is_integer() for w in distinct)
             n = int(math.fsum(p["weights"])) if integral else None
         sample_count = None if sample_count is None or n is None else sample_count + n
-        factor = _TIME_FACTORS.get(unit_name, 1.0)
+        factor = _TIME_FACTORS.get(unit_name, 1.0) if isinstance(unit_name, str) else 1.0
         weights_seen.update(w * factor for w in distinct)
     meta = profile.meta
     meta.sample_count = sample_count
