@@ -175,8 +175,10 @@ def function_rows(cg: CallGraph, source_root: str | None) -> list[FunctionRow]:
                 kind=classifier.kind(f.key.name, f.key.file),
                 self=f.self,
                 inclusive=f.inclusive,
-                self_share=f.self / total if total else 0.0,
-                inclusive_share=f.inclusive / total if total else 0.0,
+                # cProfile's cumtime can exceed the sum of tottimes by a fraction of a per
+                # mille (its own timer overhead): the weights stay exact, shares stop at 1.
+                self_share=min(1.0, f.self / total) if total else 0.0,
+                inclusive_share=min(1.0, f.inclusive / total) if total else 0.0,
                 calls=f.calls,
             )
         )
