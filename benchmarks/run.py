@@ -42,6 +42,8 @@ def measure(
     """Run ``cmd``; return (wall seconds, peak RSS MiB, exit status, stderr tail).
 
     Peak RSS is the largest single process (the child or one it waited for), not a sum.
+    Linux carries the spawning process's peak across vfork+exec, so no figure can be below
+    this runner's own peak: keep the runner small (it reads no inputs itself).
     """
     out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL  # noqa: SIM115
     with tempfile.TemporaryFile() as err:

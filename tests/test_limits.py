@@ -1,7 +1,7 @@
 """Limits instead of exhaustion: hostile sizes give a result or one clear error line that names
 the limit and the option raising it, in bounded memory (docs/reliability.md).
 
-Memory is asserted (peak RSS of a child process, from os.wait4), never wall-clock time.
+Memory is asserted (peak RSS of a grandchild process, from os.wait4), never wall-clock time.
 """
 
 from __future__ import annotations
@@ -33,19 +33,41 @@ def _run(args: list[str], cwd: Path) -> tuple[int, str, str]:
     return proc.returncode, proc.stdout, proc.stderr
 
 
+# Linux carries a process's peak RSS across exec (fs/exec.c folds the old address space's
+# high-water mark into the new one), and subprocess spawns with vfork, so a child started
+# straight from pytest inherits pytest's own peak: 284 MiB in CI for a run that used 37.
+# A small launcher process starts hotpath instead and reports the peak of that grandchild.
+_LAUNCHER = """
+import os, subprocess, sys
+with open(sys.argv[1], "w") as err:
+    proc = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=err)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss // 1024)
+"""
+
+
 def _peak_rss_mib(args: list[str], cwd: Path) -> tuple[int, int, str]:
     """Exit code, peak RSS (MiB) and stderr of ``python -m hotpath ARGS``, output discarded."""
     err_path = cwd / "stderr.txt"
-    with open(err_path, "w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "hotpath", *args],
-            cwd=cwd,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss // 1024, err_path.read_text()
+    launched = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, str(err_path), sys.executable, "-m", "hotpath", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    code, rss = (int(x) for x in launched.stdout.split())
+    return code, rss, err_path.read_text()
+
+
+def test_peak_rss_is_the_childs_own_not_inherited_from_this_process(tmp_path: Path) -> None:
+    ballast = bytearray(300 * 1024**2)
+    ballast[::4096] = b"\x01" * len(range(0, len(ballast), 4096))
+    code, rss, _ = _peak_rss_mib(["--version"], tmp_path)
+    del ballast
+    assert code == 0
+    assert rss < 200, f"peak RSS {rss} MiB: the launcher no longer isolates the measurement"
 
 
 @pytest.mark.parametrize(
