@@ -3,7 +3,7 @@
 
     python3 run.py demo     # install into ./.venv if needed, then `hotpath demo`
     python3 run.py test     # install into ./.venv if needed, then the test suite
-    python3 run.py lint     # ruff + mypy (strict) over the package and the tests
+    python3 run.py lint     # ruff over the package and the tests, mypy (strict) over the package
 
 Anything after the verb is passed on (e.g. `python3 run.py test -k folded`).
 """

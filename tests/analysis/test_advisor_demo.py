@@ -15,13 +15,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from hotpath.analysis.advisor import AdvisorOptions
 from hotpath.analysis.summary import AnalyzeOptions, Candidate, analyze
 from hotpath.demo import truth
 from hotpath.formats import read_profile
 from tests.analysis.conftest import REPO, SAMPLE, reason_keys
+from tests.capability import require
 
 KERNEL = {truth.KERNEL_FUNCTION, truth.KERNEL_INNER, "kernel_view", "GET /kernel"}
 TOLERANCE = 0.08
@@ -81,9 +80,7 @@ def test_advisor_cprofile_fixture_tiny_helper_is_extension() -> None:
 
 
 def _missing(what: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} is required in CI")
-    pytest.skip(f"{what} not available")
+    require(False, f"{what} not available")
 
 
 def _batch(tmp: Path, n: int, stub: bool, pyspy: str | None = None) -> dict[str, float]:

@@ -14,17 +14,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.capability import require
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _need_gprof2dot() -> None:
     exe = Path(sys.executable).parent / "gprof2dot"
-    if exe.exists() or shutil.which("gprof2dot"):
-        return
-    msg = "gprof2dot is not installed (pip install -e '.[test]' installs it)"
-    if os.environ.get("CI"):
-        pytest.fail(msg)
-    pytest.skip(msg)
+    require(
+        exe.exists() or shutil.which("gprof2dot") is not None,
+        "gprof2dot is not installed (pip install -e '.[test]' installs it)",
+    )
 
 
 def test_benchmark_runs_end_to_end_on_tiny_inputs(tmp_path: Path) -> None:

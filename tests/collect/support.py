@@ -9,18 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
+from tests.capability import require
 
 TARGETS = Path(__file__).parent / "targets"
-
-
-def require(condition: bool, reason: str) -> None:
-    """A missing capability fails in CI (env CI set) and skips, with the reason, elsewhere."""
-    if condition:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"missing capability in CI: {reason}")
-    pytest.skip(reason)
 
 
 def can_ptrace() -> bool:

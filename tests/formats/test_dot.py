@@ -13,6 +13,7 @@ from hotpath.cli import main
 from hotpath.errors import UsageError
 from hotpath.formats.dot import DotOptions, escape, write_dot
 from hotpath.model import Frame, Profile
+from tests.capability import require
 
 
 def _profile() -> Profile:
@@ -82,16 +83,12 @@ def test_cli_convert_dot_passes_thresholds(tmp_path: Path) -> None:
 
 def test_dot_output_renders_in_graphviz(tmp_path: Path) -> None:
     """Graphviz itself parses the file, hostile names included, and draws every node."""
-    import os
     import shutil
     import subprocess
 
     exe = shutil.which("dot")
-    if exe is None:
-        reason = "Graphviz `dot` is not installed (apt-get install graphviz)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require(exe is not None, "Graphviz `dot` is not installed (apt-get install graphviz)")
+    assert exe is not None
     text = _dot(_profile(), DotOptions(0.0, 0.0))
     proc = subprocess.run(
         [exe, "-Tsvg"], input=text.encode(), capture_output=True, timeout=60, check=False

@@ -22,6 +22,7 @@ from hotpath.formats import detect, read_bytes, read_profile
 from hotpath.formats.pprof import write
 from hotpath.formats.pprof_proto import profile_pb2 as pb
 from hotpath.model import FunctionKey, FunctionStats, Metadata, Profile
+from tests.capability import require
 
 JS_DIR = Path(__file__).parents[1] / "js"
 
@@ -153,11 +154,7 @@ def test_cli_convert_to_pprof_and_analyze_it(tmp_path: Path) -> None:
 def _pprof_format_dir() -> Path:
     """pprof-format installed (once per package.json version) into a cache directory."""
     missing = [t for t in ("node", "npm") if shutil.which(t) is None]
-    if missing:
-        reason = f"the independent pprof decoder needs {', '.join(missing)}"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require(not missing, f"the independent pprof decoder needs {', '.join(missing)}")
     spec = (JS_DIR / "package.json").read_bytes()
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     target = cache / "hotpath-tests" / f"js-{hashlib.sha256(spec).hexdigest()[:12]}"
@@ -171,11 +168,7 @@ def _pprof_format_dir() -> Path:
             text=True,
             timeout=300,
         )
-        if proc.returncode != 0:
-            reason = f"npm install pprof-format failed: {proc.stderr[-500:]}"
-            if os.environ.get("CI"):
-                pytest.fail(reason)
-            pytest.skip(reason)
+        require(proc.returncode == 0, f"npm install pprof-format failed: {proc.stderr[-500:]}")
     return target
 
 

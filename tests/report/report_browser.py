@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
+from tests.capability import require
 
 CHROMIUM = os.environ.get("HOTPATH_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("HOTPATH_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -22,11 +22,7 @@ def require_chromium() -> None:
         import selenium  # noqa: F401
     except ImportError:
         missing.append("the selenium package")
-    if missing:
-        reason = "HTML report tests need " + ", ".join(missing)
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require(not missing, "HTML report tests need " + ", ".join(missing))
 
 
 @contextmanager

@@ -10,22 +10,17 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
-
 from hotpath.analysis.diff import diff_profiles
 from hotpath.model import Frame, Profile
 from hotpath.report.diff_html import colour, render_diff_html
+from tests.capability import require
 
 CHROMIUM = os.environ.get("HOTPATH_CHROMIUM", "/usr/bin/chromium")
 HOSTILE = "<img src=x onerror=\"document.title='pwned'\">"
 
 
 def _require_chromium() -> None:
-    if not os.path.exists(CHROMIUM):
-        reason = f"the HTML test needs Chromium at {CHROMIUM}"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require(os.path.exists(CHROMIUM), f"the HTML test needs Chromium at {CHROMIUM}")
 
 
 def _dump_dom(page: Path) -> str:
