@@ -284,23 +284,25 @@ def _entry_of(
     """The innermost app function present in >= 90% of an endpoint's weight (its view),
     and every function seen in the endpoint's samples."""
     incl: dict[int, float] = {}
-    depth: dict[int, int] = {}
-    fn_of = index.fn_of
+    get = incl.get
+    fn_at = index.fn_of.__getitem__
+    stacks = []
     for stack, w in samples:
-        on_stack: set[int] = set()
-        for d, f in enumerate(stack):
-            fn = fn_of[f]
-            if fn in on_stack:
-                continue
-            on_stack.add(fn)
-            incl[fn] = incl.get(fn, 0.0) + w
-            depth[fn] = max(depth.get(fn, 0), d)
+        fns = tuple(map(fn_at, stack))  # C loops build each stack's functions; Python adds
+        stacks.append(fns)
+        for fn in set(fns):
+            incl[fn] = get(fn, 0.0) + w
     best = [
         fn for fn, w in incl.items() if w >= 0.9 * weight and index.app[fn] and index.outside_ok[fn]
     ]
     reached = frozenset(index.keys[fn] for fn in incl)
     if not best:
         return None, reached
+    # Depth of a function: its deepest outermost call (a recursive view counts once).
+    depth = dict.fromkeys(best, 0)
+    for fns in stacks:
+        for fn in depth.keys() & fns:
+            depth[fn] = max(depth[fn], fns.index(fn))
     return index.keys[max(best, key=lambda fn: (depth[fn], index.keys[fn]))], reached
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from hotpath.analysis.callgraph import CallGraph
 from hotpath.analysis.classify import Classifier, framework_of
-from hotpath.analysis.nativeness import Category, LeafJudge, c_backed, is_db_call
+from hotpath.analysis.nativeness import Category, Evidence, LeafJudge, c_backed, is_db_call
 from hotpath.model import Frame, FunctionKey, Profile, Stack
 
 _COMPREHENSIONS = ("<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>", "<lambda>")
@@ -89,57 +89,78 @@ def tally_stacks(
     )
     entry_ids = {ids[k]: k for k in entries if k in ids}
     regions = {i: {ids[r] for r in entries[k] if r in ids} for i, k in entry_ids.items()}
-    by_id = {i: Tally() for i in entry_ids}
     entry_set = set(entry_ids)
+    fn_at = fn_of.__getitem__
+    judged: dict[int, tuple[Category, Evidence | None]] = {}  # per leaf frame id
+    sites: dict[int, int] = {-1: _NO_CALLER}  # per caller frame id
+    # Per (stack, entry) only a key is built: (entry, leaf judgement, outside?, layer class,
+    # call site in a loop?). Their weights add up here and each distinct key is tallied once
+    # below: on the 100 MB benchmark profile 90,000 visits became 36,000 keys.
+    acc: dict[tuple[int, tuple[Category, Evidence | None], bool, str | None, int], float] = {}
+    aget = acc.get
     for stack, w in samples:
         if not stack:
             continue
-        fns = [fn_of[f] for f in stack]
+        fns = list(map(fn_at, stack))
         here = entry_set.intersection(fns)
         if not here:
             continue
-        category, ev = judge.judge(frames[stack[-1]])
+        leaf = stack[-1]
+        verdict = judged.get(leaf)
+        if verdict is None:
+            verdict = judged[leaf] = judge.judge(frames[leaf])
         # Per stack, once: the deepest frame that no rewrite may swallow (framework code)
         # and the deepest app frame (both usually near the leaf, so found from there).
         n = len(fns)
         last_bad = next((j for j in range(n - 1, -1, -1) if not ok[fns[j]]), -1)
         last_app = next((j for j in range(n - 1, -1, -1) if app[fns[j]]), -1)
+        inner_cls = cls_of[fns[last_app]] if last_app >= 0 else None
         for fn in here:
             i = fns.index(fn)  # the outermost call: a recursive entry counts once
-            t = by_id[fn]
-            t.total += w
-            t.categories[category] = t.categories.get(category, 0.0) + w
-            if ev is not None:
-                t.evidence.add(ev)
-                t.judged += w
-            if last_bad > i or not regions[fn].issuperset(fns[i + 1 :]):
-                t.outside += w
-            if last_app > i:
-                cls = cls_of[fns[last_app]]
-                if cls is not None and cls != cls_of[fn]:
-                    t.layer += w
-                    t.layer_classes[cls] = t.layer_classes.get(cls, 0.0) + w
-            if i > 0:
-                _call_site(t, frames[stack[i - 1]], w, judge)
+            outside = last_bad > i or not regions[fn].issuperset(fns[i + 1 :])
+            layer = inner_cls if last_app > i and inner_cls != cls_of[fn] else None
+            caller = stack[i - 1] if i > 0 else -1
+            site = sites.get(caller)
+            if site is None:
+                site = sites[caller] = _call_site(frames[caller], judge)
+            key = (fn, verdict, outside, layer, site)
+            acc[key] = aget(key, 0.0) + w
+    by_id = {i: Tally() for i in entry_ids}
+    for (fn, (category, ev), outside, layer, site), w in acc.items():
+        t = by_id[fn]
+        t.total += w
+        t.categories[category] = t.categories.get(category, 0.0) + w
+        if ev is not None:
+            t.evidence.add(ev)
+            t.judged += w
+        if outside:
+            t.outside += w
+        if layer is not None:
+            t.layer += w
+            t.layer_classes[layer] = t.layer_classes.get(layer, 0.0) + w
+        if site != _NO_CALLER:
+            t.call_sites += w
+        if site >= _NOT_IN_LOOP:
+            t.call_sites_known += w
+        if site == _IN_LOOP:
+            t.call_sites_in_loops += w
     tallies = {k: Tally() for k in entries}
     tallies.update((entry_ids[i], t) for i, t in by_id.items())
     return tallies
 
 
-def _call_site(t: Tally, caller: Frame, w: float, judge: LeafJudge) -> None:
-    """Is the caller's line that calls F inside a loop? (many calls per caller call)"""
-    t.call_sites += w
+# A call site, as the caller's line: in a loop (many calls per call of the caller), not in a
+# loop, not known (no line number, or no source to read), or no caller at all.
+_NO_CALLER, _UNKNOWN, _NOT_IN_LOOP, _IN_LOOP = range(4)
+
+
+def _call_site(caller: Frame, judge: LeafJudge) -> int:
     if caller.name in _COMPREHENSIONS:
-        t.call_sites_known += w
-        t.call_sites_in_loops += w
-        return
+        return _IN_LOOP
     if caller.line is None:
-        return
+        return _UNKNOWN
     in_loop = judge.in_loop(caller.file, caller.line)
-    if in_loop is not None:
-        t.call_sites_known += w
-        if in_loop:
-            t.call_sites_in_loops += w
+    return _UNKNOWN if in_loop is None else _IN_LOOP if in_loop else _NOT_IN_LOOP
 
 
 def tally_stats(

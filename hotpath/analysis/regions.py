@@ -84,9 +84,13 @@ def drop_nested(cands: list[Candidate], measured: list[Measured]) -> list[Candid
     """
     regions = {m.target: (m.key, m.region) for m in measured if m.kind == "function"}
     recommended = [c for c in cands if c.kind == "function" and c.recommendation != "leave"]
+    # Membership by identity: a Candidate's generated __eq__ compares every field, and
+    # comparing hundreds of candidates pairwise took 0.1 s on a 100 MB profile.
+    recommended_ids = {id(c) for c in recommended}
     order: list[Candidate] = []
+    in_order: set[int] = set()
     for c in cands:
-        if c in recommended:
+        if id(c) in recommended_ids:
             _key, region = regions[c.target]
             inner = [
                 d
@@ -98,7 +102,8 @@ def drop_nested(cands: list[Candidate], measured: list[Measured]) -> list[Candid
             ]
             if inner:
                 c = min(inner, key=lambda d: (len(regions[d.target][1]), d.target))
-        if c not in order:
+        if id(c) not in in_order:
+            in_order.add(id(c))
             order.append(c)
     accepted: list[tuple[FunctionKey | None, frozenset[FunctionKey], str]] = []
     out = []
