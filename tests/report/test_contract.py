@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,19 @@ def test_renderer_contract(name: str, case: str, tmp_path: Path) -> None:
     if case in ("base", "full"):
         text = value.decode() if isinstance(value, bytes) else value
         assert "compute" in text
+
+
+def test_registry_names_its_renderers_and_imports_them_lazily(tmp_path: Path) -> None:
+    assert all(REGISTRY[name].name == name for name in REGISTRY)
+    folded = tmp_path / "p.folded"
+    folded.write_text("main (app.py:1);work (app.py:5) 3\n")
+    code = (
+        "import sys\n"
+        "from hotpath.cli import main\n"
+        f"args = ['analyze', {str(folded)!r}, '-f', 'json', '-o', {str(tmp_path / 'o.j')!r}]\n"
+        "main(args, standalone_mode=False)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('rich', 'hotpath.report.h',"
+        " 'hotpath.report.t', 'hotpath.report.m', 'hotpath.report.j'))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "['hotpath.report.json']", proc.stdout
