@@ -14,6 +14,7 @@ region R, every sample under F is sorted into:
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -92,12 +93,12 @@ def tally_stacks(
     entry_set = set(entry_ids)
     fn_at = fn_of.__getitem__
     judged: dict[int, tuple[Category, Evidence | None]] = {}  # per leaf frame id
-    sites: dict[int, int] = {-1: _NO_CALLER}  # per caller frame id
+    sites = [-1] * len(frames) + [_NO_CALLER]  # per caller frame id; [-1]: no caller
     # Per (stack, entry) only a key is built: (entry, leaf judgement, outside?, layer class,
     # call site in a loop?). Their weights add up here and each distinct key is tallied once
     # below: on the 100 MB benchmark profile 90,000 visits became 36,000 keys.
-    acc: dict[tuple[int, tuple[Category, Evidence | None], bool, str | None, int], float] = {}
-    aget = acc.get
+    acc: defaultdict[tuple[int, tuple[Category, Evidence | None], bool, str | None, int], float]
+    acc = defaultdict(float)
     for stack, w in samples:
         if not stack:
             continue
@@ -120,11 +121,10 @@ def tally_stacks(
             outside = last_bad > i or not regions[fn].issuperset(fns[i + 1 :])
             layer = inner_cls if last_app > i and inner_cls != cls_of[fn] else None
             caller = stack[i - 1] if i > 0 else -1
-            site = sites.get(caller)
-            if site is None:
+            site = sites[caller]
+            if site < 0:
                 site = sites[caller] = _call_site(frames[caller], judge)
-            key = (fn, verdict, outside, layer, site)
-            acc[key] = aget(key, 0.0) + w
+            acc[fn, verdict, outside, layer, site] += w
     by_id = {i: Tally() for i in entry_ids}
     for (fn, (category, ev), outside, layer, site), w in acc.items():
         t = by_id[fn]
