@@ -97,7 +97,10 @@ def run_demo(options: DemoOptions, out: TextIO) -> None:
         file=sys.stderr,
     )
     profile = result.profile
-    out.write("Endpoints (recognised from stacks; CPU from per-thread clocks)\n")
+    out.write(
+        "Endpoints, as shares of the time spent in any endpoint (recognised from stacks;\n"
+        "CPU from per-thread clocks). The tables below give shares of all the CPU.\n"
+    )
     for name, cpu, wall in endpoint_shares(profile):
         out.write(f"  {cpu * 100:5.1f}% CPU  {wall * 100:5.1f}% wall  {name}\n")
     out.write("\n")

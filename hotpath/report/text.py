@@ -7,6 +7,7 @@ is set (rich honours it). Tables fit the terminal's width; long paths keep their
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import IO
 
 from rich import box
@@ -102,30 +103,53 @@ def _opt(value: float | None, fmt: str) -> str:
     return "" if value is None else format(value, fmt)
 
 
-def _endpoint_table(rows: list[EndpointRow], top: int) -> Table:
+NAME_MIN = 16
+"""Columns kept for each of the endpoint and top-function names before optional numbers."""
+
+
+def _endpoint_table(rows: list[EndpointRow], top: int, width: int) -> Table:
+    shown = rows[:top]
     table = Table(
-        title=f"Top {min(top, len(rows))} endpoints by CPU share",
+        title=f"Top {len(shown)} endpoints by CPU share",
         title_justify="left",
+        box=box.SIMPLE_HEAD,
         pad_edge=False,
+        expand=True,
+        collapse_padding=True,
     )
+    # Request columns only where some endpoint has them (the middleware measures requests;
+    # py-spy profiles have none), and on a narrow terminal only as many as leave the names
+    # NAME_MIN columns each: the least telling go first (p99, p50, cpu/req, requests, wall).
+    optional: list[tuple[str, Callable[[EndpointRow], str]]] = [
+        ("wall %", lambda r: _opt(None if r.wall_share is None else r.wall_share * 100, ".1f")),
+        ("requests", lambda r: "" if r.requests is None else f"{r.requests:,}"),
+        (
+            "cpu/req",
+            lambda r: "" if r.cpu_per_request_s is None else f"{r.cpu_per_request_s * 1000:.2f}ms",
+        ),
+        ("p50ms", lambda r: _opt(r.p50_ms, ".1f")),
+        ("p99ms", lambda r: _opt(r.p99_ms, ".1f")),
+    ]
+    columns = [(name, cell) for name, cell in optional if any(cell(r) for r in shown)]
+
+    def needed(cols: list[tuple[str, Callable[[EndpointRow], str]]]) -> int:
+        fixed = len(str(len(shown))) + len("cpu %") + 2 * NAME_MIN
+        extra = sum(max(len(n), *(len(c(r)) for r in shown)) for n, c in cols)
+        return fixed + extra + 2 * (len(cols) + 3)  # two spaces between columns
+
+    while columns and needed(columns) > width:
+        columns.pop()
     table.add_column("#", justify="right", style="dim")
     table.add_column("cpu %", justify="right")
-    table.add_column("wall %", justify="right")
-    table.add_column("requests", justify="right")
-    table.add_column("cpu/req", justify="right")
-    table.add_column("p50ms", justify="right")
-    table.add_column("p99ms", justify="right")
-    table.add_column("endpoint", overflow="fold", ratio=2)
-    table.add_column("top functions", overflow="fold", ratio=2, style="dim")
-    for i, r in enumerate(rows[:top], 1):
+    for name, _cell in columns:
+        table.add_column(name, justify="right")
+    table.add_column("endpoint", overflow="fold", ratio=1)
+    table.add_column("top functions", overflow="fold", ratio=1, style="dim")
+    for i, r in enumerate(shown, 1):
         table.add_row(
             str(i),
             f"{r.share * 100:.1f}",
-            "" if r.wall_share is None else f"{r.wall_share * 100:.1f}",
-            "" if r.requests is None else f"{r.requests:,}",
-            "" if r.cpu_per_request_s is None else f"{r.cpu_per_request_s * 1000:.2f}ms",
-            _opt(r.p50_ms, ".1f"),
-            _opt(r.p99_ms, ".1f"),
+            *(cell(r) for _name, cell in columns),
             Text(r.name),  # names are data, never rich markup
             Text(", ".join(r.top_functions[:2])),
         )
@@ -178,7 +202,7 @@ def render(
     top = analysis.options.top
     unit = analysis.profile.unit
     if analysis.endpoints:
-        console.print(_endpoint_table(analysis.endpoints, top))
+        console.print(_endpoint_table(analysis.endpoints, top, console.width))
     if not analysis.functions:
         console.print(Text("No functions in this profile.", style="dim"))
         return

@@ -103,3 +103,15 @@ def test_read_progress_counts_every_byte_only_on_a_tty(tmp_path: Path) -> None:
     assert "reading" in tty.getvalue()
     with read_progress(size, _Tty(), min_bytes=size + 1) as cb:
         assert cb is None  # small input: no bar
+
+
+def test_endpoint_table_has_no_request_columns_when_no_endpoint_has_requests() -> None:
+    """py-spy profiles carry no request counts: no empty requests/cpu/req/p50/p99 columns."""
+    root = Path(__file__).resolve().parents[2]
+    analysis = analyze(read_profiles([root / "fixtures" / "sample" / "pyspy.raw.txt"]))
+    assert analysis.endpoints and all(e.requests is None for e in analysis.endpoints)
+    table = _text(analysis, width=100).split("endpoints by CPU share")[1].split("functions by")[0]
+    header = next(line for line in table.splitlines() if "endpoint" in line)
+    assert "cpu %" in header
+    for column in ("requests", "cpu/req", "p50ms", "p99ms"):
+        assert column not in header, header
