@@ -118,7 +118,14 @@ def _endpoint(bits: Sequence[int], names: Sequence[str]) -> tuple[str | None, st
     for a, j in enumerate(app[:-1]):
         if bits[j] & _ROUTER:
             return names[app[a + 1]], names[app[0]]
-    return (names[app[0]] if start >= 0 else None), None
+    if start < 0:
+        return None, None
+    # The app callable is what the server calls, through WSGI middleware objects at most: a
+    # method of the request handler (wsgiref calls ``log_message`` after the response, and
+    # apps override it) serves no endpoint.
+    if any(not names[k].endswith("__call__") for k in range(start + 1, app[0])):
+        return None, None
+    return names[app[0]], None
 
 
 def endpoint_of(frames: Sequence[Frame]) -> str | None:

@@ -166,3 +166,26 @@ def test_label_endpoints_keeps_existing_labels() -> None:
 )
 def test_package_of_paths(file: str, pkg: str) -> None:
     assert package_of(file) == pkg
+
+
+def test_request_handler_method_after_the_response_is_no_endpoint() -> None:
+    """wsgiref logs each request after the response, from BaseHandler.run through
+    finish_response/close; an app that overrides log_message must not turn it into an
+    endpoint (the live demo showed a 0.1% 'QuietHandler.log_message' endpoint)."""
+    wsgiref = "/usr/lib/python3.11/wsgiref"
+    run = Frame("BaseHandler.run", f"{wsgiref}/handlers.py", 137)
+    logged = [
+        run,
+        Frame("BaseHandler.finish_response", f"{wsgiref}/handlers.py", 184),
+        Frame("SimpleHandler.close", f"{wsgiref}/simple_server.py", 35),
+        Frame("BaseHTTPRequestHandler.log_request", "/usr/lib/python3.11/http/server.py", 550),
+        Frame("QuietHandler.log_message", "/srv/app.py", 198),
+    ]
+    assert endpoint_of(logged) is None
+    # WSGI middleware objects between the server and the app are still crossed.
+    wrapped = [
+        run,
+        Frame("ProxyFix.__call__", f"{SITE}/werkzeug/middleware/proxy_fix.py", 180),
+        Frame("application", "/srv/app.py", 10),
+    ]
+    assert endpoint_of(wrapped) == "application"
