@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from hotpath.analysis.summary import Analysis, EndpointRow, FunctionRow
+from hotpath.analysis.summary import Analysis, Candidate, EndpointRow, FunctionRow
 from hotpath.report.base import Renderer
 
 KIND_STYLE = {"app": "bold green", "library": "cyan", "stdlib": "blue", "native": "magenta"}
@@ -257,12 +257,12 @@ def render_advice(
         table.add_column("cpu", justify="right")
     table.add_column("saves %", justify="right", no_wrap=True)
     table.add_column("why", overflow="fold", ratio=3)
-    for i, c in enumerate(cands[: analysis.options.top], 1):
+    for i, (c, kinds) in enumerate(_merge_leaves(cands[: analysis.options.top]), 1):
         lo, hi = c.saving_share
         cells: list[str | Text] = [
             str(i),
             Text(c.recommendation, style=VERDICT_STYLE.get(c.recommendation, "")),
-            Text(f"{c.target} [{c.kind}]"),
+            Text(f"{c.target} [{', '.join(kinds)}]"),
             f"{c.share * 100:.1f}",
         ]
         if wide:
@@ -272,6 +272,23 @@ def render_advice(
     console.print(table)
     if briefs:
         render_briefs(analysis, console.file)
+
+
+def _merge_leaves(cands: list[Candidate]) -> list[tuple[Candidate, list[str]]]:
+    """One row for a view left alone as a function and as an endpoint for the same reason
+    (the row keeps the first one's numbers); recommendations always keep their own rows."""
+    rows: list[tuple[Candidate, list[str]]] = []
+    seen: dict[tuple[str, str], list[str]] = {}
+    for c in cands:
+        key = (c.target, c.reasons[0] if c.reasons else "")
+        kinds = seen.get(key) if c.recommendation == "leave" else None
+        if kinds is not None and c.kind not in kinds:
+            kinds.append(c.kind)
+            continue
+        rows.append((c, [c.kind]))
+        if c.recommendation == "leave":
+            seen[key] = rows[-1][1]
+    return rows
 
 
 def render_briefs(analysis: Analysis, out: IO[str]) -> None:

@@ -127,7 +127,9 @@ def test_advisor_live_kernel_saving_matches_stubbed_kernel(tmp_path: Path) -> No
     result = analyze(profile, opts)
     cands = result.candidates or []
     assert cands and cands[0].target in KERNEL and cands[0].recommendation != "leave"
-    kernel = cands[0]
+    # The stub removes rank_candidates' work, so its prediction is the one to compare (the
+    # top row may be its inner edit_distance, whose saving is smaller by the outer loop's).
+    kernel = next(c for c in cands if c.target == truth.KERNEL_FUNCTION and c.kind == "function")
     # The monolith measures CPU inside request handling only; the profile also holds
     # start-up (corpus, database). Rescale the predicted share to request CPU.
     requests_share = next(
@@ -136,6 +138,7 @@ def test_advisor_live_kernel_saving_matches_stubbed_kernel(tmp_path: Path) -> No
     low, high = (s / requests_share for s in kernel.saving_share)
     predicted = (low + high) / 2
     numbers = {"low": low, "high": high, "measured": measured, "recorded": recorded, "stub": stub}
+    numbers["kernel"] = kernel.target
     assert abs(predicted - measured) <= TOLERANCE, numbers
     assert low - TOLERANCE <= measured <= high + TOLERANCE, numbers
     found = _by_name(cands)
