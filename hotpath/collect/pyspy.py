@@ -306,7 +306,9 @@ class Recorder:
         first = min((s.start for s in spans), default=0.0)
         anchor = self._line_time if self._line_time is not None else self.started
         origin = anchor - first
-        meta.attrs["weights"] = "py-spy spans x per-thread CPU clocks (/proc schedstat)"
+        meta.attrs["weights"] = (
+            "py-spy spans x per-thread CPU clocks (/proc schedstat; exited threads: process clock)"
+        )
         if clocks is not None:
             meta.attrs["clock_sweeps"] = str(clocks.sweeps)
         record = clocks or ClockRecord({}, 0, 0.0, 0.0)
