@@ -257,7 +257,7 @@ def render_advice(
         table.add_column("cpu", justify="right")
     table.add_column("saves %", justify="right", no_wrap=True)
     table.add_column("why", overflow="fold", ratio=3)
-    for i, (c, kinds) in enumerate(_merge_leaves(cands[: analysis.options.top]), 1):
+    for i, (c, kinds) in enumerate(_merge_rows(cands[: analysis.options.top]), 1):
         lo, hi = c.saving_share
         cells: list[str | Text] = [
             str(i),
@@ -274,20 +274,19 @@ def render_advice(
         render_briefs(analysis, console.file)
 
 
-def _merge_leaves(cands: list[Candidate]) -> list[tuple[Candidate, list[str]]]:
-    """One row for a view left alone as a function and as an endpoint for the same reason
-    (the row keeps the first one's numbers); recommendations always keep their own rows."""
+def _merge_rows(cands: list[Candidate]) -> list[tuple[Candidate, list[str]]]:
+    """One row for a view that is both a function and an endpoint with the same verdict
+    (``tags_view [function, endpoint]``); the row keeps the first one's numbers and reason."""
     rows: list[tuple[Candidate, list[str]]] = []
     seen: dict[tuple[str, str], list[str]] = {}
     for c in cands:
-        key = (c.target, c.reasons[0] if c.reasons else "")
-        kinds = seen.get(key) if c.recommendation == "leave" else None
+        key = (c.target, c.recommendation)
+        kinds = seen.get(key)
         if kinds is not None and c.kind not in kinds:
             kinds.append(c.kind)
             continue
         rows.append((c, [c.kind]))
-        if c.recommendation == "leave":
-            seen[key] = rows[-1][1]
+        seen[key] = rows[-1][1]
     return rows
 
 

@@ -114,3 +114,29 @@ def test_cli_rejects_speedup_of_one() -> None:
         main, ["analyze", str(SAMPLE / "pyspy.raw.txt"), "--rust-speedup", "1"]
     )
     assert res.exit_code == 2
+
+
+def test_text_candidates_table_gives_a_view_one_row_per_verdict() -> None:
+    """A view is a candidate as a function and as an endpoint; with the same verdict the
+    table shows one row naming both kinds, with the first one's numbers."""
+    from dataclasses import replace
+
+    from hotpath.report.text import _merge_rows
+
+    a = _analysis()
+    base = a.candidates[0]
+    fn = replace(base, target="view", kind="function", recommendation="microservice")
+    ep = replace(base, target="view", kind="endpoint", recommendation="microservice")
+    left = replace(base, target="view", kind="endpoint", recommendation="leave")
+    other = replace(base, target="helper", kind="function", recommendation="extension")
+    rows = _merge_rows([fn, other, ep, left])
+    assert [(c.target, c.recommendation, kinds) for c, kinds in rows] == [
+        ("view", "microservice", ["function", "endpoint"]),
+        ("helper", "extension", ["function"]),
+        ("view", "leave", ["endpoint"]),
+    ]
+    assert rows[0][0] is fn
+    out = io.StringIO()
+    render(replace(a, candidates=[fn, other, ep]), out, width=200, color=False)
+    assert "view [function, endpoint]" in out.getvalue()
+    assert out.getvalue().count("view [") == 1
