@@ -9,7 +9,6 @@ the report's script has drawn everything (``window.__hotpathReadyMs``), best of 
 
 from __future__ import annotations
 
-import shutil
 import sys
 import tempfile
 import time
@@ -19,37 +18,18 @@ from hotpath.analysis.summary import analyze
 from hotpath.formats import read_profiles
 from hotpath.report.html import render_html
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo: tests.report
+from tests.report.report_browser import open_browser
+
 
 def open_ms(html: Path, runs: int = 3) -> float:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    profile_dir = tempfile.mkdtemp(prefix="hotpath-bench-")
-    for arg in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1400,1000",
-        f"--user-data-dir={profile_dir}",
-    ):
-        opts.add_argument(arg)  # fmt: skip
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    try:
+    with open_browser(1400, 1000) as driver:
         best = float("inf")
         for _ in range(runs):
             driver.get("about:blank")
             driver.get(html.as_uri())
             best = min(best, float(driver.execute_script("return window.__hotpathReadyMs")))
         return best
-    finally:
-        driver.quit()
-        shutil.rmtree(profile_dir, ignore_errors=True)
 
 
 def main(paths: list[str]) -> None:

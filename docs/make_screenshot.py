@@ -22,6 +22,8 @@ from hotpath.formats import read_profile
 from hotpath.report.html import render_html
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # the repo: tests.report
+from tests.report.report_browser import open_browser  # noqa: E402
 
 
 def record(out: Path) -> None:
@@ -41,34 +43,11 @@ def record(out: Path) -> None:
 
 
 def photograph(html: Path, png: Path) -> None:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    profile_dir = tempfile.mkdtemp(prefix="hotpath-shot-")
-    for arg in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--hide-scrollbars",
-        "--window-size=1400,1000",
-        f"--user-data-dir={profile_dir}",
-    ):
-        opts.add_argument(arg)  # fmt: skip
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    try:
+    with open_browser(1400, 1000, ("--hide-scrollbars",)) as driver:
         driver.get(html.as_uri())
         # Show the search at work: highlight the pricing code and its share.
         driver.find_element("id", "flame-search").send_keys("discount")
         driver.save_screenshot(str(png))
-    finally:
-        driver.quit()
-        shutil.rmtree(profile_dir, ignore_errors=True)
 
 
 def main() -> None:

@@ -14,8 +14,8 @@ from hotpath.analysis.diff import diff_profiles
 from hotpath.model import Frame, Profile
 from hotpath.report.diff_html import colour, render_diff_html
 from tests.capability import require
+from tests.report.report_browser import CHROMIUM, HEADLESS
 
-CHROMIUM = os.environ.get("HOTPATH_CHROMIUM", "/usr/bin/chromium")
 HOSTILE = "<img src=x onerror=\"document.title='pwned'\">"
 
 
@@ -29,14 +29,7 @@ def _dump_dom(page: Path) -> str:
         proc = subprocess.run(
             [
                 CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-dev-shm-usage",
+                *HEADLESS,
                 f"--user-data-dir={profile_dir}",
                 "--dump-dom",
                 page.as_uri(),
