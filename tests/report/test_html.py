@@ -249,3 +249,22 @@ def test_html_draws_a_50000_frame_stack_capped_at_max_depth(tmp_path: Path, driv
     path = _write(tmp_path, analysis)
     _load(driver, path)
     assert _errors(driver) == []
+
+
+def test_html_endpoint_table_drops_request_columns_nobody_has(tmp_path: Path, driver: Any) -> None:
+    """A py-spy profile has endpoints from stacks but no request counts or latencies: the
+    table shows no empty requests/CPU-per-request/p50/p99 columns."""
+    from hotpath.formats import read_profile
+
+    root = Path(__file__).resolve().parents[2]
+    analysis = analyze(read_profile(str(root / "fixtures" / "sample" / "pyspy.raw.txt")))
+    assert analysis.endpoints and all(e.requests is None for e in analysis.endpoints)
+    d = driver
+    _load(d, _write(tmp_path, analysis))
+    keys = [
+        th.get_attribute("data-key") for th in d.find_elements("css selector", "#endpoint-table th")
+    ]
+    assert keys[:2] == ["name", "share"] and "top" in keys
+    for gone in ("requests", "cpu_per_request_s", "p50_ms", "p99_ms"):
+        assert gone not in keys, keys
+    assert _errors(d) == []

@@ -263,7 +263,9 @@
     heading(sec, "Endpoints", "endpoints");
     if (!D.endpoints.length) { sec.appendChild(el("p", { "class": "empty" }, "No endpoint was recognised.")); return; }
     var rows = D.endpoints.map(function (e) { var r = Object.assign({}, e); r.top = (e.top_functions || []).join(", "); return r; });
-    makeTable(sec, "endpoint-table", [
+    // Request columns only where some endpoint has them (the middleware measures requests;
+    // py-spy profiles have none).
+    var cols = [
       { key: "name", label: "endpoint", cls: "name" },
       { key: "share", label: "CPU share", num: true, render: function (r) { return shareCell(r.share); } },
       { key: "wall_share", label: "wall share", num: true, render: function (r) { return pct(r.wall_share); } },
@@ -273,7 +275,11 @@
       { key: "p50_ms", label: "p50", num: true, render: function (r) { return r.p50_ms === null ? "" : r.p50_ms.toFixed(1) + " ms"; } },
       { key: "p99_ms", label: "p99", num: true, render: function (r) { return r.p99_ms === null ? "" : r.p99_ms.toFixed(1) + " ms"; } },
       { key: "top", label: "top functions", cls: "where" }
-    ], rows);
+    ].filter(function (c) {
+      if (["wall_share", "requests", "cpu_per_request_s", "p50_ms", "p99_ms"].indexOf(c.key) < 0) return true;
+      return rows.some(function (r) { return r[c.key] !== null && r[c.key] !== undefined; });
+    });
+    makeTable(sec, "endpoint-table", cols, rows);
   }
 
   function renderFunctions() {
