@@ -68,14 +68,10 @@ def signature_of(
     judge: LeafJudge, file: str, name: str, line: int | None
 ) -> ast.FunctionDef | None:
     """The ``def`` of a function from source under the root (None when not readable)."""
-    path = judge.resolve(file)
-    if path is None:
+    parsed = judge.source(file)
+    if parsed is None:
         return None
-    try:
-        with open(path, encoding="utf-8") as f:
-            tree = ast.parse(f.read())
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-        return None
+    tree = parsed[1]
     short = name.rsplit(".", 1)[-1]
     found = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == short]
     if line is not None:

@@ -89,6 +89,7 @@ class LeafJudge:
     _statements: dict[str, list[tuple[int, int, str]] | None] = field(default_factory=dict)
     _cache: dict[Frame, tuple[Category, Evidence | None]] = field(default_factory=dict)
     _loops: dict[str, list[tuple[int, int]] | None] = field(default_factory=dict)
+    _sources: dict[str, tuple[str, ast.Module] | None] = field(default_factory=dict)
 
     def judge(self, leaf: Frame) -> tuple[Category, Evidence | None]:
         """(category, evidence) of a sample whose innermost frame is ``leaf``."""
@@ -134,10 +135,16 @@ class LeafJudge:
             return None
         return path
 
+    def source(self, file: str) -> tuple[str, ast.Module] | None:
+        """Text and syntax tree of a source file under the root, read and parsed once."""
+        if file not in self._sources:
+            self._sources[file] = _parse(self.resolve(file))
+        return self._sources[file]
+
     def statement(self, file: str, line: int) -> str | None:
         """Source text of the innermost simple statement covering ``line`` (under the root)."""
         if file not in self._statements:
-            self._statements[file] = _parse_statements(self.resolve(file))
+            self._statements[file] = _statements(self.source(file))
         spans = self._statements[file]
         if not spans:
             return None
@@ -150,21 +157,28 @@ class LeafJudge:
     def in_loop(self, file: str, line: int) -> bool | None:
         """Whether ``line`` sits in a loop body or comprehension (None: source unavailable)."""
         if file not in self._loops:
-            self._loops[file] = _parse_loops(self.resolve(file))
+            self._loops[file] = _loops(self.source(file))
         spans = self._loops[file]
         if spans is None:
             return None
         return any(start <= line <= end for start, end in spans)
 
 
-def _parse_loops(path: str | None) -> list[tuple[int, int]] | None:
+def _parse(path: str | None) -> tuple[str, ast.Module] | None:
     if path is None:
         return None
     try:
         with open(path, encoding="utf-8") as f:
-            tree = ast.parse(f.read())
+            text = f.read()
+        return text, ast.parse(text)
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return None
+
+
+def _loops(parsed: tuple[str, ast.Module] | None) -> list[tuple[int, int]] | None:
+    if parsed is None:
+        return None
+    tree = parsed[1]
     spans = []
     for node in ast.walk(tree):
         if isinstance(node, ast.For | ast.AsyncFor | ast.While) and node.body:
@@ -195,15 +209,10 @@ def _stdlib_module(parts: list[str]) -> str:
     return first[:-3] if first.endswith(".py") else first
 
 
-def _parse_statements(path: str | None) -> list[tuple[int, int, str]] | None:
-    if path is None:
+def _statements(parsed: tuple[str, ast.Module] | None) -> list[tuple[int, int, str]] | None:
+    if parsed is None:
         return None
-    try:
-        with open(path, encoding="utf-8") as f:
-            source = f.read()
-        tree = ast.parse(source)
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-        return None
+    source, tree = parsed
     lines = source.splitlines()
     spans = []
     for node in ast.walk(tree):
