@@ -62,3 +62,17 @@ def test_immediate_dominators_survive_a_chain_deeper_than_the_recursion_limit() 
     idom = immediate_dominators(succ, 0)
     assert idom[0] == 0
     assert idom[n - 1] == n - 2
+
+
+def test_a_torn_stack_does_not_take_the_kernel_out_of_its_region() -> None:
+    """py-spy --nonblocking can read a torn stack: one sample of the kernel's inner loop
+    under a JSON helper. Under 1% of the loop's weight, it does not cost the kernel its
+    region; a second caller with a real share (here 30%) does."""
+    kernel = [("view", "a.py", 1), ("kernel", "a.py", 2), ("loop", "a.py", 3), ("dist", "a.py", 4)]
+    torn = [("view", "a.py", 1), ("json", "a.py", 5), ("loop", "a.py", 3), ("dist", "a.py", 4)]
+    p = profile_of([(kernel, 1000, None), (torn, 1, None)])
+    tree = dominator_tree(build_callgraph(p))
+    assert region_of(tree, _k("kernel")) == {_k("kernel"), _k("loop"), _k("dist")}
+    p = profile_of([(kernel, 700, None), (torn, 300, None)])
+    tree = dominator_tree(build_callgraph(p))
+    assert region_of(tree, _k("kernel")) == {_k("kernel")}
