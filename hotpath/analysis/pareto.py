@@ -139,11 +139,12 @@ def _sentence(
         if lines:
             where += f" / about {lines / max(size.lines, 1):.1%} of its {size.lines:,} lines"
     else:
-        where = f"{n / len(rows):.0%} of the {len(rows):,} app functions sampled"
+        plural = "s" if len(rows) != 1 else ""
+        where = f"{n / len(rows):.0%} of the {len(rows):,} app function{plural} sampled"
     return (
         f"{n} function{'s' if n != 1 else ''} ({where}) take{'s' if n == 1 else ''} {cpu:.0%} "
         "of the CPU "
-        f"({target:.0%} of the app's own self time)"
+        f"({acc / app_total:.0%} of the app's own self time)"
     )
 
 

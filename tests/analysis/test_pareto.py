@@ -46,3 +46,20 @@ def test_pareto_sentence_counts_app_functions_from_source(tmp_path: Path) -> Non
     assert pareto.functions[1] == pytest.approx((1 / 20, 0.7))
     assert pareto.functions[-1][1] == pytest.approx(1.0)
     assert pareto.endpoints == []
+
+
+def test_sentence_states_the_self_time_share_the_functions_really_hold() -> None:
+    """One app function doing all the app's work holds 100% of its self time, not '80%'."""
+    from hotpath.analysis.callgraph import build_callgraph
+    from hotpath.analysis.classify import make_classifier
+    from hotpath.analysis.pareto import compute_pareto
+    from hotpath.model import Frame, Profile
+
+    p = Profile()
+    p.add_frames([Frame("main", "app.py", 1), Frame("spin", "app.py", 5)], 99)
+    p.add_frames([Frame("main", "app.py", 1), Frame("sleep", "/usr/lib/python3.11/time.py", 1)], 1)
+    pareto = compute_pareto(build_callgraph(p), make_classifier(None), {})
+    assert pareto.sentence == (
+        "1 function (100% of the 1 app function sampled) takes 99% of the CPU "
+        "(100% of the app's own self time)"
+    )
