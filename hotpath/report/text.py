@@ -267,7 +267,11 @@ def render_advice(
         ]
         if wide:
             cells += [_pct(c.pure_python), _pct(c.isolation), _pct(c.cpu_bound)]
-        cells += [f"{lo * 100:.1f}–{hi * 100:.1f}", Text(c.reasons[0] if c.reasons else "")]
+        # A row left alone shows what a rewrite would save only dimmed: the reason is the news.
+        saves = Text(
+            f"{lo * 100:.1f}–{hi * 100:.1f}", style="dim" if c.recommendation == "leave" else ""
+        )
+        cells += [saves, Text(c.reasons[0] if c.reasons else "")]
         table.add_row(*cells)
     console.print(table)
     if briefs:
