@@ -27,8 +27,8 @@ class DemoOptions:
     out_dir: str = "."
     rate: int = 500
     nonblocking: bool = True
-    """500 Hz without pausing the target: endpoint CPU shares within 3.3 points of the
-    monolith's own measure, at the cost of 200 Hz paused (docs/collect.md)."""
+    """500 Hz without pausing the target: endpoint CPU shares within 3.4 points of the
+    monolith's own measure, for no more than 100-200 Hz paused costs (docs/collect.md)."""
 
 
 def endpoint_shares(profile: object) -> list[tuple[str, float, float]]:

@@ -3,8 +3,8 @@
 The sample monolith measures ``time.thread_time()`` around every request (``GET /__stats``).
 We attach to it under 4 concurrent clients on this 2-core machine, recognise endpoints from the
 stacks and compare each endpoint's CPU share with that truth. py-spy samples at 500 Hz without
-pausing the target, which costs it what 200 Hz with pauses does (both about 10% of its
-throughput here): at 200 Hz its ticks fall 7 ms apart and miss most 3.5 ms requests' views
+pausing the target, which costs it no more than 100-200 Hz with pauses (benchmarks/
+pyspy_overhead.py): at 200 Hz its ticks fall 7 ms apart and miss most 3.5 ms requests' views
 (errors up to 7 points; docs/collect.md has both series).
 """
 
