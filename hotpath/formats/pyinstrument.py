@@ -82,8 +82,11 @@ class _Reader:
         return got
 
     def record(self, ids: list[Any], where: str) -> tuple[Stack, int]:
-        key = tuple(ids)
-        got = self.stacks.get(key)
+        try:
+            key = tuple(ids)
+            got = self.stacks.get(key)
+        except TypeError:  # a list or object among the identifiers: unhashable
+            self.fail(f"{where}: identifiers must be strings")
         if got is not None:
             return got
         labels: dict[str, str] = {}
