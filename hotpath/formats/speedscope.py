@@ -29,6 +29,14 @@ _UNIT_OF["bytes"] = "bytes"
 _UNIT_NAME: dict[str, str] = {"seconds": "seconds", "samples": "none", "bytes": "bytes"}
 
 
+def _hashable(x: object) -> bool:
+    try:
+        hash(x)
+    except TypeError:
+        return False
+    return True
+
+
 def _is_number(v: object) -> bool:
     return _number(v) is not None
 
@@ -116,14 +124,18 @@ class _Reader:
             j = next(j for j, s in enumerate(samples) if type(s) is not list)
             self.fail(f"{where}.samples[{j}]: a sample must be a list of frame indices")
         distinct = set(weights)
-        if len(distinct) == 1:  # py-spy: every sample weighs 1/rate; count at C speed
-            w0 = distinct.pop()
-            acc = {key: n * w0 for key, n in Counter(map(tuple, samples)).items()}
-        else:
-            get = acc.get
-            for sample, w in zip(samples, weights, strict=True):
-                key = tuple(sample)
-                acc[key] = get(key, 0) + w
+        try:
+            if len(distinct) == 1:  # py-spy: every sample weighs 1/rate; count at C speed
+                w0 = distinct.pop()
+                acc = {key: n * w0 for key, n in Counter(map(tuple, samples)).items()}
+            else:
+                get = acc.get
+                for sample, w in zip(samples, weights, strict=True):
+                    key = tuple(sample)
+                    acc[key] = get(key, 0) + w
+        except TypeError:  # a list or object inside a sample: unhashable
+            j = next(j for j, s in enumerate(samples) if not all(_hashable(i) for i in s))
+            self.fail(f"{where}.samples[{j}]: a sample must be a list of frame indices")
         add = self.profile.add
         for key, w in acc.items():
             add(self.stack(key, f"{where}.samples"), w * factor, lid)
