@@ -160,8 +160,9 @@ def clock_offset(spans: list[Span], clocks: ClockRecord, origin: float) -> float
     for i, (x, step) in enumerate(edges):
         count += step
         if step > 0 and count > best:
+            # Until the next edge: a closing one ends the range, an opening one beats it.
             best, best_lo = count, x
-            best_hi = next((y for y, st in edges[i + 1 :] if st < 0), x)
+            best_hi = edges[i + 1][0] if i + 1 < len(edges) else x
     if not best or best_lo <= 0.0 <= best_hi:
         return 0.0  # the printed moment agrees with the clocks: keep it
     if best_lo <= -_MAX_OFFSET_S or best_hi >= _MAX_OFFSET_S:
@@ -177,12 +178,9 @@ last read this close to the end outlived them)."""
 
 def _sweep_s(clocks: ClockRecord) -> float:
     """The clock sampler's sweep interval, as it really ran."""
-    starts = [s for p in clocks.processes.values() for s in p.starts]
-    if len(starts) > 1:
-        gaps = sorted(b - a for a, b in pairwise(sorted(starts)) if b > a)
-        if gaps:
-            return gaps[len(gaps) // 2]
-    return 0.005
+    # Per process: several processes are read one after another within each sweep.
+    gaps = sorted(b - a for p in clocks.processes.values() for a, b in pairwise(p.starts))
+    return gaps[len(gaps) // 2] if gaps else 0.005
 
 
 def _with_exits(
@@ -194,11 +192,10 @@ def _with_exits(
     that read it is in no thread reading; a thread born and gone between two sweeps has none
     at all. Under thread-per-request serving that is the end of every request: on the sample
     monolith under 4 clients, 1.33 of the process's 6.55 CPU seconds. The process's CPU clock
-    keeps it:
-    per sweep interval, what the process used beyond what its live threads' clocks advanced
-    is shared among the threads that exited in it (the last sweep read them, this one did
-    not) and the threads py-spy saw in it that no sweep ever read. Each gets a last reading
-    between its last sign of life and the sweep that missed it.
+    keeps it: per sweep interval, what the process used beyond what its live threads' clocks
+    advanced is shared among the threads that exited in it (the last sweep read them, this
+    one did not) and the threads py-spy saw in it that no sweep ever read. Each gets a last
+    reading between its last sign of life and the sweep that missed it.
     """
     threads = dict(clocks.threads)
     seen: dict[tuple[int, int], list[float]] = {}
