@@ -21,7 +21,7 @@ from functools import cache
 from importlib import resources
 from typing import IO, Any
 
-from hotpath import __version__
+from hotpath import __version__, escape
 from hotpath.analysis.calltree import CallTreeNode
 from hotpath.analysis.summary import Analysis, FunctionRow
 from hotpath.report.base import Renderer
@@ -44,7 +44,7 @@ _PLACEHOLDER_RE = re.compile(r"\{\{(CSP|VERSION|TITLE|CSS|JS|DATA)\}\}")
 def json_for_script(data: Any) -> str:
     """JSON safe inside a ``<script>`` element: no ``</script>``, ``<!--`` or line separators."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return _JSON_ESCAPE_RE.sub(lambda m: _JSON_ESCAPES[m.group(0)], text)
+    return escape.json_text(_JSON_ESCAPE_RE.sub(lambda m: _JSON_ESCAPES[m.group(0)], text))
 
 
 @cache
