@@ -21,12 +21,32 @@ from hotpath.errors import HotpathError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+EXIT_ON_BROKEN_PIPE = "hotpath.exit_on_broken_pipe"
+"""``ctx.meta`` key: the exit code a command has already decided on (the gate's verdict),
+used when stdout closes under it."""
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # not a real file (tests): nothing is flushed at exit
+
+
 class HotpathGroup(click.Group):
-    """Turns HotpathError into one line on stderr and the error's exit code."""
+    """Turns HotpathError into one line on stderr and the error's exit code; a reader that
+    closes stdout early (``hotpath gate | head``) ends the command quietly, with the exit
+    code the command had decided on (the gate's verdict) or 0."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            _quiet_stdout()
+            ctx.exit(ctx.meta.get(EXIT_ON_BROKEN_PIPE, 0))
         except HotpathError as exc:
             click.echo(f"hotpath: error: {exc}", err=True)
             ctx.exit(exc.exit_code)

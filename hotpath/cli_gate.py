@@ -185,7 +185,7 @@ def gate(
     """Exit 1 when CURRENT regressed against BASE beyond noise, or a budget is exceeded."""
     from hotpath.analysis.gate import explain as explain_rows
     from hotpath.analysis.gate import parse_budget_option, run_gate
-    from hotpath.cli import output_stream
+    from hotpath.cli import EXIT_ON_BROKEN_PIPE, output_stream
     from hotpath.report import ci
     from hotpath.report import diff as rep
 
@@ -200,6 +200,8 @@ def gate(
     b, c = _sides(paths, base, current)
     (base_p, base_parts), (cur_p, cur_parts) = _read(b, input_format), _read(c, input_format)
     result = run_gate(base_p, cur_p, config, base_parts, cur_parts)
+    ctx = click.get_current_context()
+    ctx.meta[EXIT_ON_BROKEN_PIPE] = result.exit_code  # `gate | head` keeps the verdict
     render = {
         "text": rep.render_gate_text,
         "json": rep.render_gate_json,
@@ -218,6 +220,10 @@ def gate(
             target = summary
             with open(summary, "a", encoding="utf-8") as f:
                 rep.render_gate_markdown(result, f)
+    except BrokenPipeError:
+        if target not in (None, "-"):
+            raise UsageError(f"cannot write {target}: broken pipe") from None
+        raise  # stdout closed by its reader: the command group ends quietly
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from exc
     if annotations is None:
@@ -226,4 +232,4 @@ def gate(
         for line in ci.gate_annotations(result):
             click.echo(line)
     sys.stdout.flush()
-    click.get_current_context().exit(result.exit_code)
+    ctx.exit(result.exit_code)

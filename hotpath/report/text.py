@@ -170,6 +170,13 @@ def headline(analysis: Analysis) -> str:
     return f"{srcs or 'profile'}: " + ", ".join(parts)
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich exits 1 here, which CI reads as "regression": let the CLI end quietly instead.
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def use_color(out: IO[str]) -> bool:
     """Colours only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
     if os.environ.get("NO_COLOR"):
@@ -188,7 +195,7 @@ def render(
     """
     if color is None:
         color = use_color(out)
-    console = Console(
+    console = _Console(
         file=out,
         width=width,
         force_terminal=color,
