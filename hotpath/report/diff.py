@@ -45,9 +45,10 @@ def describe(c: Change) -> str:
     safe for plain text; other formats escape the whole line again)."""
     where = f" ({escape.text(c.location)})" if c.location else ""
     what = "endpoint" if c.metric == "endpoint" else f"{c.metric} share"
+    via = f"; heavier through {escape.text(c.through)}" if c.through else ""
     return (
         f"{escape.text(c.name)}{where}: {what} {pct(c.base_share)} -> {pct(c.current_share)} "
-        f"({signed_pp(c)}, {relative_text(c)}, p={p_text(c.p_adjusted)})"
+        f"({signed_pp(c)}, {relative_text(c)}, p={p_text(c.p_adjusted)}{via})"
     )
 
 
@@ -191,6 +192,7 @@ def change_dict(c: Change) -> dict[str, Any]:
         "p_adjusted": c.p_adjusted,
         "significant": c.significant,
         "exceeds_threshold": c.exceeds_threshold,
+        "through": c.through or None,
     }
 
 
