@@ -8,7 +8,9 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from hotpath.analysis.callgraph import CallGraph, build_callgraph
-from hotpath.analysis.summary import Analysis, AnalyzeOptions, analyze
+from hotpath.analysis.options import AnalyzeOptions
+from hotpath.analysis.pipeline import analyze
+from hotpath.analysis.results import Analysis
 from hotpath.errors import (
     CollectionError,
     ConfigError,

@@ -146,9 +146,8 @@ def analyze(
     max_decompressed_mb: int | None,
 ) -> None:
     """Read profile FILES (merged into one) and rank the hot functions."""
-    from hotpath.analysis.advisor import AdvisorOptions
-    from hotpath.analysis.summary import AnalyzeOptions
-    from hotpath.analysis.summary import analyze as run_analysis
+    from hotpath.analysis.options import AdvisorOptions, AnalyzeOptions
+    from hotpath.analysis.pipeline import analyze as run_analysis
     from hotpath.formats import expand_paths, read_profiles
     from hotpath.report import REGISTRY
     from hotpath.report.progress import read_progress

@@ -69,7 +69,8 @@ def _start_monolith(workdir: str) -> tuple[subprocess.Popen[bytes], int]:
 
 def run_demo(options: DemoOptions, out: TextIO) -> None:
     """Run the whole demo; progress notes go to stderr, tables to ``out``."""
-    from hotpath.analysis.summary import AnalyzeOptions, analyze
+    from hotpath.analysis.options import AnalyzeOptions
+    from hotpath.analysis.pipeline import analyze
     from hotpath.collect.pyspy import Recorder, RecordOptions
     from hotpath.collect.store import atomic_writer
     from hotpath.demo.load import LoadOptions, run_load
