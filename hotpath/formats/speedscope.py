@@ -18,8 +18,8 @@ from collections import Counter
 from typing import IO, Any, BinaryIO, NoReturn
 
 from hotpath.errors import ProfileParseError, UsageError
-from hotpath.formats import FormatSpec
 from hotpath.formats.jsondoc import dump_json, load_json
+from hotpath.formats.spec import FormatSpec
 from hotpath.formats.speedscope_stream import Originals, load_streamed
 from hotpath.model import THREAD, Frame, Labels, Metadata, Profile, Stack, Unit
 
