@@ -14,7 +14,7 @@ from typing import IO, Any, TypeVar
 
 import click
 
-from hotpath import __version__
+from hotpath._version import __version__
 from hotpath.cli_common import output_stream, read_jobs
 from hotpath.errors import HotpathError
 

@@ -247,7 +247,7 @@ class Recorder:
         sampled: int,
         records: int,
     ) -> Profile:
-        from hotpath import __version__
+        from hotpath._version import __version__
 
         meta = Metadata(
             unit="seconds",

@@ -362,7 +362,7 @@ def to_document(profile: Profile) -> dict[str, Any]:
             "this profile has call statistics (cProfile/pstats) but no stacks; "
             "it cannot be written as speedscope"
         )
-    from hotpath import __version__
+    from hotpath._version import __version__
 
     index: dict[int, int] = {}
     shared: list[dict[str, Any]] = []

@@ -21,7 +21,7 @@ from functools import cache
 from importlib import resources
 from typing import IO, Any
 
-from hotpath import __version__
+from hotpath._version import __version__
 from hotpath.analysis.calltree import CallTreeNode
 from hotpath.analysis.results import Analysis, FunctionRow
 from hotpath.report.base import Renderer
