@@ -2,7 +2,7 @@
 
 Every request adds to a :class:`~hotpath.model.RequestStats` of its endpoint; a sampled
 request also adds its pyinstrument stacks. The whole cumulative state is written to one
-file per process (``hotpath-<host>-<pid>-<start>.hotpath``, hotpath's native format, mode
+file per process (``hotpath-<host>-<pid>-<start>.hotpath``, hotpath's own file format, mode
 0600) atomically, every ``flush_interval_s`` by a daemon thread, at exit, and on SIGTERM,
 so a killed worker loses at most one flush interval.
 
@@ -318,11 +318,11 @@ class Recorder:
 
     def _write(self, profile: Profile) -> None:
         from hotpath.collect.store import atomic_writer
-        from hotpath.formats import native
+        from hotpath.formats import hotpath_file
 
         os.makedirs(self.options.output_dir, mode=0o700, exist_ok=True)
         with atomic_writer(self.path, binary=True, mode=0o600) as f:
-            native.write(profile, f)
+            hotpath_file.write(profile, f)
 
     def close(self) -> None:
         """Stop the flush thread and write what is left."""

@@ -10,7 +10,15 @@ import zlib
 from typing import BinaryIO
 
 from hotpath.errors import ProfileParseError, UsageError
-from hotpath.formats import dot, folded, native, pprof, pstats, pyinstrument, speedscope
+from hotpath.formats import (
+    dot,
+    folded,
+    hotpath_file,
+    pprof,
+    pstats,
+    pyinstrument,
+    speedscope,
+)
 from hotpath.formats.spec import FormatSpec
 from hotpath.model import Profile, Source
 
@@ -20,7 +28,7 @@ SNIFF_BYTES = 64 * 1024
 REGISTRY: dict[str, FormatSpec] = {
     s.name: s
     for s in (
-        native.SPEC,
+        hotpath_file.SPEC,
         pprof.SPEC,
         folded.SPEC,
         speedscope.SPEC,
