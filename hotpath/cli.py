@@ -273,11 +273,11 @@ def _run_recording(target: int | list[str], output: str | None, **kw: Any) -> No
     from rich.console import Console
 
     from hotpath.collect.live import drive
-    from hotpath.collect.pyspy import Recorder, RecordOptions
+    from hotpath.collect.pyspy import PySpyRecorder, RecordOptions
     from hotpath.formats import write_profile
 
     options = RecordOptions(**kw)
-    recorder = Recorder(target, options)
+    recorder = PySpyRecorder(target, options)
     if output is None:
         output = f"hotpath-{target if isinstance(target, int) else os.path.basename(target[0])}"
         output += ".hotpath"

@@ -101,7 +101,7 @@ _SERIALS = itertools.count()
 _HOST = re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname())[:64] or "host"
 
 
-class Recorder:
+class RequestStore:
     """Thread-safe per-process aggregate of what the middleware saw, and its flusher."""
 
     def __init__(self, options: MiddlewareOptions, kind: str) -> None:
@@ -112,7 +112,7 @@ class Recorder:
         # Two middleware instances in one process must not share a file.
         self._serial = next(_SERIALS)
         self._reset()
-        _RECORDERS.add(self)
+        _STORES.add(self)
         _install_process_hooks(options.install_signal_handler)
 
     def _reset(self) -> None:
@@ -340,19 +340,19 @@ def _pyinstrument_version() -> str:
 
 
 # -- process-wide hooks: exit, SIGTERM, fork -------------------------------------------
-_RECORDERS: weakref.WeakSet[Recorder] = weakref.WeakSet()
+_STORES: weakref.WeakSet[RequestStore] = weakref.WeakSet()
 _HOOKS = {"installed": False, "signal": False}
 _PREVIOUS_SIGTERM: object = None
 
 
 def flush_all(blocking: bool = True) -> None:
-    for rec in list(_RECORDERS):
+    for rec in list(_STORES):
         if rec.pid == os.getpid():
             rec.flush(blocking)
 
 
 def _after_fork_in_child() -> None:
-    for rec in list(_RECORDERS):
+    for rec in list(_STORES):
         rec._reset()
 
 
