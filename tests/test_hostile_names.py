@@ -27,7 +27,7 @@ from click.testing import CliRunner
 from hotpath import escape
 from hotpath.analysis.diff import diff_profiles
 from hotpath.analysis.gate import GateConfig, run_gate
-from hotpath.analysis.summary import analyze
+from hotpath.analysis.pipeline import analyze
 from hotpath.cli import main
 from hotpath.formats import REGISTRY as FORMATS
 from hotpath.formats import read_bytes, write_profile

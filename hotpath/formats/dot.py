@@ -17,7 +17,7 @@ from typing import IO, BinaryIO
 
 from hotpath.errors import ProfileParseError, UsageError
 from hotpath.escape import dot_string
-from hotpath.formats import FormatSpec
+from hotpath.formats.spec import FormatSpec
 from hotpath.model import FunctionKey, Profile
 
 
