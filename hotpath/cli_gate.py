@@ -60,7 +60,8 @@ def _common(f: F) -> F:
         click.option(
             "--estimate-dispersion/--no-estimate-dispersion",
             default=None,
-            help="Raise the dispersion to the spread between a side's files (default: on).",
+            help="Measure the dispersion from a side's files, processes or threads "
+            "(default: on).",
         ),
     ]
     for opt in reversed(options):

@@ -1,11 +1,14 @@
 """Compare two profiles by shares: what got heavier, what got lighter, and is it real.
 
 Profiles from different machines differ in absolute time, so functions and endpoints are
-compared by their share of the CPU. Each share change gets a two-proportion z-test on the
-sample counts behind it (variance inflated by ``dispersion``, because a profiler's samples
-are correlated in time), corrected for testing many functions at once (Holm by default).
-A change is a regression only when it is significant **and** exceeds both thresholds
-(absolute percentage points and relative change).
+compared by their share of the CPU. Each share change gets a one-sided two-proportion z-test
+on the sample counts behind it (variance inflated by ``dispersion``, because a profiler's
+samples are correlated in time; measured from the data by :func:`choose_dispersion` where
+it can be), corrected for testing every row at once, each row charged only the chance that
+it passes the practical thresholds at all (:func:`~hotpath.analysis.stats.adjust_thresholded`,
+Holm by default). A change is a regression only when it is significant **and** exceeds both
+thresholds (absolute percentage points and relative change). Callers that grew only
+through a regressed callee say so (:attr:`Change.through`).
 """
 
 from __future__ import annotations
