@@ -7,9 +7,10 @@ the session the merged samples are written to OUT in hotpath's own format; OUT g
 other profile file (``hotpath gate base.hotpath.gz OUT``).
 
 Each test's samples carry the ``endpoint`` label set to the test's node id, so the gate
-compares tests' shares as it compares endpoints. Samples weigh the time pyinstrument measured
-for them: it samples on calls and returns, so a loop that makes no call is one record holding
-all of its time, and counting records would not see it get slower. The file is written with
+compares tests' shares as it compares endpoints. Samples weigh the CPU time pyinstrument measured
+for them (the test thread's CPU clock): it samples on calls and returns, so a loop that makes
+no call is one record holding all of its time, and counting records would not see it get
+slower; wall time would give a descheduled test's gap to one stack. The file is written with
 mode 0600 (it names the project's functions and files). Budgets:
 ``@pytest.mark.hotpath(budgets={"myapp.search:score": "12%"})`` profiles that test (even
 without ``--hotpath``: the marker asks for it) and fails it when the function's inclusive
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Generator, Mapping
 from typing import Any, Literal
 
@@ -173,11 +175,7 @@ class HotpathRecorder:
         record = self.enabled and (marker is not None or not self.marked_only)
         if not record and not budgets:
             return (yield)
-        from pyinstrument import Profiler
-
-        # async_mode="disabled": the profiler does not claim the async context, so a test
-        # that starts its own pyinstrument Profiler still can (both share one sampler).
-        profiler = Profiler(interval=self.interval, async_mode="disabled")
+        profiler = cpu_timed_profiler(self.interval)
         profiler.start()
         try:
             result = yield
@@ -220,6 +218,39 @@ class HotpathRecorder:
             terminalreporter.write_line(line)
 
 
+def cpu_timed_profiler(interval: float) -> Any:
+    """A pyinstrument Profiler whose records weigh the profiled thread's CPU time since the
+    previous record, instead of wall time.
+
+    pyinstrument samples on calls and returns (when ``interval`` of wall time has passed) and
+    gives each record the wall time since the last one. On a busy CI machine a descheduled
+    test gives its whole gap to one stack (measured on a loaded 2-core machine: the same two
+    tests swung from 22% to 44% of a run); the thread's CPU clock does not advance while it
+    waits, and a call-free loop still gets all of its CPU time. Where pyinstrument's record
+    hook is not there (another major version), this is a plain Profiler: wall time.
+    """
+    from pyinstrument import Profiler
+
+    if not hasattr(Profiler, "_sampler_saw_call_stack"):
+        return Profiler(interval=interval, async_mode="disabled")
+
+    class CpuTimedProfiler(Profiler):
+        _last_cpu = 0.0
+
+        def start(self, *args: Any, **kwargs: Any) -> None:
+            self._last_cpu = time.thread_time()
+            super().start(*args, **kwargs)
+
+        def _sampler_saw_call_stack(self, call_stack: Any, _elapsed: float, *rest: Any) -> None:
+            now = time.thread_time()
+            spent, self._last_cpu = now - self._last_cpu, now
+            super()._sampler_saw_call_stack(call_stack, max(spent, 0.0), *rest)
+
+    # async_mode="disabled": the profiler does not claim the async context, so a test that
+    # starts its own pyinstrument Profiler still can (both share one sampler).
+    return CpuTimedProfiler(interval=interval, async_mode="disabled")
+
+
 def _marker_budgets(marker: pytest.Mark, nodeid: str) -> Mapping[str, object]:
     """The ``budgets`` of a ``hotpath`` marker, checked: a mapping of function patterns to
     shares, or a usage error naming the test."""
@@ -249,8 +280,8 @@ def _marker_budgets(marker: pytest.Mark, nodeid: str) -> Mapping[str, object]:
 
 def _label_all(profile: Profile, test: str) -> Profile:
     out = Profile(profile.meta)
-    for frames, _labels, w in profile.iter_samples():
-        out.add_frames(frames, w, {ENDPOINT: test})
+    for frames, labels, w in profile.iter_samples():
+        out.add_frames(frames, w, {**dict(labels), ENDPOINT: test})
     return out
 
 

@@ -354,14 +354,17 @@ def _has(pair: tuple[str, str], labels: tuple[tuple[str, str], ...]) -> bool:
     return pair in labels
 
 
-def _within_parts(profile: Profile, n: float, options: DiffOptions) -> list[tuple[_Shares, float]]:
-    """A profile's processes (or, with one process, its threads) as replicates, when at least
-    two of them each hold 10% of its CPU samples: workers of one server doing one job."""
+def _within_parts(
+    profile: Profile, n: float, options: DiffOptions, keys: tuple[str, ...] = (PID, THREAD_ID)
+) -> list[tuple[_Shares, float]]:
+    """A profile's parts by the first of ``keys`` that splits it into at least two parts of
+    10% of its CPU samples or more each: the processes (else threads) of one server doing
+    one job. (Time slices of one run are not replicates: a run's phases differ.)"""
     view = cpu_view(profile)
     total = view.total
     if total <= 0:
         return []
-    for key in (PID, THREAD_ID):
+    for key in keys:
         weight: dict[str, float] = {}
         for (_stack, lid), w in view.samples.items():
             value = dict(view.label_sets[lid]).get(key)
