@@ -55,7 +55,18 @@ class FormatSpec:
 
 
 def _registry() -> dict[str, FormatSpec]:
-    from hotpath.formats import dot, folded, native, pprof, pstats, pyinstrument, speedscope
+    from hotpath.formats import (
+        chrome,
+        dot,
+        flamegraph_svg,
+        folded,
+        native,
+        pprof,
+        pstats,
+        pyinstrument,
+        pyinstrument_tree,
+        speedscope,
+    )
 
     specs = [
         native.SPEC,
@@ -65,6 +76,10 @@ def _registry() -> dict[str, FormatSpec]:
         pyinstrument.SPEC,
         pstats.SPEC,
         dot.SPEC,
+        flamegraph_svg.SPEC,
+        pyinstrument_tree.HTML_SPEC,
+        pyinstrument_tree.JSON_SPEC,
+        chrome.SPEC,
     ]
     return {s.name: s for s in specs}
 
