@@ -56,6 +56,7 @@ class FormatSpec:
 
 def _registry() -> dict[str, FormatSpec]:
     from hotpath.formats import (
+        callgrind,
         chrome,
         dot,
         flamegraph_svg,
@@ -80,6 +81,7 @@ def _registry() -> dict[str, FormatSpec]:
         pyinstrument_tree.HTML_SPEC,
         pyinstrument_tree.JSON_SPEC,
         chrome.SPEC,
+        callgrind.SPEC,
     ]
     return {s.name: s for s in specs}
 
