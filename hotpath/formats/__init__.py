@@ -56,6 +56,7 @@ class FormatSpec:
 
 def _registry() -> dict[str, FormatSpec]:
     from hotpath.formats import (
+        austin,
         callgrind,
         chrome,
         dot,
@@ -82,6 +83,8 @@ def _registry() -> dict[str, FormatSpec]:
         pyinstrument_tree.JSON_SPEC,
         chrome.SPEC,
         callgrind.SPEC,
+        austin.TEXT_SPEC,
+        austin.MOJO_SPEC,
     ]
     return {s.name: s for s in specs}
 
