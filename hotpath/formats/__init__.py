@@ -67,6 +67,7 @@ def _registry() -> dict[str, FormatSpec]:
         pstats,
         pyinstrument,
         pyinstrument_tree,
+        scalene,
         speedscope,
     )
 
@@ -85,6 +86,7 @@ def _registry() -> dict[str, FormatSpec]:
         callgrind.SPEC,
         austin.TEXT_SPEC,
         austin.MOJO_SPEC,
+        scalene.SPEC,
     ]
     return {s.name: s for s in specs}
 
@@ -180,7 +182,15 @@ def wrap_stream(
 
 def detect(head: bytes, path: str = "") -> FormatSpec:
     """Pick the format of a file from its first bytes (and its name, to break ties)."""
-    matches = [REGISTRY[n] for n in _DETECTION_ORDER if REGISTRY[n].sniff(head)]
+    matches = [REGISTRY[n] for n in _DETECTION_ORDER[:-1] if REGISTRY[n].sniff(head)]
+    if not matches:
+        from hotpath.formats.unreadable import identify
+
+        known = identify(head)
+        if known is not None:
+            raise ProfileParseError(path or None, known.message)
+        if REGISTRY["folded"].sniff(head):
+            matches = [REGISTRY["folded"]]
     if not matches and _looks_like_plain_text(head):
         # Text that is not JSON: read it as folded stacks, whose reader names the bad line.
         return REGISTRY["folded"]
