@@ -21,6 +21,7 @@ same samples as the text format come out of it. Both are read in blocks, never w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, NoReturn
@@ -149,8 +150,9 @@ def sniff_text(head: bytes) -> bool:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"# austin: "):
         return True
-    first = text.split(b"\n", 1)[0]
-    return first.startswith(b"P") and b";T" in first[:30] and first[1:2].isdigit()
+    lines = text.split(b"\n", 20)
+    first = next((ln for ln in lines[:-1] if ln.strip() and not ln.startswith(b"# ")), b"")
+    return re.match(rb"P\d+;T[\d:]+[; ]", first) is not None
 
 
 # -- MOJO -----------------------------------------------------------------------------------

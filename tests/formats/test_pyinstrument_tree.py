@@ -1,0 +1,106 @@
+"""pyinstrument's -r html and -r json outputs, compared function by function with the session
+pyinstrument rendered them from (fixtures/readers/record.py renders both from one session)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hotpath.errors import ProfileParseError
+from hotpath.formats import detect, read_bytes
+from hotpath.model import Profile
+from tests.formats.readers_helpers import READERS, WORKLOAD, per_function, read_raw
+
+SESSION = READERS / "pyinstrument.pyisession"
+HTML = READERS / "pyinstrument.html"
+JSON = READERS / "pyinstrument.json"
+ROUNDING = 2e-6
+"""pyinstrument writes tree times rounded to 1 µs (%f)."""
+
+
+def _by_def(fmt: str, path: Path) -> tuple[dict[tuple[str, str], float], ...]:
+    """Self and inclusive seconds per (frame name, def line)."""
+    return per_function(read_raw(fmt, path), key="first")
+
+
+def test_html_equals_the_session_function_by_function() -> None:
+    s_self, s_incl = _by_def("pyinstrument", SESSION)
+    h_self, h_incl = _by_def("pyinstrument-html", HTML)
+    assert set(h_self) == set(s_self)
+    for key, seconds in s_self.items():
+        assert h_self[key] == pytest.approx(seconds, abs=ROUNDING * 20), key
+    # The page's tree starts at the session's common root: frames above it (the
+    # interpreter's own start-up frames) are the only ones missing, with the whole time.
+    session = read_raw("pyinstrument", SESSION)
+    missing = set(s_incl) - set(h_incl)
+    assert missing
+    for key in missing:
+        assert s_incl[key] == pytest.approx(session.total)
+    for key, seconds in h_incl.items():
+        assert seconds == pytest.approx(s_incl[key], abs=ROUNDING * 50), key
+
+
+def test_html_keeps_methods_of_several_runtime_classes_and_two_lambdas() -> None:
+    html = read_raw("pyinstrument-html", HTML)
+    ours = {(f.name, f.first_line) for f in html.frames if f.file == WORKLOAD}
+    # Shape.area_sum (def line 30) ran on three subclasses: pyinstrument names each one.
+    assert {n for n, line in ours if line == 30} == {
+        "Square.area_sum",
+        "Circle.area_sum",
+        "Blob.area_sum",
+    }
+    assert {line for n, line in ours if n == "<lambda>"} == {51, 52}
+
+
+def _workload_inclusive(profile: Profile) -> dict[int | None, float]:
+    """Inclusive seconds per def line of the workload's functions (classes merged)."""
+    out: dict[int | None, float] = {}
+    for frames, _l, w in profile.iter_samples():
+        for line in {f.first_line for f in frames if f.file == WORKLOAD}:
+            out[line] = out.get(line, 0.0) + w
+    return out
+
+
+def test_json_render_keeps_totals_and_every_app_function() -> None:
+    # -r json runs pyinstrument's default processors (importlib and <1% frames removed,
+    # their time left to their callers; repeated calls merged under one class name):
+    # totals and the workload's functions' inclusive times stay the session's.
+    session = read_raw("pyinstrument", SESSION)
+    render = read_raw("pyinstrument-json", JSON)
+    assert render.total == pytest.approx(session.total, abs=1e-5)
+    assert render.meta.sample_count == session.meta.sample_count
+
+    s, r = _workload_inclusive(session), _workload_inclusive(render)
+    assert set(r) <= set(s) and {19, 15, 30, 51, 52, 55} <= set(r)
+    for line, seconds in r.items():
+        assert seconds == pytest.approx(s[line], abs=1e-5), line
+
+
+def test_pyinstrument_renders_detected_by_content() -> None:
+    assert detect(HTML.read_bytes()[:65536]).name == "pyinstrument-html"
+    assert detect(JSON.read_bytes()[:65536]).name == "pyinstrument-json"
+
+
+def test_html_without_session_data_is_named() -> None:
+    page = b"<!DOCTYPE html><html><script>var pyinstrumentHTMLRenderer=1;</script></html>"
+    with pytest.raises(ProfileParseError, match="without pyinstrument's 'const sessionData") as e:
+        read_bytes(page, "page.html")
+    assert str(e.value).startswith("page.html: ")
+
+
+@pytest.mark.parametrize(
+    "tree",
+    [
+        '{"function": "f", "file_path": "a.py", "line_no": 1, "time": -1, "children": []}',
+        '{"function": "f", "file_path": "a.py", "line_no": "x", "time": 1, "children": []}',
+        '{"function": "f", "file_path": "a.py", "line_no": 1, "time": 1, "children": {}}',
+        '{"function": 3, "file_path": "a.py", "line_no": 1, "time": 1, "children": []}',
+    ],
+)
+def test_json_render_bad_frames_raise_one_line_errors(tree: str) -> None:
+    doc = '{"start_time": 1, "duration": 1, "sample_count": 1, "root_frame": ' + tree + "}"
+    with pytest.raises(ProfileParseError) as err:
+        read_bytes(doc.encode(), "r.json")
+    assert "\n" not in str(err.value)
+    assert str(err.value).startswith("r.json: tree")
