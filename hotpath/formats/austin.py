@@ -32,6 +32,8 @@ from hotpath.model import IDLE, PID, STATE, THREAD_ID, Frame, Metadata, Profile
 
 MAX_LINE_BYTES = 256 * 1024**2
 _MAX_METRIC = 2**62
+_digits = re.compile(r"[0-9]+\Z").match
+"""ASCII digits only: str.isdigit() accepts '²', which int() refuses."""
 
 
 @dataclass
@@ -49,7 +51,7 @@ class _Builder:
         key = (file, function, line)
         got = self.frames.get(key)
         if got is None:
-            n = int(line) if line.isdigit() and len(line) < 10 else 0
+            n = int(line) if _digits(line) and len(line) < 10 else 0
             got = self.profile.intern_frame(Frame(function, file, n or None))
             self.frames[key] = got
         return got
@@ -85,10 +87,10 @@ class _Builder:
         meta.sample_count = self.samples
         meta.tools["austin"] = self.meta.get("austin", "unknown")[:40]
         interval = self.meta.get("interval", "")
-        if interval.isdigit() and len(interval) < 12:
+        if _digits(interval) and len(interval) < 12:
             meta.interval_s = int(interval) / 1e6
         duration = self.meta.get("duration", "")
-        if duration.isdigit() and len(duration) < 15:
+        if _digits(duration) and len(duration) < 15:
             meta.duration_s = int(duration) / 1e6
         meta.attrs["austin_mode"] = mode[:20]
         return p
@@ -104,7 +106,7 @@ def _text_sample(b: _Builder, line: str, lineno: int) -> None:
         fail(f"expected 'P<pid>;T<tid>;frames METRIC', got {line[:60]!r}")
     process, _, rest = head.partition(";")
     thread, _, frames_text = rest.partition(";")
-    if not process[1:].isdigit() or not thread.startswith("T"):
+    if not _digits(process[1:]) or not thread.startswith("T"):
         fail(f"expected 'P<pid>;T<tid>' at the start, got {head[:40]!r}")
     tid = thread[1:].rpartition(":")[2] or thread[1:]
     parts = metrics.split(",")

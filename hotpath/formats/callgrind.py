@@ -31,6 +31,8 @@ from hotpath.model import EdgeStats, FunctionKey, FunctionStats, Metadata, Profi
 
 MAX_LINE_BYTES = 64 * 1024**2
 _MAX_COST = 2**63
+_digits = re.compile(r"[0-9]+\Z").match
+"""ASCII digits only: str.isdigit() accepts '²', which int() refuses."""
 _NAME_RE = re.compile(r"\A\((\d{1,18})\)(?: (.*))?\Z", re.S)
 _HEADER_KEYS = (
     "version", "creator", "pid", "cmd", "part", "desc", "positions", "events", "summary",
@@ -98,7 +100,7 @@ class _Reader:
             first, shown = None, name
             suffix = f" {file}:"
             at = name.rfind(suffix) if file else -1
-            if at > 0 and name[at + len(suffix) :].isdigit():
+            if at > 0 and _digits(name[at + len(suffix) :]):
                 first, shown = int(name[at + len(suffix) :][:10]) or None, name[:at]
             got = self.keys[(name, file)] = (shown, file, first)
         return got
@@ -160,7 +162,7 @@ class _Reader:
             self.called = self.key(self.name(self.functions, value, "function"), file)
         elif key == "calls":
             count = value.split()[0] if value.split() else ""
-            if not count.isdigit() or int(count) >= _MAX_COST:
+            if not _digits(count) or int(count) >= _MAX_COST:
                 self.fail(f"calls={value[:30]!r}: the call count is not a non-negative integer")
             self.pending_calls = int(count)
         elif key in _IGNORED_KEYS:
@@ -191,7 +193,7 @@ class _Reader:
         if not line.strip() or line.startswith("#"):
             return
         c = line[0]
-        if c.isdigit() or c in "+-*":
+        if _digits(c) or c in "+-*":
             self.cost_line(line)
             return
         key, sep, value = line.partition("=")

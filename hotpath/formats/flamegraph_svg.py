@@ -29,11 +29,11 @@ from hotpath.formats.folded import _label_of_root, parse_frame
 from hotpath.model import Labels, Metadata, Profile
 
 _CHUNK = 1 << 20
-_MAX_PENDING = 64 * 1024**2
+_MAX_PENDING = 16 * 1024**2
 """Longest run of text with no complete frame in it (bounds memory on hostile input)."""
 _FRAME_RE = re.compile(r"<title>([^<]*)</title>\s*<rect\b([^>]*)>", re.S)
 _ATTR_RE = re.compile(r'([\w:-]+)\s*=\s*"([^"]*)"')
-_TITLE_RE = re.compile(r"\A(.*) \((\d[\d,]*(?:\.\d+)?) ([^,()]+), (\d+(?:\.\d+)?)%\)\Z", re.S)
+_NUMBER_RE = re.compile(r"\d[\d,]*(?:\.\d+)?\Z")
 _GRAPH_TITLE_RE = re.compile(r'<text id="title"[^>]*>([^<]*)</text>')
 _MAX_COUNT = float(2**63)
 
@@ -63,6 +63,7 @@ def _rects(stream: BinaryIO, path: str, meta: Metadata) -> Iterator[_Rect]:
     """The frames of the SVG, read in blocks (the file is never held whole)."""
     buf = ""
     data = b""
+    first = True
     while True:
         raw = stream.read(_CHUNK)
         data += raw
@@ -75,10 +76,11 @@ def _rects(stream: BinaryIO, path: str, meta: Metadata) -> Iterator[_Rect]:
             else:
                 raise ProfileParseError(path, "flame graph SVG is not UTF-8 text") from exc
         buf += text
-        if "title" not in meta.attrs:
+        if first:  # the graph's title (py-spy: its command line) precedes the frames
+            first = False
             m = _GRAPH_TITLE_RE.search(buf)
             if m:
-                meta.attrs["title"] = html.unescape(m.group(1))
+                meta.attrs["title"] = html.unescape(m.group(1))[:1000]
         end = 0
         for m in _FRAME_RE.finditer(buf):
             end = m.end()
@@ -87,16 +89,27 @@ def _rects(stream: BinaryIO, path: str, meta: Metadata) -> Iterator[_Rect]:
         if not raw:
             return
         if len(buf) > _MAX_PENDING:
-            raise LimitExceeded(path, "flame graph SVG: more than 64 MiB without a frame")
+            raise LimitExceeded(path, "flame graph SVG: more than 16 MiB without a frame")
+
+
+def _title(title: str, path: str) -> tuple[str, float]:
+    """(frame name, count) of ``NAME (N samples, P%)``; parsed from the right, in linear time
+    (a regular expression over hostile titles could backtrack for minutes)."""
+    text = html.unescape(title)
+    at = text.rfind(" (")
+    tail = text[at + 2 : -2] if at > 0 and text.endswith("%)") else ""
+    count_text, _, percent = tail.rpartition(", ")
+    number, _, unit = count_text.partition(" ")
+    if not (number and unit and percent) or _NUMBER_RE.match(number) is None:
+        raise ProfileParseError(
+            path, f"flame graph frame {text[:80]!r} is not 'NAME (N samples, P%)'"
+        )
+    return text[:at], _number(number, "sample count", path)
 
 
 def _rect(title: str, attr_text: str, path: str) -> _Rect:
-    tm = _TITLE_RE.match(html.unescape(title))
-    if tm is None:
-        shown = html.unescape(title)[:80]
-        raise ProfileParseError(path, f"flame graph frame {shown!r} is not 'NAME (N samples, P%)'")
+    name, count = _title(title, path)
     attrs = dict(_ATTR_RE.findall(attr_text))
-    count = _number(tm.group(2), "sample count", path)
     try:
         if "fg:x" in attrs and "fg:w" in attrs:
             x, width = attrs["fg:x"], attrs["fg:w"]
@@ -106,7 +119,7 @@ def _rect(title: str, attr_text: str, path: str) -> _Rect:
     except KeyError as exc:
         raise ProfileParseError(path, f"flame graph frame rect lacks {exc.args[0]!r}") from None
     return _Rect(
-        tm.group(1),
+        name,
         count,
         _number(x, "x", path),
         _number(width, "width", path),
