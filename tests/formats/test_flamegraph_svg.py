@@ -128,3 +128,12 @@ def test_cli_analyze_svg(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["analyze", str(SVG)])
     assert result.exit_code == 0, result.stderr
     assert "loop" in result.stdout
+
+
+def test_svg_thread_root_frames_become_labels() -> None:
+    seed = (Path(__file__).parents[2] / "fuzz" / "corpus" / "flamegraph-svg" / "seed1.svg")
+    p = read_bytes(seed.read_bytes(), "threads.svg")
+    assert p.label_values("thread") == {"MainThread"} and p.label_values("tid") == {"12"}
+    assert "thread (12): MainThread" not in {f.name for f in p.frames}
+    assert {f.name for f in p.frames} == {"main", "work", "<lambda>"}
+    assert p.meta.attrs["title"] == "py-spy record -o x.svg"

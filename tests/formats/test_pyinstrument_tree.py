@@ -104,3 +104,14 @@ def test_json_render_bad_frames_raise_one_line_errors(tree: str) -> None:
         read_bytes(doc.encode(), "r.json")
     assert "\n" not in str(err.value)
     assert str(err.value).startswith("r.json: tree")
+
+
+def test_html_page_embedding_the_json_render_tree_is_read() -> None:
+    # pyinstrument 4.x pages embed the JSON renderer's document (a "root_frame" tree).
+    page = (
+        b"<!DOCTYPE html>\n<html><script>var pyinstrumentHTMLRenderer=1;</script><script>"
+        b"const sessionData = " + JSON.read_bytes().strip() + b";</script></html>"
+    )
+    from_page = read_bytes(page, "old.html")
+    assert from_page.meta.sources[0].format == "pyinstrument-html"
+    assert per_function(from_page) == per_function(read_bytes(JSON.read_bytes(), "r.json"))
