@@ -21,12 +21,13 @@ def read_raw(fmt: str, path: Path) -> Profile:
 def per_function(
     profile: Profile, key: str = "name"
 ) -> tuple[dict[tuple[str, str], float], dict[tuple[str, str], float]]:
-    """Self and inclusive weight per (name, file) (or (name, first line) with key='first'),
-    each function counted once per stack."""
+    """Self and inclusive weight per (name, file), or per (file, def line) with key='def'
+    (a function's identity, whatever class name a tool put on it), each function counted
+    once per stack."""
     self_w: dict[tuple[str, str], float] = {}
     incl_w: dict[tuple[str, str], float] = {}
     for frames, _labels, w in profile.iter_samples():
-        keys = [(f.name, f.file if key == "name" else str(f.first_line)) for f in frames]
+        keys = [(f.name, f.file) if key == "name" else (f.file, str(f.first_line)) for f in frames]
         if keys:
             self_w[keys[-1]] = self_w.get(keys[-1], 0.0) + w
         for k in set(keys):

@@ -131,7 +131,7 @@ def test_cli_analyze_svg(tmp_path: Path) -> None:
 
 
 def test_svg_thread_root_frames_become_labels() -> None:
-    seed = (Path(__file__).parents[2] / "fuzz" / "corpus" / "flamegraph-svg" / "seed1.svg")
+    seed = Path(__file__).parents[2] / "fuzz" / "corpus" / "flamegraph-svg" / "seed1.svg"
     p = read_bytes(seed.read_bytes(), "threads.svg")
     assert p.label_values("thread") == {"MainThread"} and p.label_values("tid") == {"12"}
     assert "thread (12): MainThread" not in {f.name for f in p.frames}
