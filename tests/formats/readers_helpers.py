@@ -41,3 +41,11 @@ def shares(incl: dict[tuple[str, str], float], total: float) -> dict[str, float]
     for (name, _file), w in incl.items():
         out[name] = out.get(name, 0.0) + w / total
     return out
+
+
+def sampling_tolerance(share: float, samples: float) -> float:
+    """Three standard deviations of the difference between two independent samplers'
+    shares of one function (binomial, ``samples`` each): the files of two py-spy processes
+    attached at once differ by this much by chance alone (plus one sample: a share of 1
+    has no variance, yet one file may hold a sample the other missed)."""
+    return 3 * (2 * share * (1 - share) / samples) ** 0.5 + 1 / samples

@@ -14,7 +14,13 @@ from hotpath.cli import main
 from hotpath.errors import ProfileParseError
 from hotpath.formats import detect, read_bytes, read_profile
 from hotpath.formats.folded import format_frame
-from tests.formats.readers_helpers import READERS, per_function, read_raw, shares
+from tests.formats.readers_helpers import (
+    READERS,
+    per_function,
+    read_raw,
+    sampling_tolerance,
+    shares,
+)
 
 SVG = READERS / "pyspy.svg"
 RAW = READERS / "pyspy.svg.raw.txt"
@@ -61,8 +67,9 @@ def test_svg_every_rect_count_equals_samples_under_its_path() -> None:
 
 def test_svg_agrees_with_raw_recording_of_the_same_seconds() -> None:
     # Two py-spy processes sampled one workload at once (fixtures/readers/record.py): the
-    # files differ by the few samples each missed. Measured: 198 vs 199 samples; the
-    # largest share difference 3.0 points (loop: 74.2% vs 76.9%).
+    # files differ by chance (binomial) and by the few samples each missed. Committed
+    # recording: 198 vs 199 samples, the largest share difference 2.6 points (loop); two
+    # re-recordings: 4.8 and 3.0 points.
     svg = read_raw("flamegraph-svg", SVG)
     raw = read_profile(RAW)
     assert svg.total == pytest.approx(raw.total, rel=0.03)
@@ -71,7 +78,8 @@ def test_svg_agrees_with_raw_recording_of_the_same_seconds() -> None:
     big = {n for n, s in s_raw.items() if s >= 0.05}
     assert {"loop", "fib", "main"} <= big
     for name in big:
-        assert s_svg.get(name, 0.0) == pytest.approx(s_raw[name], abs=0.05), name
+        tolerance = sampling_tolerance(s_raw[name], raw.total)
+        assert s_svg.get(name, 0.0) == pytest.approx(s_raw[name], abs=tolerance), name
 
 
 def test_svg_frames_keep_file_and_sampled_line() -> None:

@@ -3,8 +3,6 @@ pyinstrument rendered them from (fixtures/readers/record.py renders both from on
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from hotpath.errors import ProfileParseError
@@ -19,26 +17,34 @@ ROUNDING = 2e-6
 """pyinstrument writes tree times rounded to 1 µs (%f)."""
 
 
-def _by_def(fmt: str, path: Path) -> tuple[dict[tuple[str, str], float], ...]:
-    """Self and inclusive seconds per (file, def line)."""
-    return per_function(read_raw(fmt, path), key="def")
+def _below_tree_root(session: Profile, html: Profile) -> Profile:
+    """The session's stacks from the page's tree root down: pyinstrument draws the tree from
+    the program's root, without the interpreter frames above it."""
+    root = next(iter(html.samples))[0][0]
+    root_frame = html.frames[root]
+    out = Profile(session.meta)
+    for frames, labels, w in session.iter_samples():
+        at = next(
+            (i for i, f in enumerate(frames) if (f.name, f.file, f.first_line)
+             == (root_frame.name, root_frame.file, root_frame.first_line)),
+            None,
+        )  # fmt: skip
+        assert at is not None, "a session stack outside the page's tree"
+        out.add_frames(frames[at:], w, dict(labels))
+    return out
 
 
 def test_html_equals_the_session_function_by_function() -> None:
-    s_self, s_incl = _by_def("pyinstrument", SESSION)
-    h_self, h_incl = _by_def("pyinstrument-html", HTML)
-    assert set(h_self) == set(s_self)
+    session = read_raw("pyinstrument", SESSION)
+    html = read_raw("pyinstrument-html", HTML)
+    assert html.total == pytest.approx(session.total, abs=1e-5)
+    s_self, s_incl = per_function(_below_tree_root(session, html), key="def")
+    h_self, h_incl = per_function(html, key="def")
+    assert set(h_self) == set(s_self) and set(h_incl) == set(s_incl)
     for key, seconds in s_self.items():
         assert h_self[key] == pytest.approx(seconds, abs=ROUNDING * 20), key
-    # The page's tree starts at the session's common root: frames above it (the
-    # interpreter's own start-up frames) are the only ones missing, with the whole time.
-    session = read_raw("pyinstrument", SESSION)
-    missing = set(s_incl) - set(h_incl)
-    assert missing
-    for key in missing:
-        assert s_incl[key] == pytest.approx(session.total)
-    for key, seconds in h_incl.items():
-        assert seconds == pytest.approx(s_incl[key], abs=ROUNDING * 50), key
+    for key, seconds in s_incl.items():
+        assert h_incl[key] == pytest.approx(seconds, abs=ROUNDING * 50), key
 
 
 def test_html_keeps_methods_of_several_runtime_classes_and_two_lambdas() -> None:
@@ -63,11 +69,13 @@ def _workload_inclusive(profile: Profile) -> dict[int | None, float]:
 
 def test_json_render_keeps_totals_and_every_app_function() -> None:
     # -r json runs pyinstrument's default processors (importlib and <1% frames removed,
-    # their time left to their callers; repeated calls merged under one class name):
-    # totals and the workload's functions' inclusive times stay the session's.
+    # their time left to their callers; repeated calls merged under one class name): the
+    # workload's functions' inclusive times stay the session's.
     session = read_raw("pyinstrument", SESSION)
     render = read_raw("pyinstrument-json", JSON)
-    assert render.total == pytest.approx(session.total, abs=1e-5)
+    # It also drops the samples in pyinstrument's own frames, outside the program.
+    program = _workload_inclusive(session)[1]  # under the workload's <module> (def line 1)
+    assert render.total == pytest.approx(program, abs=1e-5)
     assert render.meta.sample_count == session.meta.sample_count
 
     s, r = _workload_inclusive(session), _workload_inclusive(render)
