@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, NoReturn
 
 from hotpath.errors import LimitExceeded, ProfileParseError
-from hotpath.formats import FormatSpec
+from hotpath.formats.spec import FormatSpec
 from hotpath.model import IDLE, PID, STATE, THREAD_ID, Frame, Metadata, Profile
 
 MAX_LINE_BYTES = 256 * 1024**2

@@ -26,7 +26,7 @@ import re
 from typing import BinaryIO, NoReturn
 
 from hotpath.errors import LimitExceeded, ProfileParseError
-from hotpath.formats import FormatSpec
+from hotpath.formats.spec import FormatSpec
 from hotpath.model import EdgeStats, FunctionKey, FunctionStats, Metadata, Profile
 
 MAX_LINE_BYTES = 64 * 1024**2

@@ -27,7 +27,7 @@ from typing import Any, BinaryIO
 
 from hotpath.collect.chrometrace import _labels_of, iter_events
 from hotpath.errors import ProfileParseError
-from hotpath.formats import FormatSpec
+from hotpath.formats.spec import FormatSpec
 from hotpath.model import PID, PROCESS, THREAD, THREAD_ID, Frame, Metadata, Profile
 
 _VIZ_NAME = re.compile(r"\A(.+) \((.+):(\d+)\)\Z", re.S)

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from hotpath.errors import LimitExceeded, ProfileParseError
-from hotpath.formats import FormatSpec
 from hotpath.formats.folded import _label_of_root, parse_frame
+from hotpath.formats.spec import FormatSpec
 from hotpath.model import Labels, Metadata, Profile
 
 _CHUNK = 1 << 20

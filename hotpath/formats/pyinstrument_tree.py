@@ -25,9 +25,9 @@ import json
 from typing import Any, BinaryIO
 
 from hotpath.errors import ProfileParseError
-from hotpath.formats import FormatSpec
 from hotpath.formats.jsondoc import load_json
 from hotpath.formats.pyinstrument import _number, _Reader
+from hotpath.formats.spec import FormatSpec
 from hotpath.model import Profile
 
 _MARKER = "const sessionData = "
