@@ -42,6 +42,15 @@ _FILE_KEYS = ("fl", "fi", "fe")
 _CALLED_FILE_KEYS = ("cfl", "cfi")
 _IGNORED_KEYS = ("ob", "cob", "jump", "jcnd")
 _Fn = tuple[str, str, int | None]
+
+
+def _int(text: str) -> int:
+    """A callgrind number: decimal, or hexadecimal with 0x (instruction addresses)."""
+    if text[:2] in ("0x", "0X"):
+        return int(text[2:], 16)
+    if _digits(text) is None:
+        raise ValueError(text)
+    return int(text)
 """(name, file, def line) of a function as the file names it."""
 
 
@@ -116,9 +125,9 @@ class _Reader:
                 if p == "*":
                     value = prev
                 elif p[0] in "+-":
-                    value = prev + int(p, 0)
+                    value = prev + (-1 if p[0] == "-" else 1) * _int(p[1:])
                 else:
-                    value = int(p, 0)
+                    value = _int(p)
             except ValueError:
                 self.fail(f"position {p[:30]!r} is not a number")
             pos.append(value)
@@ -127,7 +136,7 @@ class _Reader:
         cost = 0
         if costs:
             try:
-                cost = int(costs[0], 0)
+                cost = _int(costs[0])
             except ValueError:
                 self.fail(f"cost {costs[0][:30]!r} is not an integer")
             if not 0 <= cost < _MAX_COST:
@@ -262,9 +271,10 @@ def sniff(head: bytes) -> bool:
     first = text.split(b"\n", 1)[0].strip()
     if first.startswith(b"# callgrind format"):
         return True
-    if not (first.startswith(b"version:") or first.startswith(b"creator:")):
+    keys = (b"version:", b"creator:", b"pid:", b"cmd:", b"part:", b"positions:", b"events:")
+    if not first.startswith(keys):
         return False
-    return b"\nevents:" in text or b"\ncreator:" in text
+    return (b"events:" in text) and (b"\nfn=" in text or b"\nfl=" in text)
 
 
 SPEC = FormatSpec(

@@ -129,3 +129,10 @@ def test_callgrind_bad_lines_name_their_line(text: bytes, message: str, line: in
 def test_callgrind_detected_by_content() -> None:
     assert detect(CALLGRIND.read_bytes()[:65536]).name == "callgrind"
     assert detect(_VALGRIND).name == "callgrind"
+
+
+def test_callgrind_numbers_decimal_hex_relative_and_minimal_header() -> None:
+    # No version/creator lines: 'events:' first is enough. Leading zeros are decimal.
+    p = read_bytes(b"events: Ir\nfn=f\n010 5\n+0x2 7\n-1 3\n* 0x10\n", "min.out")
+    assert p.meta.sources[0].format == "callgrind"
+    assert p.function_stats[FunctionKey("f", "")].self == 5 + 7 + 3 + 16
