@@ -14,7 +14,9 @@ A text format of per-function cost lines and calls, read line by line:
 
 Like cProfile, callgrind holds per-function totals and caller→callee edges, not stacks: the
 profile gets exact :attr:`~hotpath.model.Profile.function_stats` (self; inclusive = self + the
-cost of calls to other functions; calls = calls received) and
+cost of calls to other functions, or the cost of the calls it received when that is more,
+which is where yappi's data lack the edges of calls made through C functions; calls = calls
+received) and
 :attr:`~hotpath.model.Profile.call_edges` (calls and inclusive cost; the callee's self cost is
 apportioned to its callers by calls). yappi names a function ``Class.name FILE:LINE``: the
 suffix becomes the def line.
@@ -51,6 +53,8 @@ def _int(text: str) -> int:
     if _digits(text) is None:
         raise ValueError(text)
     return int(text)
+
+
 """(name, file, def line) of a function as the file names it."""
 
 
@@ -242,16 +246,22 @@ def read(stream: BinaryIO, path: str) -> Profile:
     calls_in: dict[_Fn, int] = {}
     primitive_in: dict[_Fn, int] = {}
     out_cost: dict[_Fn, int] = {}
+    in_cost: dict[_Fn, int] = {}
     for (caller, callee), (calls, cost) in r.edges.items():
         calls_in[callee] = calls_in.get(callee, 0) + calls
         if caller != callee:
             primitive_in[callee] = primitive_in.get(callee, 0) + calls
             out_cost[caller] = out_cost.get(caller, 0) + cost
+            in_cost[callee] = in_cost.get(callee, 0) + cost
     for fn in funcs:
         own = r.self_cost.get(fn, 0)
+        # Inclusive: self + calls made, or the calls received, whichever is more. They agree
+        # on complete data; yappi records no edge for calls made through a C function
+        # (exec(), sum() resuming a generator), which only the received side then covers.
+        inclusive = max(own + out_cost.get(fn, 0), in_cost.get(fn, 0))
         profile.function_stats[keys[fn]] = FunctionStats(
             own * scale,
-            (own + out_cost.get(fn, 0)) * scale,
+            inclusive * scale,
             calls_in.get(fn, 0),
             primitive_in.get(fn, 0),
             fn[2],
