@@ -14,6 +14,7 @@ from hotpath.cli import main
 from hotpath.errors import ProfileParseError
 from hotpath.formats import detect, read_bytes, read_profile
 from hotpath.formats.folded import format_frame
+from hotpath.model import Profile
 from tests.formats.readers_helpers import (
     READERS,
     per_function,
@@ -145,3 +146,21 @@ def test_svg_thread_root_frames_become_labels() -> None:
     assert "thread (12): MainThread" not in {f.name for f in p.frames}
     assert {f.name for f in p.frames} == {"main", "work", "<lambda>"}
     assert p.meta.attrs["title"] == "py-spy record -o x.svg"
+
+
+@pytest.mark.parametrize("name", ["flamegraph-pl.svg", "flamegraph-pl.inverted.svg"])
+def test_flamegraph_pl_svg_equals_the_raw_file_it_drew(name: str) -> None:
+    # flamegraph.pl drew pyspy.svg.raw.txt (fixtures/readers/record.py --flamegraph-pl):
+    # pixel positions, upwards, and as an icicle graph (--inverted).
+    svg = read_raw("flamegraph-svg", READERS / name)
+    raw = read_profile(RAW)
+
+    def stacks(p: Profile) -> dict[tuple[str, ...], float]:
+        out: dict[tuple[str, ...], float] = {}
+        for frames, _labels, w in p.iter_samples():
+            key = tuple(format_frame(f) for f in frames)
+            out[key] = out.get(key, 0.0) + w
+        return out
+
+    assert stacks(svg) == stacks(raw)
+    assert svg.meta.sample_count == raw.total == 199

@@ -16,6 +16,8 @@ from tests.formats.readers_helpers import READERS
 
 FIXTURES = {
     "pyspy.svg": "flamegraph-svg",
+    "flamegraph-pl.svg": "flamegraph-svg",
+    "flamegraph-pl.inverted.svg": "flamegraph-svg",
     "pyspy.svg.raw.txt": "folded",
     "pyinstrument.pyisession": "pyinstrument",
     "pyinstrument.html": "pyinstrument-html",
