@@ -125,8 +125,7 @@ class _Reader:
             labels[PROCESS] = self.processes[thread[0]]
         labels[THREAD_ID] = str(tid) if tid is not None else thread[1]
         tname = name if name is not None else self.names.get(thread)
-        if tname:
-            labels[THREAD] = tname
+        labels[THREAD] = tname or labels[THREAD_ID]  # as folded names an unnamed thread
         if pid is not None:
             labels[PID] = str(pid)
         if process is not None:
