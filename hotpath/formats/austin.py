@@ -9,7 +9,8 @@ root first; ``<line>`` is the sampled line and ``<function>`` the qualified name
 3.11+). The metric is microseconds (``mode: wall`` or ``cpu``, read as seconds) or bytes
 (``mode: memory``; only allocations, the positive values, are kept); ``mode: full`` writes
 ``time,idle,memory`` and hotpath keeps the time, labelling idle samples ``state=idle``. A
-sample with no frames is kept as an empty stack. The pid and tid become labels.
+sample with no frames is kept as an empty stack. The pid and tid become labels (the tid
+also names the thread: austin records no thread names).
 
 MOJO (the format austin-python decodes): ``MOJ`` and a version, then events, each a byte and
 its fields, integers as austin's variable-length integers (6 bits and a sign in the first
@@ -28,7 +29,7 @@ from typing import BinaryIO, NoReturn
 
 from hotpath.errors import LimitExceeded, ProfileParseError
 from hotpath.formats.spec import FormatSpec
-from hotpath.model import IDLE, PID, STATE, THREAD_ID, Frame, Metadata, Profile
+from hotpath.model import IDLE, PID, STATE, THREAD, THREAD_ID, Frame, Metadata, Profile
 
 MAX_LINE_BYTES = 256 * 1024**2
 _MAX_METRIC = 2**62
@@ -60,7 +61,7 @@ class _Builder:
         key = (pid, tid, idle)
         got = self.labels.get(key)
         if got is None:
-            labels = {PID: pid, THREAD_ID: tid}
+            labels = {PID: pid, THREAD_ID: tid, THREAD: tid}  # austin records no names
             if idle:
                 labels[STATE] = IDLE
             got = self.labels[key] = self.profile.intern_labels(labels)
