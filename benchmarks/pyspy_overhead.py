@@ -22,10 +22,10 @@ from hotpath.demo.load import LoadOptions, run_load
 
 SETTINGS: list[tuple[str, RecordOptions | None]] = [
     ("no profiler", None),
-    ("100 Hz, paused", RecordOptions(rate=100)),
-    ("200 Hz, paused", RecordOptions(rate=200)),
-    ("500 Hz, --nonblocking", RecordOptions(rate=500, nonblocking=True)),
-    ("500 Hz, paused", RecordOptions(rate=500)),
+    ("100 Hz, paused", RecordOptions(rate=100, nonblocking=False)),
+    ("200 Hz, paused", RecordOptions(rate=200, nonblocking=False)),
+    ("500 Hz, --nonblocking (the default)", RecordOptions(rate=500, nonblocking=True)),
+    ("500 Hz, paused", RecordOptions(rate=500, nonblocking=False)),
 ]
 
 
