@@ -149,7 +149,7 @@ def python_children(pid: int) -> list[int]:
     return [p for p in descendants(pid) if python_version_of(p) is not None]
 
 
-class Recorder:
+class PySpyRecorder:
     """One py-spy recording: :meth:`start`, optionally :meth:`stop`, then :meth:`wait`.
 
     ``notes`` collects one-line remarks for the user: children followed on their own, or a
@@ -396,7 +396,7 @@ class Recorder:
 
 def record(target: int | Sequence[str], options: RecordOptions | None = None) -> RecordResult:
     """Record a PID or a command (argv list) until the duration ends or the target exits."""
-    rec = Recorder(target, options or RecordOptions())
+    rec = PySpyRecorder(target, options or RecordOptions())
     rec.start()
     try:
         return rec.wait()

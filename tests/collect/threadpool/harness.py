@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from hotpath.analysis.recognize import label_endpoints
-from hotpath.collect.pyspy import Recorder, RecordOptions
+from hotpath.collect.pyspy import PySpyRecorder, RecordOptions
 from hotpath.model import ENDPOINT, Profile, cpu_view
 from tests.collect.threadpool.work import ENDPOINTS
 
@@ -194,7 +194,7 @@ def measure(
     with serve(server) as s:
         drive(s.port, clients, 1.5, limit=60)  # warm up: every pool thread has served
         before = stats(s.port)
-        rec = Recorder(s.worker_pid, options or RecordOptions())
+        rec = PySpyRecorder(s.worker_pid, options or RecordOptions())
         rec.start()
         time.sleep(0.3)  # py-spy attaches
         requests = drive(s.port, clients, seconds)
