@@ -216,6 +216,9 @@ class PySpyRecorder:
         self.started = 0.0
         self.notes: list[str] = []
         self.priority = "unknown"
+        self.pyspy_cpu_s: float | None = None
+        """CPU seconds py-spy itself used (read just before it was stopped)."""
+        self._cost_read = 0.0
         if self.followed:
             n = len(self.followed)
             self.notes.append(
@@ -290,8 +293,21 @@ class PySpyRecorder:
             self._stop_reason = reason
         spy = self._spy
         if spy is not None and spy.poll() is None:
+            self._note_cost()
             with contextlib.suppress(OSError):
                 spy.send_signal(signal.SIGINT)
+
+    def _note_cost(self) -> None:
+        """Read py-spy's own CPU seconds while it still runs (for the profile's metadata)."""
+        spy = self._spy
+        if spy is None:
+            return
+        try:
+            with open(f"/proc/{spy.pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            self.pyspy_cpu_s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            pass
 
     @property
     def running(self) -> bool:
@@ -314,6 +330,9 @@ class PySpyRecorder:
             return True
         except subprocess.TimeoutExpired:
             pass
+        if self.elapsed() - self._cost_read >= 1.0:  # the target may end it any moment
+            self._cost_read = self.elapsed()
+            self._note_cost()
         d = self.options.duration
         if d is not None and self.elapsed() >= d and self._stop_reason is None:
             self.stop("duration")
@@ -382,6 +401,11 @@ class PySpyRecorder:
                 "native": str(o.native).lower(),
                 "nonblocking": str(self.nonblocking).lower(),
                 "pyspy_priority": self.priority,
+                **(
+                    {"pyspy_cpu_s": f"{self.pyspy_cpu_s:.2f}"}
+                    if self.pyspy_cpu_s is not None
+                    else {}
+                ),
             }
         )
         return meta
