@@ -74,14 +74,25 @@ def test_attach_to_a_gunicorn_master_follows_its_workers(tmp_path: Path) -> None
     out = tmp_path / "master.hotpath"
     with serve("gunicorn-drf-2") as s:
         drive(s.port, 4, 1.5, limit=40)  # both workers up and warm
-        load = threading.Thread(target=drive, args=(s.port, 4, 6.0), daemon=True)
-        load.start()
-        done = subprocess.run(
-            [*hotpath_cmd(), "attach", str(s.proc.pid), "-d", "4", "-o", str(out)],
-            capture_output=True,
-            timeout=90,
-        )
-        load.join(30)
+        stop = threading.Event()
+
+        def load() -> None:  # for as long as hotpath takes to start and record (bounded)
+            for _ in range(90):
+                if stop.is_set():
+                    return
+                drive(s.port, 4, 1.0)
+
+        loader = threading.Thread(target=load, daemon=True)
+        loader.start()
+        try:
+            done = subprocess.run(
+                [*hotpath_cmd(), "attach", str(s.proc.pid), "-d", "4", "-o", str(out)],
+                capture_output=True,
+                timeout=90,
+            )
+        finally:
+            stop.set()
+            loader.join(30)
     err = done.stderr.decode()
     assert done.returncode == 0, err
     notes = [ln for ln in err.splitlines() if "child process" in ln]
