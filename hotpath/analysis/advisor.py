@@ -1,18 +1,15 @@
 """The advisor: which hot paths to rewrite in Rust, in which shape, and what it would save.
 
-For each candidate (an app function's dominator region, or an endpoint) the evidence is
-share, CPU-bound fraction, pure-Python fraction, isolation and granularity; the gain is
-Amdahl's law: saved CPU share = on-CPU share x pure-Python fraction x (1 - 1/k) for an
-assumed Rust speed-up k (the share is already on-CPU, so the CPU-bound fraction gates the
-I/O-bound verdict instead of being multiplied in twice). Sample counts are binomial, so
-shares come with Wilson intervals and a candidate seen in a dozen samples is reported as
-too small, not as a finding. docs/advisor.md explains every number.
+For each candidate (an app function's dominator region, or an endpoint) this module measures
+the evidence: share, where its wall time goes (on CPU, waiting for I/O or a lock, waiting for
+a core or the GIL), pure-Python fraction, isolation, granularity, the library it runs in.
+:mod:`hotpath.analysis.verdict` turns the measurements into the verdict and Amdahl's saving.
+docs/advisor.md explains every number.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from hotpath.analysis.brief import write_brief
 from hotpath.analysis.callgraph import ROOT, CallGraph, build_callgraph
@@ -21,6 +18,7 @@ from hotpath.analysis.dominators import dominator_tree, region_of
 from hotpath.analysis.evidence import (
     FrameIndex,
     Measured,
+    Waits,
     native_fractions,
     tally_stacks,
     tally_stats,
@@ -28,10 +26,22 @@ from hotpath.analysis.evidence import (
 from hotpath.analysis.nativeness import LeafJudge
 from hotpath.analysis.regions import drop_nested, endpoint_shapes, find_branches
 from hotpath.analysis.summary import Candidate
+from hotpath.analysis.verdict import (
+    DEFAULT_RUST_SPEEDUP,
+    HOURS_PER_MONTH,
+    AdvisorOptions,
+    Estimate,
+    blocking_reasons,
+    confidence,
+    cost,
+    estimate,
+    granularity,
+    recommend,
+    where_time_goes,
+    wilson,
+)
 from hotpath.model import (
     ENDPOINT,
-    IDLE,
-    STATE,
     FunctionKey,
     Profile,
     Stack,
@@ -39,41 +49,15 @@ from hotpath.model import (
     wall_view,
 )
 
-DEFAULT_RUST_SPEEDUP = 10.0
-"""Assumed speed-up of interpreted Python rewritten in Rust (CPU-bound loops, plain data)."""
-HOURS_PER_MONTH = 730.0
-
-
-@dataclass(frozen=True)
-class AdvisorOptions:
-    """What the advisor assumes (``hotpath analyze --rust-speedup/--cores/--core-hour-price``)."""
-
-    rust_speedup: float = DEFAULT_RUST_SPEEDUP
-    cores: float | None = None
-    """Cores the service uses at the observed load; None: measured from the profile if it can."""
-    core_hour_price: float | None = None
-    min_share: float = 0.02
-    """A candidate whose share's lower bound is below this is too small to act on."""
-    min_samples: int = 30
-    list_share: float = 0.01
-    """Functions below this inclusive share are not listed at all."""
-    hop_cost_s: float = 1e-4
-    """Cost of one loopback network round trip; a microservice call should be >= 10x this."""
-    native_call_s: float = 5e-6
-    """cProfile builtin calls cheaper than this per call count as interpreter work."""
-    z: float = 1.96
-    """Normal quantile of the intervals (1.96: 95%)."""
-
-
-def wilson(k: float, n: float, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion k/n."""
-    if n <= 0:
-        return (0.0, 0.0)
-    p = min(max(k / n, 0.0), 1.0)
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+__all__ = [
+    "DEFAULT_RUST_SPEEDUP",
+    "HOURS_PER_MONTH",
+    "AdvisorOptions",
+    "advise",
+    "measured_cores",
+    "sample_count",
+    "wilson",
+]
 
 
 def sample_count(profile: Profile) -> float | None:
@@ -113,7 +97,7 @@ def advise(
     measured = _function_candidates(profile, cg, classifier, judge, children, options, index)
     measured += _endpoint_candidates(profile, cg, judge, children, options, index)
     if wall is not profile and wall.samples:
-        measured = _with_cpu_bound(measured, build_callgraph(wall), wall, judge)
+        measured = _with_cpu_bound(measured, build_callgraph(wall), wall, profile, judge)
     n = sample_count(profile)
     cores = options.cores if options.cores is not None else measured_cores(profile)
     inclusive = {k: f.inclusive for k, f in cg.functions.items()}
@@ -131,44 +115,69 @@ def advise(
 
 
 def _with_cpu_bound(
-    measured: list[Measured], wall_cg: CallGraph, wall: Profile, judge: LeafJudge
+    measured: list[Measured], wall_cg: CallGraph, wall: Profile, cpu: Profile, judge: LeafJudge
 ) -> list[Measured]:
-    """CPU-bound fraction: a candidate's CPU weight over its wall weight (idle included),
-    less the idle time spent runnable rather than blocked.
+    """Where each candidate's wall time goes, and its CPU-bound fraction.
 
-    A thread that is off the CPU while its sampled line runs plain Python (source read under
-    the root: no I/O, database or C call on it) was waiting for a core or for the GIL, not for
-    I/O: on an oversubscribed server a pure-Python kernel is off the CPU half the time, and
-    that is contention a Rust rewrite relieves, not I/O it cannot. Without the source, idle
-    time counts as waiting (the cautious reading)."""
-    keys = {m.key for m in measured if m.kind != "endpoint" and m.key is not None}
-    runnable_fn: dict[FunctionKey, float] = {}
-    runnable_ep: dict[str, float] = {}
-    ep_wall: dict[str, float] = {}
+    Per stack, off-CPU time is its wall weight less its CPU weight (idle samples are all
+    off CPU). It is waiting for I/O or a lock when the stack's leaf is a blocking call (a
+    socket, select/poll, sleep, a database call, a lock or condition wait, a queue get), and
+    waiting for a core or the GIL otherwise: 4 threads running Python on 2 cores are off the
+    CPU half the time, and that wait shrinks when the code gets faster. CPU-bound = CPU /
+    (CPU + waiting for I/O): only waiting for I/O is "I/O-bound"."""
     frames = wall.frames
+    cpu_at: dict[tuple[Stack, str | None], float] = {}
+    for (stack, lid), w in cpu.samples.items():
+        key = (stack, dict(cpu.label_sets[lid]).get(ENDPOINT))
+        cpu_at[key] = cpu_at.get(key, 0.0) + w
+    wall_at: dict[tuple[Stack, str | None], float] = {}
     for (stack, lid), w in wall.samples.items():
-        labels = dict(wall.label_sets[lid])
-        ep = labels.get(ENDPOINT)
+        key = (stack, dict(wall.label_sets[lid]).get(ENDPOINT))
+        wall_at[key] = wall_at.get(key, 0.0) + w
+    keys = {m.key for m in measured if m.kind != "endpoint" and m.key is not None}
+    blocked_fn: dict[FunctionKey, float] = {}
+    blocked_ep: dict[str, float] = {}
+    ep_wall: dict[str, float] = {}
+    leaves_fn: dict[FunctionKey, dict[str, float]] = {}
+    leaves_ep: dict[str, dict[str, float]] = {}
+    for (stack, ep), w in wall_at.items():
         if ep is not None:
             ep_wall[ep] = ep_wall.get(ep, 0.0) + w
-        if labels.get(STATE) != IDLE or not stack:
+        off = w - cpu_at.get((stack, ep), 0.0)
+        if off <= 0 or not stack:
             continue
-        if judge.judge(frames[stack[-1]]) != ("python", "source lines"):
-            continue
+        leaf = frames[stack[-1]]
+        if judge.judge(leaf)[0] not in ("io", "db"):
+            continue  # runnable: waiting for a core or the GIL
+        name = leaf.name.rsplit(".", 1)[-1] if leaf.name.startswith("<") else leaf.name
         if ep is not None:
-            runnable_ep[ep] = runnable_ep.get(ep, 0.0) + w
+            blocked_ep[ep] = blocked_ep.get(ep, 0.0) + off
+            by = leaves_ep.setdefault(ep, {})
+            by[name] = by.get(name, 0.0) + off
         for k in {frames[f].function for f in stack} & keys:
-            runnable_fn[k] = runnable_fn.get(k, 0.0) + w
+            blocked_fn[k] = blocked_fn.get(k, 0.0) + off
+            by = leaves_fn.setdefault(k, {})
+            by[name] = by.get(name, 0.0) + off
     out = []
     for m in measured:
         if m.kind == "endpoint":
-            wall_w = ep_wall.get(m.target, 0.0) - runnable_ep.get(m.target, 0.0)
+            wall_w = ep_wall.get(m.target, 0.0)
+            blocked = blocked_ep.get(m.target, 0.0)
+            leaves = leaves_ep.get(m.target, {})
         else:
             f = wall_cg.functions.get(m.key) if m.key is not None else None
             wall_w = f.inclusive if f is not None else 0.0
-            wall_w -= runnable_fn.get(m.key, 0.0) if m.key is not None else 0.0
-        bound = min(1.0, m.weight / wall_w) if wall_w > 0 else None
-        out.append(replace(m, cpu_bound=bound))
+            blocked = blocked_fn.get(m.key, 0.0) if m.key is not None else 0.0
+            leaves = leaves_fn.get(m.key, {}) if m.key is not None else {}
+        if wall_w <= 0:
+            out.append(replace(m, cpu_bound=None))
+            continue
+        on_cpu = min(1.0, m.weight / wall_w)
+        blocked_frac = min(1.0 - on_cpu, blocked / wall_w)
+        top = tuple(sorted(leaves, key=lambda n: (-leaves[n], n))[:3])
+        waits = Waits(on_cpu, blocked_frac, max(0.0, 1.0 - on_cpu - blocked_frac), top)
+        bound = min(1.0, m.weight / (m.weight + blocked)) if m.weight + blocked > 0 else None
+        out.append(replace(m, cpu_bound=bound, waits=waits))
     return out
 
 
@@ -320,171 +329,75 @@ def _verdict(
     cg_inclusive: dict[FunctionKey, float],
     children: dict[FunctionKey, list[FunctionKey]],
 ) -> Candidate:
-    t = m.tally
-    z = options.z
-    share = min(1.0, m.weight / total)  # pyinstrument's float sums can overshoot by 1e-3
-    seen = share * n if n else None
-    share_iv = wilson(seen, n, z) if n and seen is not None else (share, share)
-    pure = t.python / t.total if t.total else 0.0
-    cpu_bound = m.cpu_bound
-    isolation = max(0.0, 1 - t.outside / t.total) if t.total else None
-    layer = t.layer / t.total if t.total else 0.0
-    gain = 1 - 1 / options.rust_speedup if options.rust_speedup > 0 else 0.0
-    python_share = share * pure
-    lo, hi = wilson(python_share * n, n, z) if n else (python_share, python_share)
-    # Without evidence for most of the region (no native frames, no readable source line),
-    # "interpreted" is an assumption: the saving is only an upper bound.
-    evidenced = t.total > 0 and t.judged >= 0.5 * t.total
-    if not evidenced:
-        lo = 0.0
-    # share is already an on-CPU share (idle samples are not in the CPU view), so the
-    # CPU-bound fraction must not be multiplied in a second time.
-    saving = (lo * gain, hi * gain)
-
-    blocking: list[str] = []
-    if seen is not None and seen < options.min_samples:
-        blocking.append(f"too small: seen in only {seen:.0f} samples, not a finding")
-    elif share_iv[0] < options.min_share:
-        blocking.append(
-            f"too small: {share:.1%} of the CPU (interval {share_iv[0]:.1%}-{share_iv[1]:.1%}), "
-            f"below the {options.min_share:.0%} worth a rewrite"
-        )
-    io = t.share("io")
-    db, native = t.share("db"), t.share("native")
-    # Native code first: that its time is in C is read off its frames and lines, while its
-    # time off the CPU may be I/O or a wait for a core (on the loaded demo, SQLite and json
-    # calls were off the CPU two thirds of the time).
-    if db + native >= 0.5 and io < 0.5:
-        what = (
-            "database calls that run in the database engine's C code"
-            if db >= native
-            else "C extensions and builtins (json, zlib, regex, ...)"
-        )
-        blocking.append(f"already native: {db + native:.0%} of its time is in {what}")
-    if cpu_bound is not None and cpu_bound < 0.5:
-        blocking.append(
-            f"I/O-bound: only {cpu_bound:.0%} of its samples are on CPU; waiting does not get "
-            "faster in Rust"
-        )
-    elif io >= 0.5:
-        blocking.append(f"I/O-bound: {io:.0%} of its time is in file, socket or sleep calls")
-    if isolation is not None and isolation < 0.5:
-        blocking.append(
-            f"too entangled: {1 - isolation:.0%} of its time is in code outside its region "
-            "(shared callees, framework, ORM) that a rewrite would have to call back into"
-        )
-    elif layer >= 0.5 and len(t.layer_classes) >= 2:
-        names = ", ".join(sorted(t.layer_classes, key=lambda c: -t.layer_classes[c])[:4])
-        blocking.append(
-            f"too entangled: {layer:.0%} of its time is in methods of {len(t.layer_classes)} "
-            f"classes ({names}): an object layer such as an ORM whose objects would have to "
-            "cross the boundary"
-        )
-
+    """One candidate's verdict: numbers, blocking rules, shape, prose, cost (see verdict)."""
+    e = estimate(m, total, n, options)
     branches = find_branches(m, cg_inclusive, children) if m.kind == "function" else []
-    if len(branches) >= 3 and not any("too entangled" in r for r in blocking):
-        blocking.append(
-            f"too entangled: a dispatcher, its time splits over {len(branches)} unrelated paths "
-            f"({', '.join(branches[:4])}); extract those paths, not the dispatcher"
-        )
-    if not evidenced and not blocking:
-        blocking.append(
-            "not enough evidence: no native frames and no source line under --source-root "
-            "for most of its samples, so whether its time is interpreted Python is unknown "
-            "(record with py-spy --native, or pass the source root)"
-        )
-    granularity, detail = _granularity(m, options)
+    blocking = blocking_reasons(m, e, options, branches)
+    shape = granularity(m, options)
     reasons = list(blocking)
-    if blocking:
-        recommendation = "leave"
-    elif granularity == "fine":
-        recommendation = "extension"
-        reasons.append(
-            f"too fine-grained for a network hop: {detail}; an in-process extension (PyO3) "
-            "avoids the hop"
-        )
-    elif granularity == "coarse":
-        recommendation = "microservice"
-        reasons.append(
-            f"coarse-grained: {detail}; a network hop (~{options.hop_cost_s * 1e3:.1f} ms) is "
-            "small against it (an in-process extension fits as well)"
-        )
-    else:
-        recommendation = "extension"
-        reasons.append(f"granularity unknown ({detail}): an in-process extension is the safe shape")
+    recommendation = "leave"
     if not blocking:
+        recommendation, why = recommend(m, e, options, shape)
+        reasons.append(why)
         reasons.append(
-            f"{pure:.0%} interpreted Python, {0 if isolation is None else isolation:.0%} isolated; "
-            f"saves {saving[0]:.1%}-{saving[1]:.1%} of the CPU at {options.rust_speedup:g}x"
+            f"saves {e.saving[0]:.1%}-{e.saving[1]:.1%} of the CPU at "
+            f"{options.rust_speedup:g}x: {e.pure:.0%} interpreted Python, "
+            f"{0 if e.isolation is None else e.isolation:.0%} isolated"
         )
-    evidence = {
-        "pure_python": ", ".join(sorted(t.evidence))
-        or "assumed interpreted (no native frames, no source under --source-root)",
-        "cpu_bound": "CPU vs wall samples"
-        if cpu_bound is not None
-        else "unknown (no idle or wall samples recorded)",
-        "isolation": "dominator region" if m.kind == "function" else "dominator region of the view",
-        "granularity": detail,
-        "share": "exact call statistics" if n is None else f"{n:.0f} samples, Wilson {z:g} sigma",
-    }
-    if m.kind == "endpoint" and m.key is not None:
-        evidence["view"] = str(m.key)
-    cores_saved = (saving[0] * cores, saving[1] * cores) if cores else None
-    money = (
-        (
-            cores_saved[0] * options.core_hour_price * HOURS_PER_MONTH,
-            cores_saved[1] * options.core_hour_price * HOURS_PER_MONTH,
-        )
-        if cores_saved and options.core_hour_price is not None
-        else None
-    )
-    if seen is None:
-        confidence = "exact"
-    elif (blocking and seen < options.min_samples) or not evidenced:
-        confidence = "low"
-    else:
-        confidence = "high" if seen >= 100 and share_iv[0] >= options.min_share else "medium"
+        off = where_time_goes(m)
+        if off is not None:
+            reasons.append(off)
+    cores_saved, money = cost(e.saving, cores, options)
     return Candidate(
         target=m.target,
         kind=m.kind,
         recommendation=recommendation,
-        score=saving[0] if recommendation != "leave" else 0.0,
-        share=share,
-        cpu_bound=cpu_bound,
-        pure_python=pure if evidenced else None,
-        isolation=isolation,
-        saving_share=saving,
+        score=e.saving[0] if recommendation != "leave" else 0.0,
+        share=e.share,
+        cpu_bound=m.cpu_bound,
+        pure_python=e.pure if e.evidenced else None,
+        isolation=e.isolation,
+        saving_share=e.saving,
         reasons=reasons,
         file=m.key.file if m.key else "",
         line=None,
-        evidence=evidence,
-        confidence=confidence,
-        samples=seen,
-        share_interval=share_iv,
+        evidence=_evidence(m, e, shape[1], n, options),
+        confidence=confidence(e, bool(blocking), options),
+        samples=e.seen,
+        share_interval=e.share_interval,
         callers=m.callers,
         per_call_s=m.per_call_s,
-        granularity=granularity,
-        speedup=(1 / (1 - saving[0]), 1 / (1 - saving[1])) if saving[1] < 1 else None,
+        granularity=shape[0],
+        speedup=(1 / (1 - e.saving[0]), 1 / (1 - e.saving[1])) if e.saving[1] < 1 else None,
         cores_saved=cores_saved,
         money_per_month=money,
     )
 
 
-def _granularity(m: Measured, options: AdvisorOptions) -> tuple[str | None, str]:
-    threshold = 10 * options.hop_cost_s
-    if m.per_call_s is not None:
-        what = "per request" if m.kind == "endpoint" else "per call"
-        detail = f"{m.per_call_s * 1e3:.3g} ms CPU {what}"
-        return ("fine" if m.per_call_s < threshold else "coarse"), detail
-    if m.kind == "endpoint":
-        return "coarse", "a whole request, already behind a network hop"
+def _evidence(
+    m: Measured, e: Estimate, grain_detail: str, n: float | None, options: AdvisorOptions
+) -> dict[str, str]:
+    """Which evidence each number came from."""
     t = m.tally
-    if t.call_sites and t.call_sites_known >= 0.5 * t.call_sites:
-        loops = t.call_sites_in_loops / t.call_sites_known
-        if loops >= 0.5:
-            return "fine", f"{loops:.0%} of its sampled call sites are inside loops"
-        return (
-            "coarse",
-            f"called once per caller call ({1 - loops:.0%} of call sites outside loops)",
-        )
-    return None, "no call counts, call sites not in readable source"
+    w = m.waits
+    evidence = {
+        "pure_python": ", ".join(sorted(t.evidence))
+        or "assumed interpreted (no native frames, no source, no Python file)",
+        "cpu_bound": (
+            f"CPU vs wall: {w.on_cpu:.0%} on CPU, {w.blocked:.0%} waiting for I/O or a lock, "
+            f"{w.runnable:.0%} waiting for a core or the GIL"
+            if w is not None
+            else "unknown (no idle or wall samples recorded)"
+        ),
+        "isolation": "dominator region" if m.kind == "function" else "dominator region of the view",
+        "granularity": grain_detail,
+        "share": "exact call statistics"
+        if n is None
+        else f"{n:.0f} samples, Wilson {options.z:g} sigma",
+    }
+    if e.library is not None:
+        name, frac, owner = e.library
+        evidence["library"] = f"{name} ({frac:.0%} of its time), called from {owner}"
+    if m.kind == "endpoint" and m.key is not None:
+        evidence["view"] = str(m.key)
+    return evidence
