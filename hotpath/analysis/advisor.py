@@ -42,6 +42,8 @@ from hotpath.analysis.verdict import (
 )
 from hotpath.model import (
     ENDPOINT,
+    IDLE,
+    STATE,
     FunctionKey,
     Profile,
     Stack,
@@ -60,15 +62,29 @@ __all__ = [
 ]
 
 
-def sample_count(profile: Profile) -> float | None:
-    """How many samples the weights stand for (None: not a sampled profile, or unknown)."""
+def sample_count(profile: Profile, wall: Profile | None = None) -> float | None:
+    """How many samples the weights stand for (None: not a sampled profile, or unknown).
+
+    CPU seconds spread over sampled stacks (per-thread clocks) rest on the samples of the
+    threads that were running, not on CPU seconds / interval: on an oversubscribed server a
+    thread is on a core a third of the time, and counting CPU seconds would make every
+    share look three times less certain than it is. So with wall samples recorded, the
+    active (not idle) wall samples are the count when they are more."""
     if not profile.samples:
         return None
     meta = profile.meta
     if meta.unit == "samples":
         return profile.total
     if meta.interval_s:
-        return profile.total / meta.interval_s
+        n = profile.total / meta.interval_s
+        if wall is not None and wall is not profile and meta.unit == "seconds":
+            active = sum(
+                w
+                for (_s, lid), w in wall.samples.items()
+                if (STATE, IDLE) not in wall.label_sets[lid]
+            )
+            n = max(n, active / meta.interval_s)
+        return n
     return float(meta.sample_count) if meta.sample_count else None
 
 
@@ -98,7 +114,7 @@ def advise(
     measured += _endpoint_candidates(profile, cg, judge, children, options, index)
     if wall is not profile and wall.samples:
         measured = _with_cpu_bound(measured, build_callgraph(wall), wall, profile, judge)
-    n = sample_count(profile)
+    n = sample_count(profile, wall if wall.samples else None)
     cores = options.cores if options.cores is not None else measured_cores(profile)
     inclusive = {k: f.inclusive for k, f in cg.functions.items()}
     out = [_verdict(m, cg.total, n, cores, options, inclusive, children) for m in measured]
@@ -149,7 +165,8 @@ def _with_cpu_bound(
         leaf = frames[stack[-1]]
         if judge.judge(leaf)[0] not in ("io", "db"):
             continue  # runnable: waiting for a core or the GIL
-        name = leaf.name.rsplit(".", 1)[-1] if leaf.name.startswith("<") else leaf.name
+        category = judge.judge(leaf)[0]
+        name = f"{leaf.name}'s database call" if category == "db" else leaf.name
         if ep is not None:
             blocked_ep[ep] = blocked_ep.get(ep, 0.0) + off
             by = leaves_ep.setdefault(ep, {})

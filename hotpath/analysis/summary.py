@@ -236,7 +236,8 @@ def _advise(
     from hotpath.analysis.advisor import AdvisorOptions, advise
     from hotpath.analysis.pareto import compute_pareto
 
-    classifier = make_classifier(options.source_root)
+    # Library frames are looked up in the target's site-packages too when it was recorded live.
+    classifier = make_classifier(options.source_root, profile.meta.attrs.get("site_dirs"))
     endpoint_weights: dict[str, float] = {}
     for (_stack, lid), w in cpu.samples.items():
         ep = dict(cpu.label_sets[lid]).get(ENDPOINT)

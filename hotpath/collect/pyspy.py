@@ -134,6 +134,7 @@ class Recorder:
         self._stdout = b""
         self._stderr = b""
         self._readers: list[threading.Thread] = []
+        self._site_dirs = ""
         self.started = 0.0
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -227,6 +228,8 @@ class Recorder:
         """Wait for py-spy to finish and build the profile from what it collected."""
         while not self.poll(0.2):
             pass
+        # Read while the target still runs: where its libraries live (for the advisor).
+        self._site_dirs = target_site_dirs(self.pid) if self.pid is not None else ""
         assert self._spy is not None
         rc = self._spy.wait()
         for r in self._readers:
@@ -287,6 +290,8 @@ class Recorder:
                 "nonblocking": str(o.nonblocking).lower(),
             }
         )
+        if self._site_dirs:
+            meta.attrs["site_dirs"] = self._site_dirs
         return meta
 
     def _build(self, clocks: ClockRecord | None, samples: int) -> Profile:
@@ -314,6 +319,24 @@ class Recorder:
         record = clocks or ClockRecord({}, 0, 0.0, 0.0)
         opts = WeighOptions(origin, self.options.idle, interval_s=1.0 / self.options.rate)
         return weigh_spans(spans, record, opts, meta)
+
+
+def target_site_dirs(pid: int) -> str:
+    """The target's site-packages directories (``os.pathsep``-separated), from the shared
+    libraries it has mapped (``/proc/PID/maps``): the advisor reads the source of library
+    frames there. Empty where /proc is not readable."""
+    found: list[str] = []
+    try:
+        with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                path = line.rstrip("\n").split(None, 5)[-1] if line.count(" ") >= 5 else ""
+                for marker in ("/site-packages/", "/dist-packages/"):
+                    at = path.find(marker)
+                    if at > 0 and (d := path[: at + len(marker) - 1]) not in found:
+                        found.append(d)
+    except OSError:
+        return ""
+    return os.pathsep.join(found)
 
 
 def record(target: int | Sequence[str], options: RecordOptions | None = None) -> RecordResult:
