@@ -16,6 +16,7 @@ region R, every sample under F is sorted into:
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -141,6 +142,7 @@ def tally_stacks(
                 libs.append((j, name, owner))
             elif app[f]:
                 owner = j
+        lib_at = [j for j, _name, _o in libs]
         for fn in here:
             i = fns.index(fn)  # the outermost call: a recursive entry counts once
             outside = last_bad > i or not regions[fn].issuperset(fns[i + 1 :])
@@ -149,7 +151,11 @@ def tally_stacks(
             site = sites[caller]
             if site < 0:
                 site = sites[caller] = _call_site(frames[caller], judge)
-            lib = next(((name, fns[o] if o >= i else fn) for j, name, o in libs if j > i), None)
+            at = bisect_right(lib_at, i)  # the first library entered below this entry
+            lib = None
+            if at < len(libs):
+                _j, name, o = libs[at]
+                lib = (name, fns[o] if o >= i else fn)
             acc[fn, verdict, outside, layer, site, lib] += w
     by_id = {i: Tally() for i in entry_ids}
     for (fn, (category, ev), outside, layer, site, lib), w in acc.items():
