@@ -37,6 +37,7 @@ from hotpath.analysis.verdict import (
     estimate,
     granularity,
     recommend,
+    unread_source,
     where_time_goes,
     wilson,
 )
@@ -361,9 +362,9 @@ def _verdict(
             f"{options.rust_speedup:g}x: {e.pure:.0%} interpreted Python, "
             f"{0 if e.isolation is None else e.isolation:.0%} isolated"
         )
-        off = where_time_goes(m)
-        if off is not None:
-            reasons.append(off)
+        for caveat in (where_time_goes(m), unread_source(m)):
+            if caveat is not None:
+                reasons.append(caveat)
     cores_saved, money = cost(e.saving, cores, options)
     return Candidate(
         target=m.target,

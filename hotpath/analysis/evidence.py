@@ -41,6 +41,8 @@ class Tally:
     evidence: set[str] = field(default_factory=set)
     judged: float = 0.0
     """Weight whose leaf was judged on evidence (the rest is assumed interpreted)."""
+    unread: float = 0.0
+    """Weight judged only by its leaf's ``.py`` file, its source not read."""
     call_sites: float = 0.0
     call_sites_in_loops: float = 0.0
     call_sites_known: float = 0.0
@@ -165,6 +167,8 @@ def tally_stacks(
         if ev is not None:
             t.evidence.add(ev)
             t.judged += w
+            if ev == "Python files, source not read":
+                t.unread += w
         if outside:
             t.outside += w
         if layer is not None:

@@ -96,6 +96,8 @@ class Estimate:
     layer: float
     evidenced: bool
     """Most of its weight ends in a leaf judged on evidence (not assumed interpreted)."""
+    unread: bool
+    """Most of its weight was judged only by .py file names, the source not read."""
     saving: tuple[float, float]
     library: tuple[str, float, str] | None
     """The one library holding most of its time: (name, that share, the app function that
@@ -134,8 +136,10 @@ def estimate(m: Measured, total: float, n: float | None, options: AdvisorOptions
     evidenced = t.total > 0 and t.judged >= 0.5 * t.total
     if not evidenced:
         lo = 0.0
+    unread = t.total > 0 and t.unread >= 0.5 * t.total
+    saving = (lo * gain, hi * gain)
     return Estimate(
-        share, share_iv, seen, pure, isolation, layer, evidenced, (lo * gain, hi * gain), library
+        share, share_iv, seen, pure, isolation, layer, evidenced, unread, saving, library
     )
 
 
@@ -296,6 +300,18 @@ def recommend(
     )
 
 
+def unread_source(m: Measured) -> str | None:
+    """A caveat when most of a recommended candidate was judged without reading its lines."""
+    t = m.tally
+    if not t.total or t.unread < 0.5 * t.total:
+        return None
+    return (
+        f"source not read: {t.unread / t.total:.0%} of its samples end in .py files whose "
+        "source was not found, taken as interpreted Python; a call into C on those lines (a "
+        "database query, json) would not be seen (pass --source-root)"
+    )
+
+
 def where_time_goes(m: Measured) -> str | None:
     """The off-CPU split in words, for the details of a recommended candidate."""
     w = m.waits
@@ -325,6 +341,8 @@ def confidence(e: Estimate, blocked: bool, options: AdvisorOptions) -> str:
     if e.seen is None:
         return "exact"
     if (blocked and e.seen < options.min_samples) or not e.evidenced:
+        return "low"
+    if e.unread:
         return "low"
     if e.seen >= 100 and e.share_interval[0] >= options.min_share:
         return "high"

@@ -162,3 +162,20 @@ def test_collector_records_the_target_site_packages() -> None:
     dirs = target_site_dirs(os.getpid()).split(os.pathsep)
     assert any(d.endswith(("site-packages", "dist-packages")) for d in dirs), dirs
     assert all(os.path.isdir(d) for d in dirs)
+
+
+def test_advisor_without_source_judges_py_files_and_says_the_lines_were_not_read() -> None:
+    """No --source-root, no native frames: a .py leaf is interpreted Python as far as is
+    known (not "not enough evidence"), with low confidence and the caveat in the reasons."""
+    p = profile_of(
+        [
+            ([("main", "loop.py", 6), ("handle", "loop.py", 15)], 600, None),
+            ([("Thread.run", "threading.py", 975)], 400, None),
+        ]
+    )
+    c = candidates(p)["handle"]
+    assert c.recommendation != "leave"
+    assert c.pure_python == pytest.approx(1.0)
+    assert c.evidence["pure_python"] == "Python files, source not read"
+    assert c.confidence == "low"
+    assert any(r.startswith("source not read: 100% of its samples") for r in c.reasons)
