@@ -179,3 +179,23 @@ def test_advisor_without_source_judges_py_files_and_says_the_lines_were_not_read
     assert c.evidence["pure_python"] == "Python files, source not read"
     assert c.confidence == "low"
     assert any(r.startswith("source not read: 100% of its samples") for r in c.reasons)
+
+
+def test_advisor_torn_stacks_rooted_in_a_library_keep_the_region(
+    tree: tuple[Path, Path],
+) -> None:
+    """py-spy --nonblocking sometimes reads a stack mid-update: its outermost frame is then
+    a library function that the app calls everywhere else. That root edge is a torn read,
+    not a second way in, so the region (and the isolation) stays."""
+    root, site = tree
+    lib = "fakemd/__init__.py"
+    p = profile_of(
+        [
+            ([("page", APP, 5), ("render", lib, 7), ("_inline", lib, 12)], 700, None),
+            ([("_inline", lib, 12)], 100, None),  # torn: 12% of _inline's weight
+            ([("Thread.run", "threading.py", 975)], 200, None),
+        ]
+    )
+    c = candidates(_with_site(p, site), root)["page"]
+    assert c.isolation == pytest.approx(1.0)
+    assert c.recommendation == "extension"
