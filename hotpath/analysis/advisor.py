@@ -24,12 +24,11 @@ from hotpath.analysis.evidence import (
     tally_stats,
 )
 from hotpath.analysis.nativeness import LeafJudge
+from hotpath.analysis.options import DEFAULT_RUST_SPEEDUP, AdvisorOptions
 from hotpath.analysis.regions import drop_nested, endpoint_shapes, find_branches
-from hotpath.analysis.summary import Candidate
+from hotpath.analysis.results import Candidate
 from hotpath.analysis.verdict import (
-    DEFAULT_RUST_SPEEDUP,
     HOURS_PER_MONTH,
-    AdvisorOptions,
     Estimate,
     blocking_reasons,
     confidence,

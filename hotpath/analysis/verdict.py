@@ -18,10 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hotpath.analysis.evidence import Measured
+from hotpath.analysis.options import AdvisorOptions
 
-DEFAULT_RUST_SPEEDUP = 10.0
-"""Assumed speed-up of interpreted Python rewritten in Rust (CPU-bound loops, plain data)."""
 HOURS_PER_MONTH = 730.0
+LIBRARY_SHARE = 0.5
+"""A candidate whose time is at least this much in one library is a library path."""
 
 RUST_DROP_INS: dict[str, str] = {
     "markdown": "pyromark or markdown-it-pyrs",
@@ -46,30 +47,6 @@ RUST_DROP_INS: dict[str, str] = {
     "pyjwt": "jwt bindings such as jwt-rs",
 }
 """Pure-Python libraries and Rust-backed drop-ins on PyPI that a team would reach for."""
-
-
-@dataclass(frozen=True)
-class AdvisorOptions:
-    """What the advisor assumes (``hotpath analyze --rust-speedup/--cores/--core-hour-price``)."""
-
-    rust_speedup: float = DEFAULT_RUST_SPEEDUP
-    """Per-call speed-up k of the interpreted part of a candidate (docs/advisor.md)."""
-    cores: float | None = None
-    """Cores the service uses at the observed load; None: measured from the profile if it can."""
-    core_hour_price: float | None = None
-    min_share: float = 0.02
-    """A candidate whose share's lower bound is below this is too small to act on."""
-    min_samples: int = 30
-    list_share: float = 0.01
-    """Functions below this inclusive share are not listed at all."""
-    hop_cost_s: float = 1e-4
-    """Cost of one loopback network round trip; a microservice call should be >= 10x this."""
-    native_call_s: float = 5e-6
-    """cProfile builtin calls cheaper than this per call count as interpreter work."""
-    z: float = 1.96
-    """Normal quantile of the intervals (1.96: 95%)."""
-    library_share: float = 0.5
-    """A candidate whose time is at least this much in one library is a library path."""
 
 
 def wilson(k: float, n: float, z: float = 1.96) -> tuple[float, float]:
@@ -122,7 +99,7 @@ def estimate(m: Measured, total: float, n: float | None, options: AdvisorOptions
     library = None
     if t.libraries and t.total:
         name, w = max(t.libraries.items(), key=lambda kv: (kv[1], kv[0]))
-        if w >= options.library_share * t.total:
+        if w >= LIBRARY_SHARE * t.total:
             owners = {o: v for (lib, o), v in t.owners.items() if lib == name}
             owner = max(owners, key=lambda o: (owners[o], o)) if owners else m.target
             library = (name, w / t.total, owner)

@@ -19,9 +19,10 @@ import json
 import tempfile
 from pathlib import Path
 
-from hotpath.analysis.advisor import AdvisorOptions
-from hotpath.analysis.summary import AnalyzeOptions, Candidate, analyze
-from hotpath.collect.pyspy import Recorder, RecordOptions
+from hotpath.analysis.options import AdvisorOptions, AnalyzeOptions
+from hotpath.analysis.pipeline import analyze
+from hotpath.analysis.results import Candidate
+from hotpath.collect.pyspy import PySpyRecorder, RecordOptions
 from hotpath.model import Profile
 from tests.collect.support import require_ptrace
 from tests.monolith2.load import Server, plan, run_plan
@@ -41,7 +42,7 @@ def record(tmp: Path) -> Profile:
     server = Server(tmp)
     try:
         run_plan(server.port, plan(2, seed=99))  # warm up
-        rec = Recorder(server.pid, RecordOptions())
+        rec = PySpyRecorder(server.pid, RecordOptions())
         rec.start()
         run_plan(server.port, plan(1000), clients=4, duration_s=RECORD_S)
         rec.stop()
