@@ -187,6 +187,8 @@ def entangled(m: Measured, e: Estimate, o: AdvisorOptions, _b: list[str]) -> str
 def dispatcher(m: Measured, e: Estimate, o: AdvisorOptions, branches: list[str]) -> str | None:
     if len(branches) < 3 or (e.isolation is not None and e.isolation < 0.5):
         return None
+    if e.library is not None:
+        return None  # the split is inside the library, which is replaced whole
     if e.layer >= 0.5 and len(m.tally.layer_classes) >= 2:
         return None  # already too entangled, said once
     return (

@@ -25,7 +25,7 @@ from hotpath.analysis.results import Candidate
 from hotpath.collect.pyspy import PySpyRecorder, RecordOptions
 from hotpath.model import Profile
 from tests.collect.support import require_ptrace
-from tests.monolith2.load import Server, plan, run_plan
+from tests.monolith2.load import Server, plan, run_plan, stats
 
 MONOLITH2 = Path(__file__).resolve().parents[1] / "monolith2"
 TRUTH = json.loads((MONOLITH2 / "truth.json").read_text())
@@ -37,18 +37,27 @@ TOLERANCE = 0.25
 RECORD_S = 8.0
 
 
-def record(tmp: Path) -> Profile:
-    """hotpath attached with its default flags while 4 clients run the request plan."""
+def record(tmp: Path) -> tuple[Profile, dict[str, float]]:
+    """hotpath attached with its default flags while 4 clients run the request plan; and
+    the app's own per-endpoint thread CPU over that time, as shares of its process CPU."""
     server = Server(tmp)
     try:
         run_plan(server.port, plan(2, seed=99))  # warm up
+        before = stats(server.port)
         rec = PySpyRecorder(server.pid, RecordOptions())
         rec.start()
         run_plan(server.port, plan(1000), clients=4, duration_s=RECORD_S)
         rec.stop()
-        return rec.wait().profile
+        profile = rec.wait().profile
+        after = stats(server.port)
     finally:
         server.stop()
+    process = after["process_cpu_s"] - before["process_cpu_s"]
+    own = {
+        k: (v["cpu_s"] - before["endpoints"].get(k, {}).get("cpu_s", 0.0)) / process
+        for k, v in after["endpoints"].items()
+    }
+    return profile, own
 
 
 def library_candidate(cands: list[Candidate], library: str) -> Candidate | None:
@@ -63,14 +72,17 @@ def library_candidate(cands: list[Candidate], library: str) -> Candidate | None:
     return None
 
 
-def check(profile: Profile) -> tuple[list[str], dict[str, object]]:
-    """(failures, numbers) of one recording."""
+def check(profile: Profile, own: dict[str, float]) -> tuple[list[str], dict[str, object]]:
+    """(failures, numbers) of one recording; ``own``: the app's own endpoint CPU shares."""
     failures: list[str] = []
     options = AnalyzeOptions(source_root=str(MONOLITH2), flame=False)
     cands = analyze(profile, options).candidates or []
     recommended = [c for c in cands if c.recommendation != "leave"]
     numbers: dict[str, object] = {
-        "recommended": [(c.target, c.kind, c.evidence.get("library")) for c in recommended]
+        "recommended": [(c.target, c.kind, c.evidence.get("library")) for c in recommended],
+        "app_shares": {k: round(v, 4) for k, v in sorted(own.items())},
+        "hotpath_shares": {c.target: round(c.share, 4) for c in cands if c.kind == "endpoint"},
+        "leave": {c.target: c.reasons[0] for c in cands if c.recommendation == "leave"},
     }
     swappable = set(LIBRARY.values())
     for c in recommended[:2]:
@@ -90,8 +102,10 @@ def check(profile: Profile) -> tuple[list[str], dict[str, object]]:
             failures.append(f"no recommendation replaces {library}")
             continue
         predicted = sum(c.saving_share) / 2
+        endpoint = TRUTH["saving"][swap]["endpoint"]
         numbers[swap] = {
             "target": c.target,
+            "app_share": round(own.get(endpoint, 0.0), 4),
             "share": round(c.share, 4),
             "predicted": round(predicted, 4),
             "measured": round(measured, 4),
@@ -106,7 +120,7 @@ def test_advisor_monolith2_recommends_the_library_swaps_with_real_savings() -> N
     runs: list[tuple[list[str], dict[str, object]]] = []
     for _ in range(3):
         with tempfile.TemporaryDirectory() as d:
-            runs.append(check(record(Path(d))))
+            runs.append(check(*record(Path(d))))
         passed = sum(1 for failures, _n in runs if not failures)
         if passed >= 2 or len(runs) - passed >= 2:
             break
@@ -118,4 +132,4 @@ if __name__ == "__main__":  # python -m tests.analysis.test_advisor_monolith2 [r
 
     for _ in range(int(sys.argv[1]) if len(sys.argv) > 1 else 3):
         with tempfile.TemporaryDirectory() as d:
-            print(json.dumps(check(record(Path(d))), default=str), flush=True)
+            print(json.dumps(check(*record(Path(d))), default=str), flush=True)
