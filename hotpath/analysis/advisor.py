@@ -356,10 +356,16 @@ def _verdict(
     if not blocking:
         recommendation, why = recommend(m, e, options, shape)
         reasons.append(why)
+        isolated = f"{0 if e.isolation is None else e.isolation:.0%} isolated"
+        what = (
+            f"{e.library[1]:.0%} of its time in {e.library[0]} ({e.pure:.0%} interpreted "
+            f"Python), {isolated}; k is the drop-in's per-call speed-up"
+            if e.library is not None
+            else f"{e.pure:.0%} interpreted Python, {isolated}"
+        )
         reasons.append(
             f"saves {e.saving[0]:.1%}-{e.saving[1]:.1%} of the CPU at "
-            f"{options.rust_speedup:g}x: {e.pure:.0%} interpreted Python, "
-            f"{0 if e.isolation is None else e.isolation:.0%} isolated"
+            f"k = {options.rust_speedup:g}x: {what}"
         )
         for caveat in (where_time_goes(m), unread_source(m)):
             if caveat is not None:
