@@ -120,7 +120,7 @@ def advise(
     out = [_verdict(m, cg.total, n, cores, options, inclusive, children) for m in measured]
     out = endpoint_shapes(out, measured)
     out.sort(key=lambda c: (-c.score, -c.share, c.target))
-    out = drop_nested(out, measured)
+    out = _drop_library_duplicates(drop_nested(out, measured))
     by_target = {m.target: m for m in measured}
     return [
         replace(c, brief=write_brief(c, by_target[c.target], cg, judge))
@@ -128,6 +128,22 @@ def advise(
         else c
         for c in out
     ]
+
+
+def _library_path(c: Candidate) -> tuple[str, str] | None:
+    """(library, owner) of a recommended library path, from its evidence."""
+    text = c.evidence.get("library")
+    if c.recommendation == "leave" or not text:
+        return None
+    return text.split(" ", 1)[0], text.rsplit("called from ", 1)[-1]
+
+
+def _drop_library_duplicates(cands: list[Candidate]) -> list[Candidate]:
+    """An endpoint advised to replace the library that a recommended function (the app
+    function owning the call) is advised to replace says the same thing twice: the
+    function's row is the one to act on."""
+    by_function = {_library_path(c) for c in cands if c.kind == "function"} - {None}
+    return [c for c in cands if not (c.kind == "endpoint" and _library_path(c) in by_function)]
 
 
 def _with_cpu_bound(

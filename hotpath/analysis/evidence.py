@@ -79,6 +79,11 @@ class FrameIndex:
         self.outside_ok = [not framework_of(k.file) for k in self.keys]
         self.app = [classifier.kind(k.name, k.file) == "app" for k in self.keys]
         self.cls = [class_of(k.name) for k in self.keys]
+        # App functions that own a call: comprehension frames belong to their function.
+        self.owner_ok = [
+            a and not k.name.endswith(_COMPREHENSIONS)
+            for a, k in zip(self.app, self.keys, strict=True)
+        ]
         self.lib = [
             package_of(k.file)
             if self.outside_ok[i] and classifier.kind(k.name, k.file) == "library"
@@ -104,6 +109,7 @@ def tally_stacks(
         index.lib,
         index.frames,
     )
+    owner_ok = index.owner_ok
     entry_ids = {ids[k]: k for k in entries if k in ids}
     regions = {i: {ids[r] for r in entries[k] if r in ids} for i, k in entry_ids.items()}
     entry_set = set(entry_ids)
@@ -142,7 +148,7 @@ def tally_stacks(
             name = lib_of[f]
             if name is not None and (not libs or libs[-1][1] != name or owner > libs[-1][0]):
                 libs.append((j, name, owner))
-            elif app[f]:
+            elif owner_ok[f]:
                 owner = j
         lib_at = [j for j, _name, _o in libs]
         for fn in here:
@@ -157,7 +163,7 @@ def tally_stacks(
             lib = None
             if at < len(libs):
                 _j, name, o = libs[at]
-                lib = (name, fns[o] if o >= i else fn)
+                lib = (name, fns[o] if o >= i or (o >= 0 and not owner_ok[fn]) else fn)
             acc[fn, verdict, outside, layer, site, lib] += w
     by_id = {i: Tally() for i in entry_ids}
     for (fn, (category, ev), outside, layer, site, lib), w in acc.items():

@@ -199,3 +199,27 @@ def test_advisor_torn_stacks_rooted_in_a_library_keep_the_region(
     c = candidates(_with_site(p, site), root)["page"]
     assert c.isolation == pytest.approx(1.0)
     assert c.recommendation == "extension"
+
+
+def test_advisor_library_path_is_said_once_by_the_function_that_owns_the_call(
+    tree: tuple[Path, Path],
+) -> None:
+    """The owner is the app function calling into the library (a comprehension frame
+    belongs to its function), and the endpoint whose time is that path is not advised a
+    second time."""
+    root, site = tree
+    lib = "fakemd/__init__.py"
+    ep = {"endpoint": "GET /page"}
+    comp = ("page.<locals>.<listcomp>", APP, 5)
+    p = profile_of(
+        [
+            ([("view", APP, 9), ("page", APP, 5), comp, ("render", lib, 7)], 800, ep),
+            ([("view", APP, 9), ("page", APP, 6)], 20, ep),
+            ([("Thread.run", "threading.py", 975)], 180, None),
+        ]
+    )
+    found = candidates(_with_site(p, site), root)
+    recommended = [c for c in found.values() if c.recommendation != "leave"]
+    assert [c.kind for c in recommended] == ["function"], recommended
+    assert recommended[0].evidence["library"].endswith("called from page")
+    assert "GET /page" not in found or found["GET /page"].recommendation == "leave"
