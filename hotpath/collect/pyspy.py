@@ -216,6 +216,7 @@ class PySpyRecorder:
         self._stdout = b""
         self._stderr = b""
         self._readers: list[threading.Thread] = []
+        self._site_dirs = ""
         self.started = 0.0
         self.notes: list[str] = []
         self.priority = "unknown"
@@ -345,6 +346,8 @@ class PySpyRecorder:
         """Wait for py-spy to finish and build the profile from what it collected."""
         while not self.poll(0.2):
             pass
+        # Read while the target still runs: where its libraries live (for the advisor).
+        self._site_dirs = target_site_dirs(self.pid) if self.pid is not None else ""
         assert self._spy is not None
         rc = self._spy.wait()
         for r in self._readers:
@@ -411,6 +414,8 @@ class PySpyRecorder:
                 ),
             }
         )
+        if self._site_dirs:
+            meta.attrs["site_dirs"] = self._site_dirs
         return meta
 
     def _build(self, clocks: ClockRecord | None, samples: int) -> Profile:
@@ -446,6 +451,24 @@ class PySpyRecorder:
             )  # fmt: skip
             self.notes.append(f"the profile holds no CPU time: {who} used none while sampled{hint}")
         return profile
+
+
+def target_site_dirs(pid: int) -> str:
+    """The target's site-packages directories (``os.pathsep``-separated), from the shared
+    libraries it has mapped (``/proc/PID/maps``): the advisor reads the source of library
+    frames there. Empty where /proc is not readable."""
+    found: list[str] = []
+    try:
+        with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                path = line.rstrip("\n").split(None, 5)[-1] if line.count(" ") >= 5 else ""
+                for marker in ("/site-packages/", "/dist-packages/"):
+                    at = path.find(marker)
+                    if at > 0 and (d := path[: at + len(marker) - 1]) not in found:
+                        found.append(d)
+    except OSError:
+        return ""
+    return os.pathsep.join(found)
 
 
 def record(target: int | Sequence[str], options: RecordOptions | None = None) -> RecordResult:
