@@ -65,8 +65,8 @@ def _format_choice() -> click.Choice[str]:
     "--source-root",
     type=click.Path(file_okay=False),
     default=None,
-    help="Directory of the app's own code (default: the current directory when it "
-    "holds the profiled files; otherwise anything not stdlib/library is app).",
+    help="Directory of the app's own code (default: none; then any code that is not the "
+    "standard library, site-packages or native counts as the app's).",
 )
 @click.option(
     "-o",

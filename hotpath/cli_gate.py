@@ -49,7 +49,13 @@ def _common(f: F) -> F:
             default=None,
             help="pyproject.toml to read [tool.hotpath] from (default: nearest one).",
         ),
-        click.option("--source-root", type=click.Path(file_okay=False), default=None),
+        click.option(
+            "--source-root",
+            type=click.Path(file_okay=False),
+            default=None,
+            help="Compare paths under this directory relative to it, so two checkouts "
+            "match (default: [tool.hotpath] source-root; else absolute paths as recorded).",
+        ),
         click.option("--min-change-pp", type=float, default=None, help="Default 1.0."),
         click.option("--min-change-relative", type=float, default=None, help="Default 0.10."),
         click.option("--alpha", type=float, default=None, help="Default 0.05."),
