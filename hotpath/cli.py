@@ -15,7 +15,14 @@ from typing import IO, Any, TypeVar
 import click
 
 from hotpath._version import __version__
-from hotpath.cli_common import EXIT_ON_BROKEN_PIPE, output_stream, quiet_stdout, read_jobs
+from hotpath.cli_common import (
+    EXIT_ON_BROKEN_PIPE,
+    InputOptions,
+    input_options,
+    output_stream,
+    quiet_stdout,
+    read_inputs,
+)
 from hotpath.errors import HotpathError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,12 +59,6 @@ def _format_choice() -> click.Choice[str]:
     return click.Choice(list(REGISTRY))
 
 
-def _input_format_choice() -> click.Choice[str]:
-    from hotpath.formats import format_names
-
-    return click.Choice(format_names())
-
-
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option(
@@ -68,12 +69,7 @@ def _input_format_choice() -> click.Choice[str]:
     default=None,
     help="Report format (default: text on a terminal or for stdout).",
 )
-@click.option(
-    "--input-format",
-    type=_input_format_choice(),
-    default=None,
-    help="Skip detection and read every file as this format.",
-)
+@input_options
 @click.option(
     "--top", type=click.IntRange(1), default=20, show_default=True, help="Rows per table."
 )
@@ -81,8 +77,8 @@ def _input_format_choice() -> click.Choice[str]:
     "--source-root",
     type=click.Path(file_okay=False),
     default=None,
-    help="Directory of the app's own code (default: the current directory when it "
-    "holds the profiled files; otherwise anything not stdlib/library is app).",
+    help="Directory of the app's own code (default: none; then any code that is not the "
+    "standard library, site-packages or native counts as the app's).",
 )
 @click.option(
     "-o",
@@ -118,12 +114,6 @@ def _input_format_choice() -> click.Choice[str]:
     show_default=True,
     help="Refuse profiles with more distinct functions (bounds time and memory).",
 )
-@click.option(
-    "--max-decompressed-mb",
-    type=click.IntRange(1),
-    default=None,
-    help="Refuse gzip input that inflates beyond this many MiB [default: 8192].",
-)
 def analyze(
     files: tuple[str, ...],
     fmt: str | None,
@@ -141,16 +131,9 @@ def analyze(
     """Read profile FILES (merged into one) and rank the hot functions."""
     from hotpath.analysis.options import AdvisorOptions, AnalyzeOptions
     from hotpath.analysis.pipeline import analyze as run_analysis
-    from hotpath.formats import expand_paths, read_profiles
     from hotpath.report import REGISTRY
-    from hotpath.report.progress import read_progress
 
-    size = sum(p.stat().st_size for p in expand_paths(files) if p.is_file())
-    with read_progress(size) as on_bytes:
-        max_bytes = None if max_decompressed_mb is None else max_decompressed_mb * 1024**2
-        profile = read_profiles(
-            list(files), input_format, max_bytes, on_bytes=on_bytes, jobs=read_jobs()
-        )
+    ((profile, _),) = read_inputs([files], InputOptions(input_format, max_decompressed_mb))
     advisor = AdvisorOptions(
         rust_speedup=rust_speedup, cores=cores, core_hour_price=core_hour_price
     )
@@ -205,7 +188,7 @@ def _format_from_output(output: str | None) -> str | None:
     default=None,
     help="Output format (default: from the output file's extension).",
 )
-@click.option("--input-format", type=_input_format_choice(), default=None)
+@input_options
 @click.option(
     "--node-thres",
     type=click.FloatRange(0, 100),
@@ -225,14 +208,15 @@ def convert(
     output: str,
     to_fmt: str | None,
     input_format: str | None,
+    max_decompressed_mb: int | None,
     node_thres: float,
     edge_thres: float,
 ) -> None:
     """Convert profile INPUTS (merged) to another format: folded, speedscope, pprof, dot ..."""
-    from hotpath.formats import REGISTRY, format_for_output, read_profiles, write_profile
+    from hotpath.formats import REGISTRY, format_for_output, write_profile
 
     fmt = format_for_output(output, to_fmt)
-    profile = read_profiles(list(inputs), input_format, jobs=read_jobs())
+    ((profile, _),) = read_inputs([inputs], InputOptions(input_format, max_decompressed_mb))
     writer: Callable[[Any, IO[bytes], str], None] = write_profile
     if fmt == "dot":  # the thresholds only matter to the DOT writer
         from hotpath.formats import dot

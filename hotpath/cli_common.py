@@ -1,5 +1,8 @@
-"""What every command shares: where output goes, how many processes read input.
+"""What every command shares: how profile files are read, where output goes.
 
+Every command that reads profiles (``analyze``, ``convert``, ``diff``, ``gate``) takes the
+same input options (:func:`input_options`) and reads through :func:`read_inputs`: the same
+detection, gzip cap, progress bar, worker processes and merging of many files.
 Imported by :mod:`hotpath.cli` and :mod:`hotpath.cli_gate`; it imports neither.
 """
 
@@ -8,9 +11,17 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import IO, Any
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from hotpath.model import Profile
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_ON_BROKEN_PIPE = "hotpath.exit_on_broken_pipe"
 """``ctx.meta`` key: the exit code a command has already decided on (the gate's verdict),
@@ -49,3 +60,68 @@ def read_jobs() -> int:
         return max(1, int(os.environ.get("HOTPATH_JOBS", "1")))
     except ValueError:
         return 1
+
+
+def _readable_formats() -> click.Choice[str]:
+    from hotpath.formats.registry import readable_format_names
+
+    return click.Choice(readable_format_names())
+
+
+def input_options(f: F) -> F:
+    """``--input-format`` and ``--max-decompressed-mb``, the same for every reading command."""
+    f = click.option(
+        "--max-decompressed-mb",
+        type=click.IntRange(1),
+        default=None,
+        help="Refuse gzip input that inflates beyond this many MiB [default: 8192].",
+    )(f)
+    return click.option(
+        "--input-format",
+        type=_readable_formats(),
+        default=None,
+        help="Skip detection and read every file as this format.",
+    )(f)
+
+
+@dataclass(frozen=True)
+class InputOptions:
+    """The parsed :func:`input_options`."""
+
+    input_format: str | None = None
+    max_decompressed_mb: int | None = None
+
+    @property
+    def max_decompressed(self) -> int | None:
+        mb = self.max_decompressed_mb
+        return None if mb is None else mb * 1024**2
+
+
+def read_inputs(
+    sides: Sequence[Sequence[str]], options: InputOptions, per_file: bool = False
+) -> list[tuple[Profile, list[Profile]]]:
+    """Read each side (files and directories, merged into one profile) with one progress bar.
+
+    Returns, per side, the merged profile and, when ``per_file`` is set and the side has
+    several files, each file's own profile (the gate estimates its noise from their spread);
+    otherwise an empty list, and files of one format share an accumulator (folded).
+    """
+    from hotpath.errors import UsageError
+    from hotpath.formats import expand_paths, read_profiles
+    from hotpath.model import merge
+    from hotpath.report.progress import read_progress
+
+    expanded = [expand_paths(side) for side in sides]
+    if not all(expanded):
+        raise UsageError("no profile files given")
+    size = sum(p.stat().st_size for files in expanded for p in files if p.is_file())
+    fmt, cap, jobs = options.input_format, options.max_decompressed, read_jobs()
+    out: list[tuple[Profile, list[Profile]]] = []
+    with read_progress(size) as on_bytes:
+        for files in expanded:
+            if per_file and len(files) > 1:
+                parts = [read_profiles([f], fmt, cap, 1, on_bytes) for f in files]
+                out.append((merge(parts), parts))
+            else:
+                out.append((read_profiles(files, fmt, cap, jobs, on_bytes), []))
+    return out

@@ -15,7 +15,13 @@ from typing import Any, TypeVar
 
 import click
 
-from hotpath.cli_common import EXIT_ON_BROKEN_PIPE, output_stream
+from hotpath.cli_common import (
+    EXIT_ON_BROKEN_PIPE,
+    InputOptions,
+    input_options,
+    output_stream,
+    read_inputs,
+)
 from hotpath.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,7 +48,6 @@ def _common(f: F) -> F:
         click.option(
             "--current", "current", multiple=True, type=click.Path(), help="Add a current file."
         ),
-        click.option("--input-format", default=None, help="Read every file as this format."),
         click.option(
             "--config",
             "config_file",
@@ -50,7 +55,13 @@ def _common(f: F) -> F:
             default=None,
             help="pyproject.toml to read [tool.hotpath] from (default: nearest one).",
         ),
-        click.option("--source-root", type=click.Path(file_okay=False), default=None),
+        click.option(
+            "--source-root",
+            type=click.Path(file_okay=False),
+            default=None,
+            help="Compare paths under this directory relative to it, so two checkouts "
+            "match (default: [tool.hotpath] source-root; else absolute paths as recorded).",
+        ),
         click.option("--min-change-pp", type=float, default=None, help="Default 1.0."),
         click.option("--min-change-relative", type=float, default=None, help="Default 0.10."),
         click.option("--alpha", type=float, default=None, help="Default 0.05."),
@@ -60,13 +71,12 @@ def _common(f: F) -> F:
         click.option(
             "--estimate-dispersion/--no-estimate-dispersion",
             default=None,
-            help="Measure the dispersion from a side's files, processes or threads "
-            "(default: on).",
+            help="Measure the dispersion from a side's files, processes or threads (default: on).",
         ),
     ]
     for opt in reversed(options):
         f = opt(f)
-    return f
+    return input_options(f)
 
 
 def _config(kw: dict[str, Any], budgets: tuple[Any, ...] = ()) -> Any:
@@ -86,17 +96,6 @@ def _config(kw: dict[str, Any], budgets: tuple[Any, ...] = ()) -> Any:
     )
 
 
-def _read(files: list[str], fmt: str | None) -> tuple[Any, list[Any]]:
-    """The merged profile of a side, and its files' profiles when there are several."""
-    from hotpath.formats import expand_paths, read_profile
-    from hotpath.model import merge
-
-    parts = [read_profile(f, fmt) for f in expand_paths(files)]
-    if not parts:
-        raise UsageError("no profile files given")
-    return merge(parts), parts if len(parts) > 1 else []
-
-
 @click.command()
 @_common
 @click.option(
@@ -113,6 +112,7 @@ def diff(
     base: tuple[str, ...],
     current: tuple[str, ...],
     input_format: str | None,
+    max_decompressed_mb: int | None,
     fmt: str,
     output: str | None,
     **kw: Any,
@@ -124,7 +124,11 @@ def diff(
 
     b, c = _sides(paths, base, current)
     config = _config(kw)
-    (base_p, base_parts), (cur_p, cur_parts) = _read(b, input_format), _read(c, input_format)
+    inputs = InputOptions(input_format, max_decompressed_mb)
+    # A side's files are read one by one only when the noise is estimated from their spread.
+    (base_p, base_parts), (cur_p, cur_parts) = read_inputs(
+        [b, c], inputs, per_file=config.diff.estimate_dispersion
+    )
     result = diff_profiles(base_p, cur_p, config.diff, fmt == "html", base_parts, cur_parts)
     render = {
         "text": rep.render_diff_text,
@@ -173,6 +177,7 @@ def gate(
     base: tuple[str, ...],
     current: tuple[str, ...],
     input_format: str | None,
+    max_decompressed_mb: int | None,
     budgets: tuple[str, ...],
     endpoint_budgets: tuple[str, ...],
     fmt: str,
@@ -198,7 +203,11 @@ def gate(
             click.echo(f"{name:<22} {value}")
         return
     b, c = _sides(paths, base, current)
-    (base_p, base_parts), (cur_p, cur_parts) = _read(b, input_format), _read(c, input_format)
+    inputs = InputOptions(input_format, max_decompressed_mb)
+    # A side's files are read one by one only when the noise is estimated from their spread.
+    (base_p, base_parts), (cur_p, cur_parts) = read_inputs(
+        [b, c], inputs, per_file=config.diff.estimate_dispersion
+    )
     result = run_gate(base_p, cur_p, config, base_parts, cur_parts)
     ctx = click.get_current_context()
     ctx.meta[EXIT_ON_BROKEN_PIPE] = result.exit_code  # `gate | head` keeps the verdict

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import IO, BinaryIO
+from typing import IO
 
-from hotpath.errors import ProfileParseError, UsageError
+from hotpath.errors import UsageError
 from hotpath.escape import dot_string
 from hotpath.formats.spec import FormatSpec
 from hotpath.model import FunctionKey, Profile
@@ -117,15 +117,11 @@ def write(profile: Profile, stream: IO[bytes]) -> None:
     write_dot(profile, stream)
 
 
-def _read(stream: BinaryIO, path: str) -> Profile:
-    raise ProfileParseError(path, "hotpath writes DOT call graphs but cannot read them back")
-
-
 SPEC = FormatSpec(
     name="dot",
     description="Graphviz DOT call graph (write only; render with `dot -Tsvg`)",
     extensions=(".dot", ".gv"),
     sniff=lambda head: False,
-    read=_read,
+    read=None,
     write=write,
 )
