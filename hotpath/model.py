@@ -39,7 +39,12 @@ WALL = "wall"
 
 
 class FunctionKey(NamedTuple):
-    """A function's identity: qualified name and file, as the profile records them.
+    """A function's identity: its name and file.
+
+    A function is its code, (file, first line of its def, name); readers name it so that
+    the name alone tells functions of one file apart (its qualified name, with a ``:LINE``
+    suffix when two definitions share it: see :mod:`hotpath.formats.identity`), so the key
+    needs no line and matches across formats that do not record def lines.
 
     A named tuple, not a dataclass: the analysis hashes keys millions of times on big
     profiles, and a tuple hashes in C (a dataclass's ``__hash__`` is Python code, a quarter
@@ -228,6 +233,23 @@ class Profile:
     ) -> None:
         """Convenience for tests and small readers: add a stack given as frames."""
         self.add(tuple(self.intern_frame(f) for f in frames), weight, self.intern_labels(labels))
+
+    def replace_frames(self, frames: Sequence[Frame]) -> None:
+        """Replace frame ``i`` by ``frames[i]`` for every i (for readers that rename
+        functions); frames that become equal merge, and so do their stacks."""
+        if len(frames) != len(self.frames):
+            raise ValueError("replace_frames needs one new frame per frame")
+        self.frames = []
+        self._frame_ids = {}
+        remap = [self.intern_frame(f) for f in frames]
+        if remap == list(range(len(remap))):
+            return
+        at = remap.__getitem__
+        samples: dict[tuple[Stack, int], float] = {}
+        for (stack, lid), w in self.samples.items():
+            key = (tuple(map(at, stack)), lid)
+            samples[key] = samples.get(key, 0) + w
+        self.samples = samples
 
     # -- reading ------------------------------------------------------------------------
     @property
