@@ -417,3 +417,13 @@ def wall_view(profile: Profile) -> Profile:
     if _has_label(profile, MEASURE, CPU):
         return profile.filter(lambda labels: (MEASURE, CPU) not in labels)
     return profile
+
+
+def measure_view(profile: Profile, measure: str) -> Profile:
+    """:func:`cpu_view` for ``"cpu"``, :func:`wall_view` for ``"wall"``: what a one-measure
+    export (folded, speedscope, DOT) shows, so CPU and wall weights are never added."""
+    if measure == CPU:
+        return cpu_view(profile)
+    if measure == WALL:
+        return wall_view(profile)
+    raise ValueError(f"unknown measure {measure!r} (expected {CPU!r} or {WALL!r})")

@@ -52,6 +52,8 @@ class FormatSpec:
     """Whether written files are binary (pstats, pprof) rather than text."""
     accumulator: Callable[[], Accumulator] | None = None
     """For formats read many files at a time (worker files): faster than read + merge."""
+    call_stats: bool = False
+    """Whether written files keep exact call statistics (cProfile/pstats) without stacks."""
 
 
 def _registry() -> dict[str, FormatSpec]:
@@ -312,7 +314,7 @@ def write_profile(profile: Profile, stream: IO[bytes], fmt: str) -> None:
         raise UsageError(
             f"cannot write format {fmt!r}; writable: {', '.join(writable_format_names())}"
         )
-    if not profile.samples and profile.function_stats:
+    if not profile.samples and profile.function_stats and not spec.call_stats:
         # cProfile/pstats hold per-function totals, not stacks: a stack format would be empty.
         raise UsageError(
             f"cannot write call statistics (cProfile/pstats) as {fmt}: they hold no stacks"

@@ -54,7 +54,7 @@ def recordings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     _run([py, "-m", "pyinstrument", "-r", "pyisession", "-o", "p.pyisession", w, ROUNDS], out)
     spy = find_pyspy()
     for fmt, name in (("raw", "s.txt"), ("speedscope", "s.speedscope.json")):
-        _run([spy, "record", "-r", "400", "-f", fmt, "-o", name, "--", py, w, ROUNDS], out)
+        _run([spy, "record", "-r", "1000", "-f", fmt, "-o", name, "--", py, w, ROUNDS], out)
     return {
         "cprofile": out / "c.pstats",
         "pyinstrument": out / "p.pyisession",
@@ -93,13 +93,22 @@ def test_identity_same_functions_same_names_across_tools(
     exact = by_tool["cprofile"]  # a deterministic profiler sees every function called
     assert exact[("Shape.__init__", "workload.py")] == 30
     assert exact[("Row.__init__", "workload.py")] == 53
+    seen_by_pyspy: set[tuple[str, str]] = set()
     for tool, functions in by_tool.items():
         # The inherited method is one function named by its class; the two lambdas are two.
-        assert {k: functions.get(k) for k in HOT} == HOT, tool
+        hot = {k: functions[k] for k in HOT if k in functions}
+        assert hot == {k: HOT[k] for k in hot}, tool
+        if tool.startswith("py-spy"):
+            # Under load a 1 kHz py-spy run of ~1 s caught Node.find_all in 8 to 37 of
+            # ~1,000 samples (lambda: 16-68): one may miss a function, both together not.
+            seen_by_pyspy.update(hot)
+        else:
+            assert hot == HOT, tool
         # Every function a sampler saw is one cProfile saw, with the same name and def line.
         differ = {k: v for k, v in functions.items() if exact.get(k, -1) != v}
         assert not differ, (tool, differ)
         assert len(functions) > 20, tool
+    assert seen_by_pyspy == set(HOT)
     # cProfile calls twenty methods `as_const`: each is its class's.
     as_const = {n for n, f in exact if f == "jinja2/nodes.py" and n.endswith(".as_const")}
     assert len(as_const) >= 6 and "Const.as_const" in as_const and "BinExpr.as_const" in as_const
