@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from hotpath.errors import ProfileParseError
-from hotpath.formats import FormatSpec
+from hotpath.formats.spec import FormatSpec
 from hotpath.model import Profile
 
 

@@ -15,7 +15,7 @@ import re
 from typing import IO, BinaryIO
 
 from hotpath.errors import LimitExceeded, ProfileParseError
-from hotpath.formats import FormatSpec
+from hotpath.formats.spec import FormatSpec
 from hotpath.model import (
     CPU,
     PID,

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, BinaryIO, NamedTuple
 
 from hotpath.errors import ProfileParseError, UsageError
-from hotpath.formats import FormatSpec
+from hotpath.formats.spec import FormatSpec
 from hotpath.model import (
     ACTIVE,
     CPU,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hotpath.analysis.summary import analyze
+from hotpath.analysis.pipeline import analyze
 from hotpath.cli import main
 from hotpath.formats import read_bytes, read_profile
 from hotpath.formats.pprof_proto import profile_pb2 as pb
