@@ -47,14 +47,16 @@ def _strip_suffix(name: str, first_line: int | None) -> str:
     return name
 
 
+_Resolved = tuple[str, int | None, bool]
+"""(name, first line, whether the source decided the name)."""
+
+
 class _Namer:
     def __init__(self, index: SourceIndex | None) -> None:
         self.index = index
-        self.memo: dict[tuple[str, str, int | None, int | None], tuple[str, int | None, bool]] = {}
+        self.memo: dict[tuple[str, str, int | None, int | None], _Resolved] = {}
 
-    def resolve(
-        self, name: str, file: str, first_line: int | None, line: int | None
-    ) -> tuple[str, int | None, bool]:
+    def resolve(self, name: str, file: str, first_line: int | None, line: int | None) -> _Resolved:
         """(name, first line, whether the source decided the name)."""
         key = (name, file, first_line, line)
         got = self.memo.get(key)
@@ -63,9 +65,7 @@ class _Namer:
             self.memo[key] = got
         return got
 
-    def _resolve(
-        self, name: str, file: str, first_line: int | None, line: int | None
-    ) -> tuple[str, int | None, bool]:
+    def _resolve(self, name: str, file: str, first_line: int | None, line: int | None) -> _Resolved:
         base = _strip_suffix(name, first_line)
         if name == "<module>":  # a module's code object always starts at line 1
             return name, 1, False
@@ -99,52 +99,57 @@ def _no_source_names(
     between two profiles of the same code.
     """
     by_def: dict[tuple[str, int, str], set[str]] = {}
-    undecided: set[tuple[str, str, int | None]] = set()
+    undecided: set[tuple[str, str, int]] = set()
     for name, file, first, decided in entries:
-        if decided:
+        if decided or first is None:  # no def line: the recorded name is all there is
             continue
         undecided.add((name, file, first))
-        if first is not None:
-            by_def.setdefault((file, first, bare_name(name)), set()).add(name)
+        by_def.setdefault((file, first, bare_name(name)), set()).add(name)
     out: dict[tuple[str, str, int | None], str] = {}
     lines_of: dict[tuple[str, str], set[int]] = {}
     for name, file, first in undecided:
         shown = name
-        if first is not None:
-            names = by_def[(file, first, bare_name(name))]
-            if len(names) > 1:
-                shown = bare_name(name)
-            lines_of.setdefault((shown, file), set()).add(first)
+        if len(by_def[(file, first, bare_name(name))]) > 1:
+            shown = bare_name(name)
+        lines_of.setdefault((shown, file), set()).add(first)
         out[(name, file, first)] = shown
     for key, shown in out.items():
-        first = key[2]
-        if first is None:
-            continue
         if len(lines_of[(shown, key[1])]) > 1 or _ANONYMOUS.match(bare_name(shown)):
-            out[key] = f"{shown}:{first}"
+            out[key] = f"{shown}:{key[2]}"
     return out
 
 
 def name_functions(profile: Profile, index: SourceIndex | None = None) -> Profile:
     """Give every frame and call statistic of ``profile`` its function's name (in place;
     returns the profile). ``index`` caches source lookups across profiles."""
-    namer = _Namer(index if index is not None else SourceIndex())
-    resolved = [namer.resolve(f.name, f.file, f.first_line, f.line) for f in profile.frames]
+    index = index if index is not None else SourceIndex()
+    namer = _Namer(index)
     stats = profile.function_stats
+    files = {f.file for f in profile.frames} | {k.file for k in stats}
+    with_source = {file for file in files if file and index.defs(file) is not None}
+
+    def resolve(name: str, file: str, first: int | None, line: int | None) -> _Resolved:
+        # The common case on big profiles (no source, no suffix) stays a tuple, no lookup.
+        if file in with_source or name == "<module>" or (first is not None and ":" in name):
+            return namer.resolve(name, file, first, line)
+        return (name, first, False)
+
+    resolved = [resolve(f.name, f.file, f.first_line, f.line) for f in profile.frames]
     stat_resolved = {
-        key: namer.resolve(key.name, key.file, st.first_line, None) for key, st in stats.items()
+        key: resolve(key.name, key.file, st.first_line, None) for key, st in stats.items()
     }
     entries = [(r[0], f.file, r[1], r[2]) for f, r in zip(profile.frames, resolved, strict=True)]
     entries += [(r[0], k.file, r[1], r[2]) for k, r in stat_resolved.items()]
     fallback = _no_source_names(entries)
 
     def final(name: str, file: str, first: int | None, decided: bool) -> str:
-        return name if decided else fallback[(name, file, first)]
+        return name if decided else fallback.get((name, file, first), name)
 
-    new_frames = [
-        Frame(final(r[0], f.file, r[1], r[2]), f.file, f.line, r[1])
-        for f, r in zip(profile.frames, resolved, strict=True)
-    ]
+    new_frames = []
+    for f, r in zip(profile.frames, resolved, strict=True):
+        name = final(r[0], f.file, r[1], r[2])
+        same = name == f.name and r[1] == f.first_line
+        new_frames.append(f if same else Frame(name, f.file, f.line, r[1]))
     if new_frames != profile.frames:
         profile.replace_frames(new_frames)
     if stats:
