@@ -8,8 +8,9 @@ table of definitions, each with its qualified name as the compiler builds it
 (``Class.method``, ``outer.<locals>.inner``, ``f.<locals>.<lambda>``) and its first line
 as code objects record it (the first decorator's line for a decorated function).
 
-Only regular files up to :data:`MAX_SOURCE_BYTES` are read; a file that does not parse is
-treated as absent. Parsed tables are cached per (path, size, mtime) for the process.
+Only regular files up to :data:`MAX_SOURCE_BYTES` under :func:`allowed_roots` are read; a
+file that does not parse is treated as absent. Parsed tables are cached per (path, size,
+mtime) for the process.
 """
 
 from __future__ import annotations
@@ -177,6 +178,24 @@ def search_roots() -> list[str]:
     return [*extra, os.curdir, *(entry or os.curdir for entry in sys.path)]
 
 
+def allowed_roots() -> list[str]:
+    """The only directories source files are opened under: ``HOTPATH_SOURCE_PATH``, the
+    current directory (the default source root) and this Python's own library
+    directories (stdlib, site-packages). A profile's paths are labels, not instructions:
+    ``/etc/passwd`` or ``../secret.py`` in a hostile profile is never opened."""
+    import sysconfig
+
+    extra = [p for p in os.environ.get("HOTPATH_SOURCE_PATH", "").split(os.pathsep) if p]
+    paths = sysconfig.get_paths()
+    libs = [paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths]
+    return list(dict.fromkeys(os.path.realpath(p) for p in [*extra, os.curdir, *libs]))
+
+
+def _inside(path: str, roots: list[str]) -> bool:
+    real = os.path.realpath(path)
+    return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
 def candidate_paths(file: str, roots: list[str] | None = None) -> list[str]:
     """Where the source of a profile's file name may be on this machine.
 
@@ -209,11 +228,17 @@ def candidate_paths(file: str, roots: list[str] | None = None) -> list[str]:
 class SourceIndex:
     """Source definitions per profile file name, found once per name."""
 
-    def __init__(self, roots: list[str] | None = None, off: bool = False) -> None:
+    def __init__(
+        self, roots: list[str] | None = None, off: bool = False, allowed: list[str] | None = None
+    ) -> None:
         """``roots``: see :func:`candidate_paths`; ``off``: find no source at all (also when
-        ``HOTPATH_NO_SOURCE`` is set)."""
+        ``HOTPATH_NO_SOURCE`` is set); ``allowed``: the directories files may be opened
+        under (:func:`allowed_roots` by default)."""
         self._found: dict[str, SourceDefs | None] = {}
         self._roots = search_roots() if roots is None else roots
+        self._allowed = [
+            os.path.realpath(p) for p in (allowed_roots() if allowed is None else allowed)
+        ]
         self._off = off or os.environ.get("HOTPATH_NO_SOURCE", "") not in ("", "0")
 
     def defs(self, file: str) -> SourceDefs | None:
@@ -224,6 +249,8 @@ class SourceIndex:
             return self._found[file]
         got = None
         for path in candidate_paths(file, self._roots):
+            if not _inside(path, self._allowed):
+                continue
             st = _regular_file(path)
             if st is not None:
                 got = _load(os.path.abspath(path), st.st_size, st.st_mtime_ns)

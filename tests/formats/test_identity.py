@@ -218,7 +218,7 @@ def test_name_functions_pyspy_line_to_enclosing_def(tmp_path: Path) -> None:
     p.add_frames([Frame("B.__init__", str(path), 19), Frame("inner", str(path), 18)], 2)
     p.add_frames([Frame("A.x", str(path), 9)], 1)
     p.add_frames([Frame("A.x", str(path), 13)], 1)
-    name_functions(p, SourceIndex(roots=[]))
+    name_functions(p, SourceIndex(roots=[], allowed=[str(tmp_path)]))
     got = {(f.name, f.line, f.first_line) for f in p.frames}
     assert got == {
         ("B.__init__", 19, 16),
@@ -233,5 +233,17 @@ def test_name_functions_ignores_a_source_that_does_not_match(tmp_path: Path) -> 
     path.write_bytes(SOURCE)
     p = Profile()
     p.add_frames([Frame("other", str(path), 5, 4)], 1)  # no `other` at line 4: not this file
-    name_functions(p, SourceIndex(roots=[]))
+    name_functions(p, SourceIndex(roots=[], allowed=[str(tmp_path)]))
     assert p.frames == [Frame("other", str(path), 5, 4)]
+
+
+def test_source_index_opens_nothing_outside_the_allowed_roots(tmp_path: Path) -> None:
+    inside = tmp_path / "app"
+    inside.mkdir()
+    (tmp_path / "secret.py").write_bytes(SOURCE)
+    (inside / "link.py").symlink_to(tmp_path / "secret.py")
+    index = SourceIndex(roots=[str(inside)], allowed=[str(inside)])
+    for name in (str(tmp_path / "secret.py"), "../secret.py", "link.py", "/etc/passwd"):
+        assert index.defs(name) is None, name
+    (inside / "m.py").write_bytes(SOURCE)
+    assert index.defs("m.py") is not None
