@@ -99,8 +99,9 @@ def test_identity_same_functions_same_names_across_tools(
         hot = {k: functions[k] for k in HOT if k in functions}
         assert hot == {k: HOT[k] for k in hot}, tool
         if tool.startswith("py-spy"):
-            # Under load a 1 kHz py-spy run of ~1 s caught Node.find_all in 8 to 37 of
-            # ~1,000 samples (lambda: 16-68): one may miss a function, both together not.
+            # Under load (load average 15 on 2 cores), three 400 Hz runs caught
+            # Node.find_all in 8-37 of 734-1,044 samples (lambda:61 in 16-68); recorded at
+            # 1 kHz here, one run may still miss a function, both together do not.
             seen_by_pyspy.update(hot)
         else:
             assert hot == HOT, tool
