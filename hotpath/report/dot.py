@@ -16,6 +16,7 @@ from typing import IO
 
 from hotpath.analysis.callgraph import ROOT, CallGraph
 from hotpath.errors import UsageError
+from hotpath.escape import dot_string
 
 
 @dataclass(frozen=True)
@@ -27,14 +28,8 @@ class DotOptions:
 
 
 def escape(text: str) -> str:
-    """Escape text for a double-quoted DOT string (backslash, quote, line breaks)."""
-    return (
-        text.replace("\\", "\\\\")
-        .replace('"', '\\"')
-        .replace("\r", "")
-        .replace("\n", "\\n")
-        .replace("\x00", "")
-    )
+    """Escape text for a double-quoted DOT string (see :func:`hotpath.escape.dot_string`)."""
+    return dot_string(text)
 
 
 def _colour(share: float) -> str:
