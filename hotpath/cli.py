@@ -10,7 +10,7 @@ import io
 import os
 import sys
 from collections.abc import Callable
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -190,6 +190,14 @@ def _format_from_output(output: str | None) -> str | None:
 )
 @input_options
 @click.option(
+    "--measure",
+    type=click.Choice(["cpu", "wall"]),
+    default="cpu",
+    show_default=True,
+    help="folded, speedscope, dot: which time to write when the profile holds CPU and wall "
+    "time (pprof holds both; hotpath files keep everything).",
+)
+@click.option(
     "--node-thres",
     type=click.FloatRange(0, 100),
     default=0.5,
@@ -209,29 +217,26 @@ def convert(
     to_fmt: str | None,
     input_format: str | None,
     max_decompressed_mb: int | None,
+    measure: str,
     node_thres: float,
     edge_thres: float,
 ) -> None:
     """Convert profile INPUTS (merged) to another format: folded, speedscope, pprof, dot ..."""
-    from hotpath.formats import REGISTRY, format_for_output, write_profile
+    from hotpath.report.dot import DotOptions
+    from hotpath.report.exports import ExportOptions, export, output_format
 
-    fmt = format_for_output(output, to_fmt)
+    fmt = output_format(output, to_fmt)
     ((profile, _),) = read_inputs([inputs], InputOptions(input_format, max_decompressed_mb))
-    writer: Callable[[Any, IO[bytes], str], None] = write_profile
-    if fmt == "dot":  # the thresholds only matter to the DOT writer
-        from hotpath.formats import dot
-
-        options = dot.DotOptions(node_thres, edge_thres)
-        writer = lambda p, stream, _fmt: dot.write_dot(p, stream, options)  # noqa: E731
+    options = ExportOptions(measure=measure, dot=DotOptions(node_thres, edge_thres))
     if output == "-":
         buf = io.BytesIO()
-        writer(profile, buf, fmt)
+        what = export(profile, buf, fmt, options)
         sys.stdout.buffer.write(buf.getvalue())
         sys.stdout.flush()
-        return
-    with output_stream(output, binary=True) as out:
-        writer(profile, out, fmt)
-    click.echo(f"wrote {output} ({REGISTRY[fmt].name})", err=True)
+    else:
+        with output_stream(output, binary=True) as out:
+            what = export(profile, out, fmt, options)
+    click.echo(f"wrote {output} ({fmt}: {what})", err=True)
 
 
 # -- collecting with py-spy -----------------------------------------------------------------

@@ -44,3 +44,5 @@ class FormatSpec:
     """Whether written files are binary (pstats, pprof) rather than text."""
     accumulator: Callable[[], Accumulator] | None = None
     """For formats read many files at a time (worker files): faster than read + merge."""
+    call_stats: bool = False
+    """Whether written files keep exact call statistics (cProfile/pstats) without stacks."""
