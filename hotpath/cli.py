@@ -26,13 +26,23 @@ class HotpathGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:  # what the command printed must reach stdout, or the error be said
+                _flush_stdout()
         except HotpathError as exc:
             click.echo(f"hotpath: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("hotpath: interrupted", err=True)
             ctx.exit(130)
+
+
+def _flush_stdout() -> None:
+    from hotpath.output import open_output
+
+    with open_output(None, binary=True):
+        pass
 
 
 @click.group(cls=HotpathGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,14 +53,11 @@ def main() -> None:
 
 @contextmanager
 def output_stream(path: str | None, binary: bool = False) -> Iterator[IO[Any]]:
-    """stdout, or a file written atomically (temp file + rename) so no half file is left."""
-    if path is None or path == "-":
-        yield sys.stdout.buffer if binary else sys.stdout
-        return
-    from hotpath.collect.store import atomic_writer
+    """stdout, a stream (device, FIFO) or a file written atomically: see hotpath.output."""
+    from hotpath.output import open_output
 
-    with atomic_writer(path, binary=binary) as f:
-        yield f
+    with open_output(path, binary) as out:
+        yield out
 
 
 def _format_choice() -> click.Choice[str]:
@@ -184,7 +191,8 @@ def analyze(
         # stdout free for the reader.
         from hotpath.report.text import render_briefs
 
-        render_briefs(result, sys.stdout)
+        with output_stream(None) as out:
+            render_briefs(result, out)
 
 
 def _format_from_output(output: str | None) -> str | None:
@@ -248,10 +256,10 @@ def convert(
         options = dot.DotOptions(node_thres, edge_thres)
         writer = lambda p, stream, _fmt: dot.write_dot(p, stream, options)  # noqa: E731
     if output == "-":
-        buf = io.BytesIO()
+        buf = io.BytesIO()  # a failing writer leaves nothing half-written on stdout
         writer(profile, buf, fmt)
-        sys.stdout.buffer.write(buf.getvalue())
-        sys.stdout.flush()
+        with output_stream(output, binary=True) as out:
+            out.write(buf.getvalue())
         return
     with output_stream(output, binary=True) as out:
         writer(profile, out, fmt)
@@ -306,6 +314,9 @@ def _run_recording(target: int | list[str], output: str | None, **kw: Any) -> No
     if output is None:
         output = f"hotpath-{target if isinstance(target, int) else os.path.basename(target[0])}"
         output += ".hotpath"
+    from hotpath.output import check_writable
+
+    check_writable(output)  # before the recording, not after it
     console = Console(stderr=True)
     result = drive(recorder, console if console.is_terminal else None)
     with output_stream(output, binary=True) as out:

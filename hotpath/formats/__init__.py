@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol
 
 from hotpath.errors import LimitExceeded, ProfileParseError, UsageError
+from hotpath.formats.checks import check_totals
 from hotpath.model import Profile, Source
 
 Reader = Callable[[BinaryIO, str], Profile]
@@ -225,6 +226,7 @@ def read_stream(
         raise ProfileParseError(display, f"cannot read: {exc}") from exc
     if not profile.meta.sources:
         profile.meta.sources.append(Source(display, spec.name))
+    check_totals(profile, display)
     return profile, spec
 
 

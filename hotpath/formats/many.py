@@ -77,6 +77,7 @@ def read_group(
 ) -> Profile:
     """Read files one after another, sharing an accumulator per format that has one."""
     from hotpath.formats import Accumulator, open_profile, read_stream, spec_of_stream
+    from hotpath.formats.checks import check_totals
 
     profiles: list[Profile] = []
     accumulators: dict[str, Accumulator] = {}
@@ -99,6 +100,7 @@ def read_group(
     for name, acc in accumulators.items():
         profile = acc.finish()
         profile.meta.sources.extend(sources[name])
+        check_totals(profile, ", ".join(s.path for s in sources[name][:3]))
         profiles.append(profile)
     return merge(profiles)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, BinaryIO
 
 from hotpath.errors import ProfileParseError, UsageError
-from hotpath.formats import FormatSpec
+from hotpath.formats import FormatSpec, checks
 from hotpath.model import Frame, FunctionKey, Metadata, Profile, Unit
 
 _TIME_UNITS = {"nanoseconds": 1e-9, "microseconds": 1e-6, "milliseconds": 1e-3, "seconds": 1.0}
@@ -154,9 +154,10 @@ def from_proto(msg: pb.Profile, path: str) -> Profile:
     index, unit, factor = _pick_value(msg, s)
     meta = Metadata(unit=unit)
     if msg.period and msg.period_type.unit and s(msg.period_type.unit, "period") in _TIME_UNITS:
-        meta.interval_s = msg.period * _TIME_UNITS[strings[msg.period_type.unit]]
+        period = checks.weight(msg.period, path, "period")
+        meta.interval_s = period * _TIME_UNITS[strings[msg.period_type.unit]]
     if msg.duration_nanos:
-        meta.duration_s = msg.duration_nanos / 1e9
+        meta.duration_s = checks.weight(msg.duration_nanos, path, "duration_nanos") / 1e9
     profile = Profile(meta)
     functions = {
         f.id: (s(f.name, "function name"), s(f.filename, "file name"), f.start_line or None)
@@ -174,7 +175,7 @@ def from_proto(msg: pb.Profile, path: str) -> Profile:
             frames.append(Frame(f"0x{loc.address:x}"))
         loc_frames[loc.id] = tuple(profile.intern_frame(f) for f in frames)
     count = 0
-    for sample in msg.sample:
+    for number, sample in enumerate(msg.sample):
         if index >= len(sample.value):
             raise ProfileParseError(path, "a sample has fewer values than sample types")
         stack: list[int] = []
@@ -187,6 +188,8 @@ def from_proto(msg: pb.Profile, path: str) -> Profile:
             s(lb.key, "label"): s(lb.str, "label") if lb.str else str(lb.num) for lb in sample.label
         }
         v = sample.value[index]
+        if v < 0 or v > checks.MAX_VALUE:  # negative: a pprof -diff_base profile, not samples
+            checks.weight(v, path, f"sample {number} value")
         count += v
         profile.add(tuple(stack), v * factor, profile.intern_labels(labels))
     if unit == "samples":

@@ -21,7 +21,7 @@ import types
 from typing import Any, BinaryIO, NoReturn
 
 from hotpath.errors import ProfileParseError
-from hotpath.formats import FormatSpec
+from hotpath.formats import FormatSpec, checks
 from hotpath.model import EdgeStats, FunctionKey, FunctionStats, Metadata, Profile
 
 _DICT = ord("{")
@@ -38,7 +38,8 @@ def _fail(path: str, reason: str) -> NoReturn:
 
 
 def _num(v: object) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+    """A finite non-negative number within the range every reader accepts."""
+    return checks.out_of_range(v) is None
 
 
 def _is_func(k: object) -> bool:
@@ -58,7 +59,7 @@ def function_key(func: FuncTuple) -> FunctionKey:
         name = name.co_name
     if file == "~" and line == 0 and name.startswith("<") and name.endswith(">"):
         name = "{" + name[1:-1] + "}"  # as pstats prints builtins
-    return FunctionKey(name, file)
+    return FunctionKey(checks.clean_text(name), checks.clean_text(file))
 
 
 # Code objects are marshalled as raw 4-byte ints and nested objects in a per-version order.
@@ -161,14 +162,14 @@ def _check_entry(path: str, func: object, value: object) -> None:
     if not (
         isinstance(value, tuple)
         and len(value) == 5
-        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value[:2])
+        and all(isinstance(v, int) and _num(v) for v in value[:2])
         and _num(value[2])
         and _num(value[3])
         and isinstance(value[4], dict)
     ):
         _fail(path, f"entry {func}: expected (calls, calls, tottime, cumtime, callers)")
     for caller, cv in value[4].items():
-        ok = (isinstance(cv, int) and not isinstance(cv, bool) and cv >= 0) or (
+        ok = (isinstance(cv, int) and _num(cv)) or (
             isinstance(cv, tuple) and len(cv) == 4 and all(_num(x) for x in cv)
         )
         if not _is_func(caller) or not ok:
@@ -190,7 +191,8 @@ def read(stream: BinaryIO, path: str) -> Profile:
         _check_entry(path, func, value)
         cc, nc, tt, ct, callers = value
         key = function_key(func)
-        st = FunctionStats(float(tt), float(ct), nc, cc, func[1] if func[1] > 0 else None)
+        line = func[1] if 0 < func[1] <= checks.MAX_VALUE else None
+        st = FunctionStats(float(tt), float(ct), nc, cc, line)
         prev = fstats.get(key)
         fstats[key] = st if prev is None else prev + st
         for caller, cv in callers.items():
