@@ -6,6 +6,7 @@ code. :class:`~hotpath.errors.HotpathError` becomes one line on stderr and its e
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import sys
@@ -324,14 +325,16 @@ def _run_recording(target: int | list[str], output: str | None, **kw: Any) -> No
     why = {
         "interrupted": "stopped by Ctrl-C",
         "terminated": "stopped by SIGTERM",
+        "hangup": "stopped by SIGHUP",
         "duration": "duration reached",
         "target exited": "the target exited",
     }.get(result.stopped_by, result.stopped_by)
-    click.echo(
-        f"hotpath: {why}; wrote what was collected to {output} "
-        f"({result.samples} samples in {result.elapsed_s:.1f} s, {result.errors} errors)",
-        err=True,
-    )
+    with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone; the file is not
+        click.echo(
+            f"hotpath: {why}; wrote what was collected to {output} "
+            f"({result.samples} samples in {result.elapsed_s:.1f} s, {result.errors} errors)",
+            err=True,
+        )
 
 
 @main.command()
@@ -368,7 +371,11 @@ def demo(duration: float, clients: int, out_dir: str) -> None:
 
 
 def run() -> None:  # console-script entry point
-    main(prog_name=os.environ.get("HOTPATH_PROG", "hotpath"))
+    try:
+        main(prog_name=os.environ.get("HOTPATH_PROG", "hotpath"))
+    except KeyboardInterrupt:  # Ctrl-C before a command started (while importing)
+        click.echo("hotpath: interrupted", err=True)
+        sys.exit(130)
 
 
 def _add_gate_commands() -> None:
