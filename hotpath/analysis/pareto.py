@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from hotpath.analysis.callgraph import CallGraph, FunctionTotals
 from hotpath.analysis.classify import Classifier
+from hotpath.analysis.results import Pareto
 from hotpath.analysis.sourcefile import read_source
-from hotpath.analysis.summary import Pareto
 from hotpath.model import FunctionKey
 
 

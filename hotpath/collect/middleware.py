@@ -3,7 +3,7 @@
 For every request it records the endpoint (the route *template*, never the raw URL, query,
 headers or body), wall time, CPU time, status class and a latency histogram; for a random
 ``sample_fraction`` of requests it also runs pyinstrument and keeps the stacks, labelled
-with the endpoint. See :mod:`hotpath.collect.recorder` for storage and flushing.
+with the endpoint. See :mod:`hotpath.collect.request_store` for storage and flushing.
 
 CPU time: WSGI reads the thread CPU clock (``time.thread_time``) around the request, since
 a WSGI request runs on one thread from call to ``close()``. ASGI requests share the event
@@ -23,7 +23,7 @@ from dataclasses import fields, replace
 from typing import Any, Literal
 
 from hotpath.collect import stacks as _stacks
-from hotpath.collect.recorder import MiddlewareOptions, Recorder
+from hotpath.collect.request_store import MiddlewareOptions, RequestStore
 from hotpath.errors import ConfigError
 
 __all__ = ["ASGIMiddleware", "MiddlewareOptions", "WSGIMiddleware"]
@@ -84,7 +84,7 @@ class Probe:
 
     __slots__ = ("cpu0", "profiler", "t0")
 
-    def __init__(self, recorder: Recorder, async_mode: AsyncMode) -> None:
+    def __init__(self, recorder: RequestStore, async_mode: AsyncMode) -> None:
         self.profiler: Any = None
         opts = recorder.options
         if (
@@ -105,7 +105,7 @@ class Probe:
 
     def finish(
         self,
-        recorder: Recorder,
+        recorder: RequestStore,
         endpoint: Callable[[], str],
         status: int | None,
         cpu_s: float | None = None,
@@ -136,7 +136,7 @@ class Probe:
 _FRAME_CACHE: dict[str, Any] = {}
 
 
-def _start(recorder: Recorder, async_mode: AsyncMode) -> Probe | None:
+def _start(recorder: RequestStore, async_mode: AsyncMode) -> Probe | None:
     try:
         return Probe(recorder, async_mode)
     except Exception as exc:
@@ -164,7 +164,7 @@ class WSGIMiddleware:
     ) -> None:
         self.app = app
         self.options = make_options(options, overrides)
-        self.recorder = Recorder(self.options, "wsgi")
+        self.recorder = RequestStore(self.options, "wsgi")
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if not self.options.enabled:
@@ -273,7 +273,7 @@ class ASGIMiddleware:
     def __init__(self, app: ASGIApp, options: MiddlewareOptions | None = None, **overrides: Any):
         self.app = app
         self.options = make_options(options, overrides)
-        self.recorder = Recorder(self.options, "asgi")
+        self.recorder = RequestStore(self.options, "asgi")
 
     async def __call__(
         self,

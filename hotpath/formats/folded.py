@@ -16,8 +16,9 @@ import re
 from typing import IO, BinaryIO
 
 from hotpath.errors import LimitExceeded, ProfileParseError, UsageError
-from hotpath.formats import FormatSpec, checks
+from hotpath.formats import checks
 from hotpath.formats.checks import MAX_VALUE
+from hotpath.formats.spec import FormatSpec
 from hotpath.model import PID, PROCESS, THREAD, THREAD_ID, Frame, Labels, Metadata, Profile
 
 _THREAD_RE = re.compile(r"thread \((0x[0-9a-fA-F]+|\d+)\)(?:: (.*))?\Z", re.S)

@@ -21,7 +21,8 @@ import types
 from typing import Any, BinaryIO, NoReturn
 
 from hotpath.errors import ProfileParseError
-from hotpath.formats import FormatSpec, checks
+from hotpath.formats import checks
+from hotpath.formats.spec import FormatSpec
 from hotpath.model import EdgeStats, FunctionKey, FunctionStats, Metadata, Profile
 
 _DICT = ord("{")

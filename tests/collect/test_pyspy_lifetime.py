@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hotpath.collect.pyspy import Recorder, RecordOptions
+from hotpath.collect.pyspy import PySpyRecorder, RecordOptions
 from hotpath.formats import read_profile
 from tests.collect.support import hotpath_cmd, require_ptrace
 
@@ -134,7 +134,7 @@ def test_ctrl_c_while_py_spy_starts_is_a_clean_stop(tmp_path: Path, target: int)
 
 def test_stop_before_start_starts_nothing(target: int) -> None:
     require_ptrace()
-    rec = Recorder(target, RecordOptions())
+    rec = PySpyRecorder(target, RecordOptions())
     rec.stop()  # Ctrl-C while hotpath was still setting up
     with pytest.raises(KeyboardInterrupt):
         rec.start()
@@ -144,7 +144,7 @@ def test_stop_before_start_starts_nothing(target: int) -> None:
 def test_py_spy_is_given_its_own_duration(target: int) -> None:
     """A duration reaches py-spy too, so it ends even if hotpath cannot stop it."""
     require_ptrace()
-    rec = Recorder(target, RecordOptions(duration=1.0))
+    rec = PySpyRecorder(target, RecordOptions(duration=1.0))
     rec.start()
     try:
         spy = rec._spy

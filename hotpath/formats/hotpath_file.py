@@ -21,7 +21,8 @@ import json
 from typing import IO, Any, BinaryIO
 
 from hotpath.errors import ProfileParseError
-from hotpath.formats import FormatSpec, checks
+from hotpath.formats import checks
+from hotpath.formats.spec import FormatSpec
 from hotpath.model import (
     LATENCY_BUCKETS_MS,
     EdgeStats,
