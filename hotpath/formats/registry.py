@@ -20,6 +20,7 @@ from hotpath.formats import (
     speedscope,
 )
 from hotpath.formats.checks import check_totals
+from hotpath.formats.opening import limit_inflation
 from hotpath.formats.spec import FormatSpec
 from hotpath.model import Profile, Source
 
@@ -106,11 +107,18 @@ def spec_of_stream(stream: BinaryIO, display: str, fmt: str | None = None) -> Fo
     return detect(head, display)
 
 
+HELD_WHOLE = frozenset({"hotpath", "pyinstrument", "pprof", "pstats", "speedscope", "dot"})
+"""Formats whose reader holds the whole decompressed document (or, for speedscope, all but
+the streamed sample arrays): their gzip input is held to a compression ratio."""
+
+
 def read_stream(
     stream: BinaryIO, display: str, fmt: str | None = None
 ) -> tuple[Profile, FormatSpec]:
     """Read a profile from an open (already gunzipped) binary stream."""
     spec = spec_of_stream(stream, display, fmt)
+    if spec.name in HELD_WHOLE:
+        limit_inflation(stream)
     try:
         profile = spec.read(stream, display)
     except (OSError, EOFError, zlib.error) as exc:
