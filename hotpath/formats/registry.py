@@ -129,7 +129,12 @@ def spec_of_stream(stream: BinaryIO, display: str, fmt: str | None = None) -> Fo
     return detect(head, display)
 
 
-HELD_WHOLE = frozenset({"hotpath", "pyinstrument", "pprof", "pstats", "speedscope", "dot"})
+HELD_WHOLE = frozenset(
+    {
+        "hotpath", "pyinstrument", "pprof", "pstats", "speedscope", "dot", "chrometrace",
+        "flamegraph-svg", "pyinstrument-html", "pyinstrument-json", "scalene",
+    }
+)  # fmt: skip
 """Formats whose reader holds the whole decompressed document (or, for speedscope, all but
 the streamed sample arrays): their gzip input is held to a compression ratio."""
 
