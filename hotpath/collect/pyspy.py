@@ -37,6 +37,8 @@ PTRACE_FIX = (
     "`setcap cap_sys_ptrace+ep $(command -v py-spy)`, or `--cap-add SYS_PTRACE` in Docker), "
     "or allow ptrace with `sysctl kernel.yama.ptrace_scope=0`"
 )
+_STARTUP_GRACE_S = 5.0
+"""How long a stop waits for py-spy to be ready before it is sent anyway."""
 _SAMPLES_RE = re.compile(rb"Samples: (\d+) Errors: (\d+)")
 
 
@@ -135,6 +137,7 @@ class PySpyRecorder:
         self._stop_reason: str | None = None
         self._stop_lock = threading.RLock()  # RLock: stop() may re-enter from a signal handler
         self._stop_sent = False
+        self._stop_asked: float | None = None
         self._line_time: float | None = None
         self._stdout = b""
         self._stderr = b""
@@ -248,6 +251,12 @@ class PySpyRecorder:
         d = self.options.duration
         if d is not None and self.elapsed() >= d and self._stop_reason is None:
             self.stop("duration")
+        if self._stop_reason is not None and not self._stop_sent:
+            # A deferred stop whose "Sampling process" line never came: do not wait forever.
+            if self._stop_asked is None:
+                self._stop_asked = time.monotonic()
+            elif time.monotonic() - self._stop_asked > _STARTUP_GRACE_S:
+                self._send_stop()
         return False
 
     def wait(self) -> RecordResult:

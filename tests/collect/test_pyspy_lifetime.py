@@ -47,7 +47,8 @@ def _py_spy_of(hotpath: subprocess.Popen[bytes], timeout: float = 60) -> int:
         assert hotpath.poll() is None, hotpath.communicate()
         for child in _children(hotpath.pid):
             try:
-                if b"py-spy" in Path(f"/proc/{child}/cmdline").read_bytes():
+                argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+                if b"py-spy" in argv[0] and b"record" in argv:  # not `py-spy --version`
                     return child
             except OSError:
                 continue
