@@ -60,6 +60,10 @@ def open_output(
         else:
             with _file(display, binary) as out:
                 yield out
+    except BrokenPipeError:
+        if display == "-":
+            raise  # stdout closed by its reader: the command group ends quietly
+        raise OutputError(f"cannot write {display}: broken pipe") from None
     except OSError as exc:
         raise OutputError(_describe(display, exc)) from exc
 

@@ -128,7 +128,8 @@ def test_ctrl_c_while_py_spy_starts_is_a_clean_stop(tmp_path: Path, target: int)
     text = err.decode()
     assert proc.returncode == 0, text
     assert "lost" not in text and "Traceback" not in text
-    assert text.count("\n") == 1 and "stopped by Ctrl-C" in text
+    # the last line says what happened (a line before it may note an empty sample)
+    assert text.splitlines()[-1].startswith("hotpath: stopped by Ctrl-C"), text
     read_profile(out)  # whole and readable
     assert list((tmp_path / "tmp").iterdir()) == []
 
