@@ -6,6 +6,7 @@ code. :class:`~hotpath.errors.HotpathError` becomes one line on stderr and its e
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import sys
@@ -35,7 +36,10 @@ class HotpathGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:  # what the command printed must reach stdout, or the error be said
+                _flush_stdout()
         except BrokenPipeError:
             quiet_stdout()
             ctx.exit(ctx.meta.get(EXIT_ON_BROKEN_PIPE, 0))
@@ -45,6 +49,13 @@ class HotpathGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("hotpath: interrupted", err=True)
             ctx.exit(130)
+
+
+def _flush_stdout() -> None:
+    from hotpath.output import open_output
+
+    with open_output(None, binary=True):
+        pass
 
 
 @click.group(cls=HotpathGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -159,7 +170,8 @@ def analyze(
         # stdout free for the reader.
         from hotpath.report.text import render_briefs
 
-        render_briefs(result, sys.stdout)
+        with output_stream(None) as out:
+            render_briefs(result, out)
 
 
 def _format_from_output(output: str | None) -> str | None:
@@ -229,13 +241,13 @@ def convert(
     ((profile, _),) = read_inputs([inputs], InputOptions(input_format, max_decompressed_mb))
     options = ExportOptions(measure=measure, dot=DotOptions(node_thres, edge_thres))
     if output == "-":
-        buf = io.BytesIO()
+        buf = io.BytesIO()  # a failing writer leaves nothing half-written on stdout
         what = export(profile, buf, fmt, options)
-        sys.stdout.buffer.write(buf.getvalue())
-        sys.stdout.flush()
-    else:
         with output_stream(output, binary=True) as out:
-            what = export(profile, out, fmt, options)
+            out.write(buf.getvalue())
+        return
+    with output_stream(output, binary=True) as out:
+        what = export(profile, out, fmt, options)
     click.echo(f"wrote {output} ({fmt}: {what})", err=True)
 
 
@@ -278,6 +290,9 @@ def _run_recording(target: int | list[str], output: str | None, **kw: Any) -> No
     if output is None:
         output = f"hotpath-{target if isinstance(target, int) else os.path.basename(target[0])}"
         output += ".hotpath"
+    from hotpath.output import check_writable
+
+    check_writable(output)  # before the recording, not after it
     console = Console(stderr=True)
     seen = len(recorder.notes)
     result = drive(recorder, console if console.is_terminal else None)
@@ -288,14 +303,16 @@ def _run_recording(target: int | list[str], output: str | None, **kw: Any) -> No
     why = {
         "interrupted": "stopped by Ctrl-C",
         "terminated": "stopped by SIGTERM",
+        "hangup": "stopped by SIGHUP",
         "duration": "duration reached",
         "target exited": "the target exited",
     }.get(result.stopped_by, result.stopped_by)
-    click.echo(
-        f"hotpath: {why}; wrote what was collected to {output} "
-        f"({result.samples} samples in {result.elapsed_s:.1f} s, {result.errors} errors)",
-        err=True,
-    )
+    with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone; the file is not
+        click.echo(
+            f"hotpath: {why}; wrote what was collected to {output} "
+            f"({result.samples} samples in {result.elapsed_s:.1f} s, {result.errors} errors)",
+            err=True,
+        )
 
 
 @main.command()
@@ -332,7 +349,11 @@ def demo(duration: float, clients: int, out_dir: str) -> None:
 
 
 def run() -> None:  # console-script entry point
-    main(prog_name=os.environ.get("HOTPATH_PROG", "hotpath"))
+    try:
+        main(prog_name=os.environ.get("HOTPATH_PROG", "hotpath"))
+    except KeyboardInterrupt:  # Ctrl-C before a command started (while importing)
+        click.echo("hotpath: interrupted", err=True)
+        sys.exit(130)
 
 
 def _add_gate_commands() -> None:

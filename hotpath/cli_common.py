@@ -40,14 +40,11 @@ def quiet_stdout() -> None:
 
 @contextmanager
 def output_stream(path: str | None, binary: bool = False) -> Iterator[IO[Any]]:
-    """stdout, or a file written atomically (temp file + rename) so no half file is left."""
-    if path is None or path == "-":
-        yield sys.stdout.buffer if binary else sys.stdout
-        return
-    from hotpath.collect.store import atomic_writer
+    """stdout, a stream (device, FIFO) or a file written atomically: see hotpath.output."""
+    from hotpath.output import open_output
 
-    with atomic_writer(path, binary=binary) as f:
-        yield f
+    with open_output(path, binary) as out:
+        yield out
 
 
 def read_jobs() -> int:

@@ -9,7 +9,6 @@ w2.txt --current pr/`` works too.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -217,28 +216,20 @@ def gate(
         "markdown": rep.render_gate_markdown,
     }[fmt]
     summary = summary or os.environ.get("GITHUB_STEP_SUMMARY") or None
-    target = output
-    try:
-        with output_stream(output) as out:
-            render(result, out)
-        if junit:
-            target = junit
-            with output_stream(junit, binary=True) as f:
-                ci.write_junit(result, f)
-        if summary:
-            target = summary
-            with open(summary, "a", encoding="utf-8") as f:
-                rep.render_gate_markdown(result, f)
-    except BrokenPipeError:
-        if target not in (None, "-"):
-            raise UsageError(f"cannot write {target}: broken pipe") from None
-        raise  # stdout closed by its reader: the command group ends quietly
-    except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    with output_stream(output) as out:
+        render(result, out)
+    if junit:
+        with output_stream(junit, binary=True) as f:
+            ci.write_junit(result, f)
+    if summary:
+        from hotpath.output import open_output
+
+        with open_output(summary, append=True) as f:
+            rep.render_gate_markdown(result, f)
     if annotations is None:
         annotations = os.environ.get("GITHUB_ACTIONS") == "true"
     if annotations:
-        for line in ci.gate_annotations(result):
-            click.echo(line)
-    sys.stdout.flush()
+        with output_stream(None) as out:
+            for line in ci.gate_annotations(result):
+                out.write(line + "\n")
     ctx.exit(result.exit_code)

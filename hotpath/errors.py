@@ -9,6 +9,7 @@ into one line on stderr and an exit code, never a traceback::
     │   └── LimitExceeded        input exceeds a safety limit (names the limit and option)
     ├── MergeError               profiles that cannot be merged (e.g. different units)
     ├── ConfigError              bad [tool.hotpath] configuration
+    ├── OutputError              an output cannot be written (missing directory, full disk)
     └── CollectionError          exit 3: no such process, ptrace refused, py-spy failed
 """
 
@@ -48,6 +49,10 @@ class MergeError(HotpathError):
 
 class ConfigError(HotpathError):
     """Invalid configuration in pyproject.toml or on the command line."""
+
+
+class OutputError(HotpathError):
+    """An output could not be written: names the path and the system's reason."""
 
 
 class CollectionError(HotpathError):

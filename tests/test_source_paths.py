@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +49,21 @@ def test_analyze_never_opens_files_outside_source_root(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "OPENED-SECRETS []" in proc.stderr, proc.stderr
     assert out.exists()
+
+
+def test_a_fifo_named_like_source_under_the_root_does_not_hang_analyze(tmp_path: Path) -> None:
+    """Only regular files are read: a FIFO (or device) named x.py is skipped, not waited on."""
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "views.py").write_text("def handle(x):\n    return x\n")
+    os.mkfifo(root / "x.py")
+    prof = root / "p.folded"
+    prof.write_text("main (views.py:1);f (x.py:3) 30\nmain (views.py:1);handle (views.py:2) 10\n")
+    for fmt in ("json", "text", "html"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "hotpath", "analyze", str(prof), "--source-root", str(root),
+             "-f", fmt, "--brief"],
+            capture_output=True, text=True, cwd=root, timeout=60,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        assert "handle" in proc.stdout

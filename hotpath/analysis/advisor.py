@@ -9,12 +9,13 @@ docs/advisor.md explains every number.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 from hotpath.analysis.brief import write_brief
 from hotpath.analysis.callgraph import ROOT, CallGraph, build_callgraph
 from hotpath.analysis.classify import Classifier, framework_of
-from hotpath.analysis.dominators import dominator_tree, region_of
+from hotpath.analysis.dominators import dominator_tree
 from hotpath.analysis.evidence import (
     FrameIndex,
     Measured,
@@ -25,6 +26,7 @@ from hotpath.analysis.evidence import (
 )
 from hotpath.analysis.nativeness import LeafJudge
 from hotpath.analysis.options import DEFAULT_RUST_SPEEDUP, AdvisorOptions
+from hotpath.analysis.region_index import RegionIndex
 from hotpath.analysis.regions import drop_nested, endpoint_shapes, find_branches
 from hotpath.analysis.results import Candidate
 from hotpath.analysis.verdict import (
@@ -232,7 +234,8 @@ def _function_candidates(
         and not framework_of(f.key.file)
         and not f.key.name.startswith("<")
     ]
-    regions = {f.key: region_of(children, f.key) for f in picked}
+    tree = RegionIndex(children, ROOT)  # regions as intervals: no set per function
+    regions = {f.key: tree.region(f.key) for f in picked}
     if index is not None:
         # The tally ignores labels: add each stack up once first (py-spy's speedscope files
         # hold one profile per thread, so the same stack comes once per thread: 100,771
@@ -247,7 +250,7 @@ def _function_candidates(
             k: tally_stats(cg, k, r, classifier, options.native_call_s, fracs)
             for k, r in regions.items()
         }
-    names = [f.key.name for f in picked]
+    names = Counter(f.key.name for f in picked)  # a count per name: list.count was quadratic
     out = []
     for f in picked:
         calls = f.calls
@@ -256,10 +259,10 @@ def _function_candidates(
         )
         out.append(
             Measured(
-                target=f.key.name if names.count(f.key.name) == 1 else str(f.key),
+                target=f.key.name if names[f.key.name] == 1 else str(f.key),
                 kind="function",
                 key=f.key,
-                region=frozenset(regions[f.key]),
+                region=regions[f.key],
                 tally=tallies[f.key],
                 weight=f.inclusive,
                 callers=len(cg.callers(f.key)),
@@ -299,7 +302,7 @@ def _endpoint_candidates(
         if entry is None:
             continue
         # The view's region, as far as this endpoint's samples reach into it.
-        region = region_of(children, entry) & seen
+        region = RegionIndex(children, ROOT).region(entry) & seen
         tally = tally_stacks(index, samples, {entry: region}, judge)[entry]
         # Samples of the endpoint outside its view (routing, serialising) stay framework time.
         tally.outside += weight - tally.total

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from hotpath.analysis.callgraph import CallGraph
 from hotpath.analysis.classify import Classifier, framework_of, package_of
 from hotpath.analysis.nativeness import Category, Evidence, LeafJudge, c_backed, is_db_call
+from hotpath.analysis.region_index import Region
 from hotpath.model import Frame, FunctionKey, Profile, Stack
 
 _COMPREHENSIONS = ("<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>", "<lambda>")
@@ -96,10 +99,15 @@ class FrameIndex:
 def tally_stacks(
     index: FrameIndex,
     samples: Iterable[tuple[Stack, float]],
-    entries: dict[FunctionKey, set[FunctionKey]],
+    entries: Mapping[FunctionKey, AbstractSet[FunctionKey]],
     judge: LeafJudge,
 ) -> dict[FunctionKey, Tally]:
-    """Tally every sample (stack of frame ids, weight) under each entry (-> its region)."""
+    """Tally every sample (stack of frame ids, weight) under each entry (-> its region).
+
+    Near-linear in the frames of all stacks: regions given as :class:`Region` intervals are
+    tested by the preorder numbers of a stack's suffix (its minimum and maximum), never by
+    building a set per entry (quadratic in a deep stack of distinct functions).
+    """
     ids = index.id_of
     fn_of, ok, app, cls_of, lib_of, frames = (
         index.fn_of,
@@ -111,7 +119,21 @@ def tally_stacks(
     )
     owner_ok = index.owner_ok
     entry_ids = {ids[k]: k for k in entries if k in ids}
-    regions = {i: {ids[r] for r in entries[k] if r in ids} for i, k in entry_ids.items()}
+    # Per entry: its preorder interval (lo, hi) when the region is one, else a set of ids.
+    intervals: dict[int, tuple[int, int]] = {}
+    regions: dict[int, set[int]] = {}
+    pos_of: list[int] = []
+    tree = None
+    for i, k in entry_ids.items():
+        region = entries[k]
+        if isinstance(region, Region) and region.lo >= 0 and region.index is (tree or region.index):
+            if tree is None:
+                tree = region.index
+                pos_of = [tree.position.get(key, -1) for key in index.keys]
+            intervals[i] = (region.lo, region.hi)
+        else:
+            regions[i] = {ids[r] for r in region if r in ids}
+    pos_at = pos_of.__getitem__
     entry_set = set(entry_ids)
     fn_at = fn_of.__getitem__
     judged: dict[int, tuple[Category, Evidence | None]] = {}  # per leaf frame id
@@ -151,9 +173,25 @@ def tally_stacks(
             elif owner_ok[f]:
                 owner = j
         lib_at = [j for j, _name, _o in libs]
+        many = len(here) > 2  # then per-stack tables beat a scan per entry
+        if many:
+            # the outermost call: a recursive entry counts once (the first index wins)
+            first = dict(zip(reversed(fns), range(n - 1, -1, -1), strict=True))
+            if pos_of:  # suffix minimum and maximum of the frames' preorder numbers
+                pos = list(map(pos_at, fns))
+                lo_after = [*reversed(list(accumulate(reversed(pos), min))), 1 << 62]
+                hi_after = [*reversed(list(accumulate(reversed(pos), max))), -1]
         for fn in here:
-            i = fns.index(fn)  # the outermost call: a recursive entry counts once
-            outside = last_bad > i or not regions[fn].issuperset(fns[i + 1 :])
+            i = first[fn] if many else fns.index(fn)
+            span = intervals.get(fn)
+            if span is None:
+                inside = regions[fn].issuperset(fns[i + 1 :])
+            elif many:
+                inside = lo_after[i + 1] >= span[0] and hi_after[i + 1] <= span[1]
+            else:
+                below = list(map(pos_at, fns[i + 1 :]))
+                inside = not below or (min(below) >= span[0] and max(below) <= span[1])
+            outside = last_bad > i or not inside
             layer = inner_cls if last_app > i and inner_cls != cls_of[fn] else None
             caller = stack[i - 1] if i > 0 else -1
             site = sites[caller]
@@ -213,7 +251,7 @@ def _call_site(caller: Frame, judge: LeafJudge) -> int:
 def tally_stats(
     cg: CallGraph,
     key: FunctionKey,
-    region: set[FunctionKey],
+    region: AbstractSet[FunctionKey],
     classifier: Classifier,
     native_call_s: float,
     native_frac: dict[FunctionKey, float],
@@ -294,7 +332,8 @@ class Measured:
     target: str
     kind: str
     key: FunctionKey | None
-    region: frozenset[FunctionKey]
+    region: AbstractSet[FunctionKey]
+    """A :class:`Region` view for functions; a plain frozenset for endpoints."""
     tally: Tally
     weight: float
     callers: int | None

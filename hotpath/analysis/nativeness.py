@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from hotpath.analysis.classify import Classifier
+from hotpath.analysis.sourcefile import read_source
 from hotpath.model import Frame
 
 Category = Literal["python", "native", "db", "io"]
@@ -188,11 +189,12 @@ class LeafJudge:
 def _parse(path: str | None) -> tuple[str, ast.Module] | None:
     if path is None:
         return None
+    text = read_source(path)  # regular files only: a FIFO named x.py must not hang us
+    if text is None:
+        return None
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
         return text, ast.parse(text)
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
 
 

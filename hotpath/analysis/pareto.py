@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from hotpath.analysis.callgraph import CallGraph, FunctionTotals
 from hotpath.analysis.classify import Classifier
 from hotpath.analysis.results import Pareto
+from hotpath.analysis.sourcefile import read_source
 from hotpath.model import FunctionKey
 
 
@@ -44,11 +45,12 @@ def count_source(root: str) -> SourceSize:
             path = os.path.join(dirpath, name)
             if os.path.islink(path) and not os.path.realpath(path).startswith(root + os.sep):
                 continue  # never read outside the root
+            text = read_source(path)  # regular files only: a FIFO named x.py must not hang us
+            if text is None:
+                continue
             try:
-                with open(path, encoding="utf-8") as f:
-                    text = f.read()
                 tree = ast.parse(text)
-            except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+            except (SyntaxError, ValueError, MemoryError, RecursionError):
                 continue
             files += 1
             lines += sum(1 for line in text.splitlines() if line.strip())

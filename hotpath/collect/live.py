@@ -1,6 +1,6 @@
 """Run a recording in the foreground: stop cleanly on Ctrl-C/SIGTERM, show live progress.
 
-Used by ``hotpath record`` and ``hotpath attach``. While it runs, SIGINT and SIGTERM ask
+Used by ``hotpath record`` and ``hotpath attach``. While it runs, SIGINT, SIGTERM and SIGHUP ask
 py-spy to finish (it then writes what it collected) instead of killing hotpath; the previous
 handlers are restored afterwards. On a terminal a one-line progress display (elapsed, samples,
 the current top function) is drawn on stderr with rich; elsewhere nothing is drawn.
@@ -25,10 +25,14 @@ def _stop_on_signals(recorder: PySpyRecorder) -> Iterator[None]:
         yield
         return
 
-    def handler(signum: int, frame: FrameType | None) -> None:
-        recorder.stop("interrupted" if signum == signal.SIGINT else "terminated")
+    reasons: dict[int, str] = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
+    if hasattr(signal, "SIGHUP"):  # a dropped SSH session: keep what was collected
+        reasons[signal.SIGHUP] = "hangup"
 
-    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    def handler(signum: int, frame: FrameType | None) -> None:
+        recorder.stop(reasons.get(signum, "terminated"))
+
+    old = {s: signal.signal(s, handler) for s in reasons}
     try:
         yield
     finally:

@@ -17,12 +17,15 @@ Any error inside hotpath is logged once and the request is served exactly as wit
 from __future__ import annotations
 
 import random
+import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, MutableMapping
 from dataclasses import fields, replace
 from typing import Any, Literal
 
 from hotpath.collect import stacks as _stacks
+from hotpath.collect.admission import ProfileSlots
 from hotpath.collect.request_store import MiddlewareOptions, RequestStore
 from hotpath.errors import ConfigError
 
@@ -82,24 +85,31 @@ def default_asgi_endpoint(scope: Scope) -> str:
 class Probe:
     """One request in flight: clocks at the start and the profiler, when sampled."""
 
-    __slots__ = ("cpu0", "profiler", "t0")
+    __slots__ = ("cpu0", "profiler", "slots", "t0")
 
     def __init__(self, recorder: RequestStore, async_mode: AsyncMode) -> None:
         self.profiler: Any = None
+        self.slots: ProfileSlots | None = None
         opts = recorder.options
         if (
             opts.sample_fraction > 0
             and not recorder.profiler_broken
             and random.random() < opts.sample_fraction
         ):
-            try:
-                from pyinstrument import Profiler
+            slots = _slots_of(recorder)
+            if slots.take():  # else: timed and counted, not profiled (bounded cost)
+                self.slots = slots
+                try:
+                    from pyinstrument import Profiler
 
-                profiler = Profiler(interval=opts.interval_s, async_mode=async_mode)
-                profiler.start(target_description="hotpath request")
-                self.profiler = profiler
-            except Exception as exc:
-                recorder.profiler_failed(exc)
+                    profiler = Profiler(interval=opts.interval_s, async_mode=async_mode)
+                    profiler.start(target_description="hotpath request")
+                    self.profiler = profiler
+                except Exception as exc:
+                    recorder.profiler_failed(exc)
+                if self.profiler is None:
+                    slots.give_back()
+                    self.slots = None
         self.t0 = time.perf_counter()
         self.cpu0 = time.thread_time()
 
@@ -122,6 +132,11 @@ class Probe:
                 )
             except Exception as exc:
                 recorder.profiler_failed(exc)
+            finally:
+                self.profiler = None
+                if self.slots is not None:
+                    self.slots.give_back()
+                    self.slots = None
         try:
             name = endpoint()
         except Exception as exc:
@@ -134,6 +149,19 @@ class Probe:
 
 
 _FRAME_CACHE: dict[str, Any] = {}
+_SLOTS: weakref.WeakKeyDictionary[RequestStore, ProfileSlots] = weakref.WeakKeyDictionary()
+_SLOTS_LOCK = threading.Lock()
+
+
+def _slots_of(recorder: RequestStore) -> ProfileSlots:
+    """The profiling slots of one middleware instance (made on its first sampled request)."""
+    slots = _SLOTS.get(recorder)
+    if slots is None:
+        with _SLOTS_LOCK:
+            slots = _SLOTS.setdefault(
+                recorder, ProfileSlots(recorder.options.max_concurrent_profiles)
+            )
+    return slots
 
 
 def _start(recorder: RequestStore, async_mode: AsyncMode) -> Probe | None:

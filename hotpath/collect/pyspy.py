@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import re
 import shutil
@@ -23,7 +24,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from hotpath.collect.chrometrace import read_spans
@@ -37,6 +38,8 @@ PTRACE_FIX = (
     "`setcap cap_sys_ptrace+ep $(command -v py-spy)`, or `--cap-add SYS_PTRACE` in Docker), "
     "or allow ptrace with `sysctl kernel.yama.ptrace_scope=0`"
 )
+_STARTUP_GRACE_S = 5.0
+"""How long a stop waits for py-spy to be ready before it is sent anyway."""
 _SAMPLES_RE = re.compile(rb"Samples: (\d+) Errors: (\d+)")
 
 
@@ -209,9 +212,14 @@ class PySpyRecorder:
         self._child: subprocess.Popen[bytes] | None = None
         self._spy: subprocess.Popen[bytes] | None = None
         self._clocks: ClockSampler | None = None
-        self._tmp = tempfile.mkdtemp(prefix="hotpath-pyspy-")
-        self._out = os.path.join(self._tmp, "pyspy.json" if not options.gil else "pyspy.txt")
+        # py-spy writes into an unlinked temporary file it inherits (as /dev/fd/N): nothing
+        # is left in the temp directory whatever happens to hotpath, even SIGKILL.
+        self._out_file = tempfile.TemporaryFile(prefix="hotpath-pyspy-")  # noqa: SIM115 (closed by wait)
+        self._out = f"/dev/fd/{self._out_file.fileno()}"
         self._stop_reason: str | None = None
+        self._stop_lock = threading.RLock()  # RLock: stop() may re-enter from a signal handler
+        self._stop_sent = False
+        self._stop_asked: float | None = None
         self._line_time: float | None = None
         self._stdout = b""
         self._stderr = b""
@@ -233,6 +241,9 @@ class PySpyRecorder:
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
+        if self._stop_reason is not None:  # Ctrl-C before anything started: nothing to keep
+            self._out_file.close()
+            raise KeyboardInterrupt
         if self.command is not None:
             try:
                 self._child = subprocess.Popen(self.command)
@@ -255,15 +266,19 @@ class PySpyRecorder:
         ):
             if on:
                 cmd.append(flag)
+        if o.duration is not None:  # py-spy stops by itself even if hotpath cannot tell it
+            cmd += ["--duration", str(math.ceil(o.duration) + 2)]
         self.started = time.monotonic()
         try:
             # Own session: a terminal's Ctrl-C reaches hotpath, which stops py-spy in order.
+            # It dies with hotpath (parent-death signal) rather than sample on unwatched.
             self._spy = subprocess.Popen(
                 cmd,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
-                preexec_fn=functools.partial(_raise_priority, not o.subprocesses),
+                pass_fds=(self._out_file.fileno(),),
+                preexec_fn=_preexec(functools.partial(_raise_priority, not o.subprocesses)),
             )
         except OSError as exc:
             self._kill_child()
@@ -285,6 +300,8 @@ class PySpyRecorder:
                 # py-spy prints this just before it handles its first sample: it pins the
                 # origin of its timestamps on our monotonic clock.
                 self._line_time = time.monotonic()
+                if self._stop_reason is not None:
+                    self._send_stop()  # a stop asked for while py-spy was starting up
             self._stdout += line
 
     def _read_stderr(self) -> None:
@@ -295,8 +312,17 @@ class PySpyRecorder:
         """Ask py-spy to finish (it writes what it has); safe from a signal handler."""
         if self._stop_reason is None:
             self._stop_reason = reason
-        spy = self._spy
-        if spy is not None and spy.poll() is None:
+        if self._line_time is not None:
+            self._send_stop()
+        # Else py-spy is still starting: before it prints "Sampling process" a SIGINT kills it
+        # (and its samples); _read_stdout forwards the stop as soon as it is ready.
+
+    def _send_stop(self) -> None:
+        with self._stop_lock:
+            spy = self._spy
+            if self._stop_sent or spy is None or spy.poll() is not None:
+                return
+            self._stop_sent = True  # once: a second SIGINT would make py-spy quit unsaved
             self._note_cost()
             with contextlib.suppress(OSError):
                 spy.send_signal(signal.SIGINT)
@@ -340,6 +366,12 @@ class PySpyRecorder:
         d = self.options.duration
         if d is not None and self.elapsed() >= d and self._stop_reason is None:
             self.stop("duration")
+        if self._stop_reason is not None and not self._stop_sent:
+            # A deferred stop whose "Sampling process" line never came: do not wait forever.
+            if self._stop_asked is None:
+                self._stop_asked = time.monotonic()
+            elif time.monotonic() - self._stop_asked > _STARTUP_GRACE_S:
+                self._send_stop()
         return False
 
     def wait(self) -> RecordResult:
@@ -367,13 +399,13 @@ class PySpyRecorder:
                     "it had taken are lost (py-spy writes them only when it exits); "
                     "no profile was written"
                 )
-            if rc != 0 or not os.path.exists(self._out):
+            if rc != 0 or os.fstat(self._out_file.fileno()).st_size == 0:
                 raise _pyspy_error(self._stderr, self.pid)
             m = _SAMPLES_RE.search(self._stdout)
             samples, errors = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
             profile = self._build(clocks, samples)
         finally:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._out_file.close()
         return RecordResult(profile, reason, samples, errors, self.elapsed())
 
     def _kill_child(self) -> None:
@@ -469,6 +501,39 @@ def target_site_dirs(pid: int) -> str:
     except OSError:
         return ""
     return os.pathsep.join(found)
+
+
+def _preexec(first: Callable[[], None]) -> Callable[[], None]:
+    """``first`` (the priority), then the parent-death signal, in the child before exec."""
+    die = _die_with_parent()
+
+    def run() -> None:
+        first()
+        if die is not None:
+            die()
+
+    return run
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A preexec function that has the kernel SIGKILL the child when hotpath dies (Linux
+    PR_SET_PDEATHSIG), so a killed hotpath leaves no py-spy sampling a production process."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # hotpath died before the line above ran
+            os._exit(1)
+
+    return preexec
 
 
 def record(target: int | Sequence[str], options: RecordOptions | None = None) -> RecordResult:

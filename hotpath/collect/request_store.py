@@ -75,6 +75,9 @@ class MiddlewareOptions:
     endpoint: EndpointFn | None = None
     """WSGI: ``endpoint(environ)``; ASGI: ``endpoint(scope)``; called after the app ran.
     Must return a route template (never the raw URL) or None for the default."""
+    max_concurrent_profiles: int = 4
+    """At most this many requests are profiled at once, whatever ``sample_fraction`` says
+    (the rest are timed only): concurrent profilers cost quadratically (collect/admission.py)."""
     install_signal_handler: bool = True
     """Flush on SIGTERM when nothing else handles it (chains to the default action)."""
     enabled: bool = True
@@ -84,6 +87,8 @@ class MiddlewareOptions:
             raise ConfigError(f"sample_fraction must be within [0, 1], not {self.sample_fraction}")
         if not self.flush_interval_s > 0 or not self.interval_s > 0:
             raise ConfigError("flush_interval_s and interval_s must be positive")
+        if self.max_concurrent_profiles < 0:
+            raise ConfigError("max_concurrent_profiles must not be negative")
 
 
 def status_class(status: int | None) -> str:

@@ -10,12 +10,15 @@ all (py-spy writes `` 2`` for samples taken at start-up or exit) is kept as an e
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from typing import IO, BinaryIO
 
 from hotpath import escape
-from hotpath.errors import LimitExceeded, ProfileParseError
+from hotpath.errors import LimitExceeded, ProfileParseError, UsageError
+from hotpath.formats import checks
+from hotpath.formats.checks import MAX_VALUE
 from hotpath.formats.spec import FormatSpec
 from hotpath.model import (
     CPU,
@@ -136,7 +139,7 @@ def _parse_count(raw: bytes, path: str, lineno: int) -> float:
             raise ProfileParseError(path, "count is not a finite number", lineno) from None
     if value < 0:
         raise ProfileParseError(path, f"negative sample count {raw.decode()!s}", lineno)
-    return value
+    return checks.weight(value, path, "sample count", lineno)
 
 
 FLUSH_BYTES = 4 * 1024**2
@@ -211,17 +214,27 @@ class Accumulator:
         # Stacks stay pending across files too: worker files repeat each other's stacks.
         self.blocks.flush()
         profile = self.profile
-        profile.meta.sample_count = int(sum(profile.samples.values()))
+        total = sum(profile.samples.values())
+        if not total <= MAX_VALUE:  # many counts in range can add up beyond it
+            checks.check_totals(profile, self.blocks.path)
+        profile.meta.sample_count = int(total)
         return profile
 
 
 def max_line_bytes() -> int:
     """:data:`MAX_LINE_BYTES`, or ``HOTPATH_MAX_LINE_MB`` MiB when that is set."""
     env = os.environ.get("HOTPATH_MAX_LINE_MB")
-    try:
-        return int(float(env) * 1024**2) if env else MAX_LINE_BYTES
-    except ValueError:
+    if not env:
         return MAX_LINE_BYTES
+    try:
+        mib = float(env)
+    except ValueError:
+        mib = math.nan
+    if not 0 < mib <= 1024**2:  # up to a TiB; inf and nan fail this test too
+        raise UsageError(
+            f"HOTPATH_MAX_LINE_MB={env[:20]!r} is not a size between 0 and 1048576 MiB"
+        )
+    return max(1, int(mib * 1024**2))
 
 
 def _too_long(limit: int) -> str:
@@ -262,7 +275,7 @@ class _BlockReader:
                     continue
                 stack = line.rstrip(b"\r").rpartition(b" ")[0]
             else:
-                if count < 0 or (not sep and not count_text.strip().isdigit()):
+                if count < 0 or count > MAX_VALUE or (not sep and not count_text.strip().isdigit()):
                     self._slow_count(line, before + lines.index(line) + 1)
             old = get(stack)
             if old is None:

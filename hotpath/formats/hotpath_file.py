@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import gzip
 import json
-import math
 from typing import IO, Any, BinaryIO
 
 from hotpath.errors import ProfileParseError
+from hotpath.formats import checks
 from hotpath.formats.spec import FormatSpec
 from hotpath.model import (
     LATENCY_BUCKETS_MS,
@@ -81,7 +81,7 @@ def write(profile: Profile, stream: IO[bytes]) -> None:
     """Write gzip-compressed JSON (``mtime=0`` so equal profiles give equal bytes)."""
     data = json.dumps(to_dict(profile), separators=(",", ":"), ensure_ascii=False)
     with gzip.GzipFile(fileobj=stream, mode="wb", mtime=0, compresslevel=6) as gz:
-        gz.write(data.encode("utf-8"))
+        gz.write(data.encode("utf-8", "backslashreplace"))  # a lone surrogate: its escape
 
 
 class _Checker:
@@ -101,27 +101,33 @@ class _Checker:
     def str_(self, v: object, what: str) -> str:
         if not isinstance(v, str):
             raise self.fail(f"{what} must be a string")
-        return v
+        return checks.clean_text(v)
 
     def opt_int(self, v: object, what: str) -> int | None:
         if v is None:
             return None
         if not isinstance(v, int) or isinstance(v, bool):
             raise self.fail(f"{what} must be an integer or null")
+        if checks.out_of_range(v) is not None:
+            return self.int_(v, what)
         return v
 
     def int_(self, v: object, what: str) -> int:
-        n = self.opt_int(v, what)
+        n = v if isinstance(v, int) and not isinstance(v, bool) else None
         if n is None or n < 0:
             raise self.fail(f"{what} must be a non-negative integer")
+        why = checks.out_of_range(n)
+        if why is not None:
+            raise self.fail(f"{what} {why}")
         return n
 
     def num(self, v: object, what: str) -> float:
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
-            raise self.fail(f"{what} must be a finite number")
-        if v < 0:
+        why = checks.out_of_range(v)
+        if why == "is negative":
             raise self.fail(f"{what} must not be negative")
-        return float(v)
+        if why is not None:
+            raise self.fail(f"{what} {why}")
+        return float(v)  # type: ignore[arg-type]
 
     def opt_num(self, v: object, what: str) -> float | None:
         return None if v is None else self.num(v, what)
@@ -131,7 +137,7 @@ class _Checker:
             isinstance(k, str) and isinstance(x, str) for k, x in v.items()
         ):
             raise self.fail(f"{what} must map strings to strings")
-        return dict(v)
+        return {checks.clean_text(k): checks.clean_text(x) for k, x in v.items()}
 
 
 def _read_meta(c: _Checker, raw: object) -> Metadata:
@@ -175,11 +181,13 @@ def _read_requests(c: _Checker, raw: object) -> dict[str, RequestStats]:
             if not (isinstance(b, str) and b.isdigit() and int(b) < len(LATENCY_BUCKETS_MS)):
                 raise c.fail(f"requests[{ep!r}]: bad latency bucket {b!r}")
             latency[int(b)] = c.int_(n, "latency count")
-        out[ep] = RequestStats(
+        out[checks.clean_text(ep)] = RequestStats(
             count=c.int_(r.get("count", 0), "request count"),
             wall_s=c.num(r.get("wall_s", 0.0), "wall_s"),
             cpu_s=c.num(r.get("cpu_s", 0.0), "cpu_s"),
-            status={str(k): c.int_(v, "status count") for k, v in status.items()},
+            status={
+                checks.clean_text(str(k)): c.int_(v, "status count") for k, v in status.items()
+            },
             latency_ms=latency,
         )
     return out

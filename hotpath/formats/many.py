@@ -16,6 +16,7 @@ from pathlib import Path
 
 from hotpath import errors
 from hotpath.errors import HotpathError, ProfileParseError
+from hotpath.formats.checks import check_totals
 from hotpath.formats.opening import open_profile
 from hotpath.formats.registry import read_stream, spec_of_stream
 from hotpath.formats.spec import Accumulator, ProgressFn
@@ -114,6 +115,7 @@ def read_group(
     for name, acc in accumulators.items():
         profile = acc.finish()
         profile.meta.sources.extend(sources[name])
+        check_totals(profile, ", ".join(s.path for s in sources[name][:3]))
         profiles.append(profile)
     return merge(profiles)
 

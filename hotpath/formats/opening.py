@@ -13,16 +13,45 @@ from hotpath.formats.spec import ProgressFn
 
 # A gzip bomb must not exhaust memory or disk: decompressed input is capped by default.
 DEFAULT_MAX_DECOMPRESSED = 8 * 1024**3
+MAX_INFLATION = 256.0
+"""Real profiles compress 5-50 times (hotpath files about 5, py-spy speedscope about 20);
+gzip bombs a thousand times and more."""
+INFLATION_FLOOR = 128 * 1024**2
+"""Any file may inflate this far, whatever its ratio (peak memory then stays near 0.5 GiB)."""
 
 
 class _CappedReader(io.RawIOBase):
     """Wraps a decompressing stream and fails once more than ``limit`` bytes came out."""
 
-    def __init__(self, inner: gzip.GzipFile, limit: int, path: str) -> None:
+    def __init__(
+        self, inner: gzip.GzipFile, limit: int, path: str, raw: io.BufferedReader[Any]
+    ) -> None:
         self._inner = inner
         self._left = limit
         self._limit = limit
         self._path = path
+        self._raw = raw
+        self._out = 0
+        self.explicit = False
+        """Whether the limit was given by the user (then no ratio limit is added)."""
+        self.max_ratio: float | None = None
+        """Set for formats held whole in memory: see :func:`limit_inflation`."""
+
+    def _check_ratio(self) -> None:
+        ratio = self.max_ratio
+        if ratio is None or self._out <= INFLATION_FLOOR:
+            return
+        try:
+            packed = self._raw.tell()
+        except OSError:
+            return
+        if self._out > ratio * max(packed, 1):
+            raise LimitExceeded(
+                self._path,
+                f"inflates more than {ratio:g} times its {packed:,} compressed bytes "
+                "(a gzip bomb? this format is held whole in memory; "
+                "give --max-decompressed-mb to read it anyway)",
+            )
 
     def readable(self) -> bool:
         return True
@@ -39,6 +68,8 @@ class _CappedReader(io.RawIOBase):
                 "(limit; raise it with --max-decompressed-mb)",
             )
         self._left -= len(data)
+        self._out += len(data)
+        self._check_ratio()
         n = len(data)
         b[:n] = data
         return n
@@ -82,5 +113,18 @@ def wrap_stream(
     if raw.peek(2)[:2] != b"\x1f\x8b":
         return raw
     limit = DEFAULT_MAX_DECOMPRESSED if max_decompressed is None else max_decompressed
-    capped = _CappedReader(gzip.GzipFile(fileobj=raw), limit, display)
+    capped = _CappedReader(gzip.GzipFile(fileobj=raw), limit, display, raw)
+    capped.explicit = max_decompressed is not None
     return io.BufferedReader(capped, buffer_size=1024 * 1024)
+
+
+def limit_inflation(stream: BinaryIO, ratio: float = MAX_INFLATION) -> None:
+    """For a format read whole into memory (JSON, protobuf, marshal): refuse gzip input that
+    inflates past ``ratio`` times its compressed size (beyond :data:`INFLATION_FLOOR`), so
+    memory follows the size of the file, not what it inflates to. Streaming readers (folded)
+    need no such limit: their memory follows distinct stacks. An explicit
+    ``--max-decompressed-mb`` replaces this limit."""
+    capped = getattr(stream, "raw", None)
+    if isinstance(capped, _CappedReader) and not capped.explicit:
+        capped.max_ratio = ratio
+        capped._check_ratio()

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, BinaryIO, NamedTuple
 
 from hotpath.errors import ProfileParseError, UsageError
+from hotpath.formats import checks
 from hotpath.formats.spec import FormatSpec
 from hotpath.model import (
     ACTIVE,
@@ -253,9 +254,10 @@ def from_proto(msg: pb.Profile, path: str) -> Profile:
     picks, unit = _pick_values(msg, s)
     meta = Metadata(unit=unit)
     if msg.period and msg.period_type.unit and s(msg.period_type.unit, "period") in _TIME_UNITS:
-        meta.interval_s = msg.period * _TIME_UNITS[strings[msg.period_type.unit]]
+        period = checks.weight(msg.period, path, "period")
+        meta.interval_s = period * _TIME_UNITS[strings[msg.period_type.unit]]
     if msg.duration_nanos:
-        meta.duration_s = msg.duration_nanos / 1e9
+        meta.duration_s = checks.weight(msg.duration_nanos, path, "duration_nanos") / 1e9
     profile = Profile(meta)
     functions = {
         f.id: (s(f.name, "function name"), s(f.filename, "file name"), f.start_line or None)
@@ -274,7 +276,7 @@ def from_proto(msg: pb.Profile, path: str) -> Profile:
         loc_frames[loc.id] = tuple(profile.intern_frame(f) for f in frames)
     count = 0
     need = max(i for i, _f, _l in picks)
-    for sample in msg.sample:
+    for number, sample in enumerate(msg.sample):
         if need >= len(sample.value):
             raise ProfileParseError(path, "a sample has fewer values than sample types")
         stack: list[int] = []
@@ -288,8 +290,8 @@ def from_proto(msg: pb.Profile, path: str) -> Profile:
         }
         for index, factor, extra in picks:
             v = sample.value[index]
-            if v < 0:
-                raise ProfileParseError(path, f"negative sample value {v}")
+            if v < 0 or v > checks.MAX_VALUE:  # negative: a pprof -diff_base profile, not samples
+                checks.weight(v, path, f"sample {number} value")
             if extra and not v:
                 continue  # a stack with no CPU time still has its wall time, and vice versa
             count += v

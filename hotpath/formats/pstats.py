@@ -24,6 +24,7 @@ import types
 from typing import Any, BinaryIO, NoReturn
 
 from hotpath.errors import ProfileParseError
+from hotpath.formats import checks
 from hotpath.formats.spec import FormatSpec
 from hotpath.model import EdgeStats, FunctionKey, FunctionStats, Metadata, Profile
 
@@ -41,7 +42,8 @@ def _fail(path: str, reason: str) -> NoReturn:
 
 
 def _num(v: object) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+    """A finite non-negative number within the range every reader accepts."""
+    return checks.out_of_range(v) is None
 
 
 def _count(v: object) -> bool:
@@ -70,7 +72,7 @@ def function_key(func: FuncTuple) -> FunctionKey:
         name = name.co_name
     if file == "~" and line == 0 and name.startswith("<") and name.endswith(">"):
         name = "{" + name[1:-1] + "}"  # as pstats prints builtins
-    return FunctionKey(name, file)
+    return FunctionKey(checks.clean_text(name), checks.clean_text(file))
 
 
 # Code objects are marshalled as raw 4-byte ints and nested objects in a per-version order.
@@ -173,17 +175,17 @@ def _check_entry(path: str, func: object, value: object) -> None:
     if not (
         isinstance(value, tuple)
         and len(value) == 5
-        and all(_count(v) for v in value[:2])
+        and all(_count(v) and v <= checks.MAX_VALUE for v in value[:2])
         and _num(value[2])
         and _num(value[3])
         and isinstance(value[4], dict)
     ):
         _fail(path, f"entry {func}: expected (calls, calls, tottime, cumtime, callers)")
     for caller, cv in value[4].items():
-        ok = (isinstance(cv, int) and not isinstance(cv, bool) and cv >= 0) or (
+        ok = (isinstance(cv, int) and _num(cv)) or (
             isinstance(cv, tuple)
             and len(cv) == 4
-            and all(_count(x) for x in cv[:2])
+            and all(_count(x) and x <= checks.MAX_VALUE for x in cv[:2])
             and all(_num(x) for x in cv[2:])
         )
         if not _is_func(caller) or not ok:
@@ -226,7 +228,8 @@ def read(stream: BinaryIO, path: str) -> Profile:
         unknown_counts = unknown_counts or nc < 0
         cc, nc = _calls(cc), _calls(nc)
         key = keys[func]
-        st = FunctionStats(float(tt), float(ct), nc, cc, func[1] if func[1] > 0 else None)
+        line = func[1] if 0 < func[1] <= checks.MAX_VALUE else None
+        st = FunctionStats(float(tt), float(ct), nc, cc, line)
         prev = fstats.get(key)
         fstats[key] = st if prev is None else prev + st
         for caller, cv in callers.items():

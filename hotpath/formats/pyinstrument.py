@@ -16,6 +16,7 @@ import math
 from typing import Any, BinaryIO, NoReturn
 
 from hotpath.errors import ProfileParseError
+from hotpath.formats import checks
 from hotpath.formats.jsondoc import load_json
 from hotpath.formats.spec import FormatSpec
 from hotpath.model import IDLE, STATE, THREAD, THREAD_ID, Frame, Metadata, Profile, Stack
@@ -120,15 +121,20 @@ def from_document(doc: object, path: str) -> Profile:
         seconds = _number(rec[1])
         if seconds is None or seconds < 0:
             r.fail(f"{where}: time {rec[1]!r} is not a non-negative number")
+        if seconds > checks.MAX_VALUE:
+            checks.weight(seconds, path, f"{where}: time")
         stack, lid = r.record(rec[0], where)
         add(stack, seconds, lid)
     if not r.profile.samples:
         r.fail("no samples (frame_records is empty)")
     meta = r.profile.meta
-    meta.duration_s = _number(doc.get("duration"))
-    count = doc.get("sample_count")
-    meta.sample_count = count if isinstance(count, int) and not isinstance(count, bool) else None
-    meta.interval_s = _number(doc.get("min_interval"))
+    # Absent is unknown; present must be in range (a negative count or duration is refused).
+    if doc.get("duration") is not None:
+        meta.duration_s = checks.weight(doc["duration"], path, "duration")
+    if doc.get("sample_count") is not None:
+        meta.sample_count = checks.count(doc["sample_count"], path, "sample_count")
+    if doc.get("min_interval") is not None:
+        meta.interval_s = checks.weight(doc["min_interval"], path, "min_interval") or None
     version = doc.get("pyinstrument_version")
     meta.tools["pyinstrument"] = version if isinstance(version, str) else "unknown"
     for key in ("start_time", "cpu_time"):

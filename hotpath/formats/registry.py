@@ -25,6 +25,8 @@ from hotpath.formats import (
     scalene,
     speedscope,
 )
+from hotpath.formats.checks import check_totals
+from hotpath.formats.opening import limit_inflation
 from hotpath.formats.spec import FormatSpec
 from hotpath.formats.unreadable import identify as identify_unreadable
 from hotpath.model import Profile, Source
@@ -131,6 +133,16 @@ def spec_of_stream(stream: BinaryIO, display: str, fmt: str | None = None) -> Fo
     return detect(head, display)
 
 
+HELD_WHOLE = frozenset(
+    {
+        "hotpath", "pyinstrument", "pprof", "pstats", "speedscope", "dot", "chrometrace",
+        "flamegraph-svg", "pyinstrument-html", "pyinstrument-json", "scalene",
+    }
+)  # fmt: skip
+"""Formats whose reader holds the whole decompressed document (or, for speedscope, all but
+the streamed sample arrays): their gzip input is held to a compression ratio."""
+
+
 def read_stream(
     stream: BinaryIO, display: str, fmt: str | None = None
 ) -> tuple[Profile, FormatSpec]:
@@ -140,6 +152,8 @@ def read_stream(
         raise ProfileParseError(
             display, f"hotpath writes {spec.name} files but cannot read them back"
         )
+    if spec.name in HELD_WHOLE:
+        limit_inflation(stream)
     try:
         profile = spec.read(stream, display)
     except (OSError, EOFError, zlib.error) as exc:
@@ -147,4 +161,5 @@ def read_stream(
         raise ProfileParseError(display, f"cannot read: {exc}") from exc
     if not profile.meta.sources:
         profile.meta.sources.append(Source(display, spec.name))
+    check_totals(profile, display)
     return profile, spec

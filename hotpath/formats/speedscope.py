@@ -18,6 +18,7 @@ from collections import Counter
 from typing import IO, Any, BinaryIO, NoReturn
 
 from hotpath.errors import ProfileParseError, UsageError
+from hotpath.formats import checks
 from hotpath.formats.jsondoc import dump_json, load_json
 from hotpath.formats.spec import FormatSpec
 from hotpath.formats.speedscope_stream import Originals, load_streamed
@@ -145,12 +146,21 @@ class _Reader:
     def check_weights(self, weights: list[Any], where: str) -> None:
         """Every weight a finite non-negative number (checked at C speed, then located)."""
         try:
-            ok = math.isfinite(math.fsum(weights)) and (not weights or min(weights) >= 0)
-        except TypeError:
+            ok = not weights or (
+                min(weights) >= 0
+                and max(weights) <= checks.MAX_VALUE
+                and math.fsum(weights) <= checks.MAX_VALUE
+            )
+        except (TypeError, OverflowError):
             ok = False
         if not ok:
-            j, w = next((j, w) for j, w in enumerate(weights) if not _is_number(w) or w < 0)
-            self.fail(f"{where}.weights[{j}]: {w!r} is not a non-negative number")
+            bad = ((j, w) for j, w in enumerate(weights) if checks.out_of_range(w) is not None)
+            j, w = next(bad, (None, None))
+            if j is None:
+                self.fail(f"{where}.weights add up to more than {checks.MAX_VALUE:.2g}")
+            if not _is_number(w) or w < 0:  # type: ignore[operator]
+                self.fail(f"{where}.weights[{j}]: {w!r} is not a non-negative number")
+            checks.weight(w, self.path, f"{where}.weights[{j}]")
 
     def evented(self, p: dict[str, Any], where: str, factor: float, lid: int) -> None:
         events = p.get("events")
@@ -159,6 +169,8 @@ class _Reader:
         open_ids: list[int] = []  # indices into shared.frames
         open_fids: list[int] = []
         last = p.get("startValue") if _is_number(p.get("startValue")) else None
+        if last is not None:
+            checks.timestamp(last, self.path, f"{where}.startValue")
         add = self.profile.add
         for j, ev in enumerate(events):
             at_where = f"{where}.events[{j}]"
@@ -167,10 +179,14 @@ class _Reader:
             at = ev.get("at")
             if not _is_number(at):
                 self.fail(f"{at_where}: 'at' must be a number")
+            checks.timestamp(at, self.path, f"{at_where}.at")
             if last is not None and at < last:
                 self.fail(f"{at_where}: event at {at} is earlier than the one before ({last})")
             if open_fids and last is not None and at > last:
-                add(tuple(open_fids), (at - last) * factor, lid)
+                span = checks.weight(
+                    (at - last) * factor, self.path, f"{at_where}: the time since the last event"
+                )
+                add(tuple(open_fids), span, lid)
             last = at
             fid = self.fid(ev.get("frame"), at_where)
             index = _index(ev.get("frame"))

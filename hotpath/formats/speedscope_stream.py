@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from hotpath.errors import ProfileParseError
+from hotpath.formats import checks
 from hotpath.formats.jsondoc import load_json
 
 BLOCK_BYTES = 1024**2
@@ -173,8 +174,14 @@ class _Scanner:
             values = array("d", map(float, body.split(b",")))
         except ValueError:
             raise self.fail("weights: every weight must be a non-negative number") from None
-        if min(values) < 0 or not math.isfinite(math.fsum(values)):
+        try:
+            finite = math.isfinite(math.fsum(values))
+        except OverflowError:  # finite weights whose sum is not
+            finite = False
+        if min(values) < 0 or not finite:
             raise self.fail("weights: every weight must be a non-negative number")
+        if max(values) > checks.MAX_VALUE or math.fsum(values) > checks.MAX_VALUE:
+            raise self.fail(f"weights: larger than {checks.MAX_VALUE:.2g} in all")
         arrays.weights.extend(values)
 
     def substitute(self, doc: Any) -> dict[int, tuple[int, set[float]]]:
