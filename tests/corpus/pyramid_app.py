@@ -27,6 +27,8 @@ def stats_view(request: Request) -> dict[str, Any]:
 
 
 with Configurator() as config:
+    if work.middleware_dir():
+        config.include("hotpath.integrations.pyramid")
     for name, pattern, view in (
         ("loop", "/loop/{n}", loop_view),
         ("sql", "/sql", sql_view),

@@ -92,7 +92,7 @@ FRAMEWORKS: dict[str, Framework] = {
         ),
         Framework(
             "litestar", "uvicorn", _uvicorn("tests.corpus.litestar_app:app"),
-            _fn(), _routes("/loop/{n:int}"),
+            _fn(), _routes("/loop/{n}"),
         ),
         Framework(
             "falcon", "gunicorn gthread, 4 threads", _gunicorn("tests.corpus.falcon_app:app"),
