@@ -53,20 +53,29 @@ _LIBRARY_PKGS = frozenset(
         "httptools", "uvloop", "websockets", "daphne", "twisted", "gevent", "eventlet",
         # background workers
         "celery", "kombu", "billiard", "vine", "rq", "redis", "dramatiq", "huey",
+        # profilers and APM agents that wrap views
+        "pyinstrument", "sentry_sdk", "newrelic", "ddtrace", "opentelemetry", "elasticapm",
+        "scout_apm", "wrapt",
     }
 )  # fmt: skip
-"""Packages whose frames are never an endpoint of their own."""
+"""Packages whose frames are never an endpoint of their own, also where a profile shortened
+their paths (py-spy's raw format writes ``flask/app.py``)."""
 
 _STDLIB_NAMES = frozenset(sys.stdlib_module_names)
-_HOTPATH_COLLECTOR = re.compile(
-    r"hotpath[\\/](?:collect|integrations)[\\/]|hotpath[\\/]middleware\.py$"
-)
+_HOTPATH = re.compile(r"(?:^|[\\/])hotpath[\\/](?!demo[\\/])")
+"""hotpath's own code (the middleware and what it calls), except its sample monolith."""
+_DEMO = re.compile(r"(?:^|[\\/])hotpath[\\/]demo[\\/]")
 
 
 @lru_cache(maxsize=65536)
 def is_library(file: str) -> bool:
-    """Whether a frame of this file is framework, server, stdlib or generated code."""
-    if file.startswith("<") or _HOTPATH_COLLECTOR.search(file):
+    """Whether a frame of this file is framework, server, agent, stdlib or generated code.
+
+    Only the packages named above count: an app deployed as a package lives in
+    site-packages too, and its views are endpoints."""
+    if _DEMO.search(file):
+        return False
+    if file.startswith("<") or _HOTPATH.search(file):
         return True
     pkg = package_of(file)
     if pkg in _LIBRARY_PKGS or pkg in _STDLIB_NAMES:
@@ -164,7 +173,11 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         hook_runners="Sanic._run_request_middleware Sanic._run_response_middleware "
         "Sanic.dispatch SignalRouter.dispatch Request.respond Sanic.handle_exception",
     ),
-    _r("celery", "celery", "build_tracer.<locals>.trace_task Task.__call__ trace_task"),
+    _r(
+        "celery", "celery", "build_tracer.<locals>.trace_task Task.__call__ trace_task",
+        hook_runners="Signal.send",
+        hooks="on_success on_failure on_retry after_return before_start",
+    ),
     _r("rq", "rq", "Job._execute Job.perform"),
     # Sync endpoints that a framework hands to anyio's worker threads (Starlette, old FastAPI).
     _r("anyio", "anyio", "WorkerThread.run"),

@@ -139,6 +139,8 @@ class Analysis:
     candidates: list[Candidate] | None = None
     flame: CallTreeNode | None = None
     """Merged, pruned call tree for flame graphs; None without stacks (pstats)."""
+    endpoint_note: str | None = None
+    """One line saying that no endpoint was recognised and what to do, when that is so."""
 
     def top_by(self, by: str, n: int) -> list[FunctionRow]:
         if by == "self":
@@ -201,7 +203,7 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
     options = options or AnalyzeOptions()
     if options.source_root is not None:
         options = replace(options, source_root=os.path.abspath(options.source_root))
-    from hotpath.analysis.endpoints import endpoint_rows
+    from hotpath.analysis.endpoints import endpoint_rows, no_endpoints_note
 
     _check_size(profile, options.max_functions)
     profile = label_endpoints(profile)  # endpoints from stacks where no middleware said
@@ -226,6 +228,7 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
         pareto=pareto,
         candidates=candidates,
         flame=flame,
+        endpoint_note=no_endpoints_note(profile) if endpoints is None else None,
     )
 
 

@@ -9,10 +9,12 @@ CPU-share error against the app's own thread-CPU totals, and the machine load.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hotpath.analysis.endpoints import endpoint_rows
 from hotpath.analysis.recognize import label_endpoints
@@ -24,6 +26,9 @@ from tests.corpus.load import drive
 from tests.corpus.work import ENDPOINTS
 
 CLIENTS = 3
+LIMIT = 5.0
+"""Points of CPU share an endpoint may be off by."""
+MAX_STDERR = 8.0
 """Oversubscribed: three clients on this 2-core machine (more than the cores, as in
 production, fewer than a server's threads)."""
 
@@ -37,10 +42,27 @@ class AttachResult:
     """loop/sql/json -> our CPU share minus the app's own, in percentage points."""
     served: dict[str, int]
     truth_cpu_s: dict[str, float]
+    samples: float
+    """About how many samples the shares rest on: the endpoints' CPU seconds x the rate."""
 
     @property
     def worst(self) -> float:
         return max(abs(e) for e in self.errors.values())
+
+    @property
+    def stderr(self) -> float:
+        """Standard error (points) of a share estimated from ``samples`` samples."""
+        total = sum(self.truth_cpu_s.values())
+        if total <= 0 or self.samples <= 0:
+            return float("inf")
+        worst_p = max(t / total * (1 - t / total) for t in self.truth_cpu_s.values())
+        return 100 * math.sqrt(worst_p / self.samples)
+
+    @property
+    def passes(self) -> bool:
+        """Within 5 points, give or take two standard errors of the sample; a recording too
+        thin to tell 5 points from 20 (fewer than ~35 samples) is no evidence."""
+        return self.stderr <= MAX_STDERR and self.worst <= LIMIT + 2 * self.stderr
 
 
 def endpoint_cpu(profile: Profile) -> dict[str, float]:
@@ -52,22 +74,9 @@ def endpoint_cpu(profile: Profile) -> dict[str, float]:
     return out
 
 
-def attach_once(name: str, tmp: Path, seconds: float = 3.0, clients: int = CLIENTS) -> AttachResult:
-    """Serve the app, attach ``hotpath attach``'s recorder with its default options under
-    load, and compare each endpoint's CPU share with the app's own measurement."""
-    fw = servers.FRAMEWORKS[name]
-    srv = servers.start(name, tmp)
-    try:
-        drive(srv.port, clients, 0.8)  # warm up: imports, per-thread databases, JITs of caches
-        before = servers.get_stats(srv.port)
-        rec = Recorder(srv.worker_pid, RecordOptions())
-        rec.start()
-        served = drive(srv.port, clients, seconds)
-        rec.stop()
-        profile = rec.wait().profile
-        after = servers.get_stats(srv.port)
-    finally:
-        servers.stop(srv)
+def _errors(
+    fw: servers.Framework, profile: Profile, before: dict[str, Any], after: dict[str, Any]
+) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
     truth = {e: after["cpu_s"][e] - before["cpu_s"][e] for e in ENDPOINTS}
     found = endpoint_cpu(profile)
     ours = {e: found.get(fw.views[e], 0.0) for e in ENDPOINTS}
@@ -76,18 +85,56 @@ def attach_once(name: str, tmp: Path, seconds: float = 3.0, clients: int = CLIEN
         e: 100 * ((ours[e] / o_total if o_total > 0 else 0.0) - truth[e] / t_total)
         for e in ENDPOINTS
     }
-    return AttachResult(name, found, errors, served, truth)
+    return found, errors, truth
+
+
+def record_once(srv: servers.Server, seconds: float, clients: int) -> AttachResult:
+    """One recording of a running app with ``hotpath attach``'s default options, under load;
+    each endpoint's CPU share compared with the app's own measurement over the same time."""
+    before = servers.get_stats(srv.port)
+    rec = Recorder(srv.worker_pid, RecordOptions())
+    rec.start()
+    served = drive(srv.port, clients, seconds)
+    rec.stop()
+    profile = rec.wait().profile
+    after = servers.get_stats(srv.port)
+    found, errors, truth = _errors(srv.framework, profile, before, after)
+    views = sum(found.get(v, 0.0) for v in srv.framework.views.values())
+    samples = views * RecordOptions().rate
+    return AttachResult(srv.framework.name, found, errors, served, truth, samples)
+
+
+def attach_once(name: str, tmp: Path, seconds: float = 3.0, clients: int = CLIENTS) -> AttachResult:
+    """Serve the app without the middleware and record it once (see :func:`record_once`)."""
+    srv = servers.start(name, tmp)
+    try:
+        drive(srv.port, clients, 0.8)  # warm up: imports, per-thread databases, caches
+        return record_once(srv, seconds, clients)
+    finally:
+        servers.stop(srv)
 
 
 @dataclass(frozen=True)
 class MiddlewareResult:
     framework: str
     served: dict[str, int]
-    """loop/sql/json -> 200 responses the clients got."""
+    """loop/sql/json -> 200 responses the clients got over the server's life."""
     counted: dict[str, int]
     """Every endpoint in the middleware's files -> its request count."""
     percentiles: dict[str, tuple[float | None, float | None]]
     exit_code: int
+
+
+def read_middleware(name: str, out: Path, served: dict[str, int], code: int) -> MiddlewareResult:
+    profile = read_profiles([out]) if out.exists() and any(out.iterdir()) else Profile()
+    rows = endpoint_rows(profile) or []
+    return MiddlewareResult(
+        name,
+        served,
+        {ep: r.count for ep, r in profile.requests.items()},
+        {r.name: (r.p50_ms, r.p99_ms) for r in rows},
+        code,
+    )
 
 
 def middleware_once(
@@ -101,15 +148,45 @@ def middleware_once(
         served = drive(srv.port, clients, 60.0, max_requests=requests)
     finally:
         code = servers.stop(srv)
-    profile = read_profiles([out]) if out.exists() and any(out.iterdir()) else Profile()
-    rows = endpoint_rows(profile) or []
-    return MiddlewareResult(
-        name,
-        served,
-        {ep: r.count for ep, r in profile.requests.items()},
-        {r.name: (r.p50_ms, r.p99_ms) for r in rows},
-        code,
-    )
+    return read_middleware(name, out, served, code)
+
+
+@dataclass(frozen=True)
+class CorpusResult:
+    recordings: list[AttachResult]
+    middleware: MiddlewareResult
+
+    @property
+    def endpoints(self) -> set[str]:
+        return {ep for r in self.recordings for ep in r.endpoints}
+
+
+def run_corpus(
+    name: str, tmp: Path, seconds: float, runs: int, clients: int = CLIENTS
+) -> CorpusResult:
+    """The app with the middleware installed, attached with default options: recordings
+    until every endpoint was named and two agree on the CPU-share check (at most ``runs``),
+    then SIGTERM and the middleware's file read back."""
+    fw = servers.FRAMEWORKS[name]
+    out = tmp / "mw"
+    srv = servers.start(name, tmp, middleware_dir=out)
+    served = dict.fromkeys(ENDPOINTS, 0)
+    recordings: list[AttachResult] = []
+    try:
+        for e, n in drive(srv.port, clients, 0.6).items():
+            served[e] += n
+        while len(recordings) < runs:
+            r = record_once(srv, seconds, clients)
+            recordings.append(r)
+            for e, n in r.served.items():
+                served[e] += n
+            named = {ep for x in recordings for ep in x.endpoints} >= set(fw.views.values())
+            ok = sum(x.passes for x in recordings)
+            if named and (ok >= 2 or len(recordings) - ok >= 2):
+                break
+    finally:
+        code = servers.stop(srv)
+    return CorpusResult(recordings, read_middleware(name, out, served, code))
 
 
 def main() -> None:

@@ -112,5 +112,5 @@ def middleware_dir() -> str | None:
     return os.environ.get("HOTPATH_CORPUS_OUT") or None
 
 
-MW_OPTIONS: dict[str, Any] = {"sample_fraction": 0.2, "flush_interval_s": 3600.0}
+MW_OPTIONS: dict[str, Any] = {"sample_fraction": 0.05, "flush_interval_s": 3600.0}
 """Only the exit path writes the file: the tests check that it runs on each server."""
