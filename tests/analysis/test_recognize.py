@@ -340,9 +340,7 @@ def test_report_says_in_one_line_when_no_endpoint_is_recognised() -> None:
     assert analysis.endpoints is None and analysis.endpoint_note == NO_ENDPOINTS
     out = io.StringIO()
     render(analysis, out, width=400, color=False)
-    assert [line for line in out.getvalue().splitlines() if "No endpoint" in line] == [
-        NO_ENDPOINTS
-    ]
+    assert [line for line in out.getvalue().splitlines() if "No endpoint" in line] == [NO_ENDPOINTS]
     served = Profile()
     served.add_frames(
         [_f("RequestHandler._execute", "tornado/web.py"), _f("Items.get", "/srv/app.py")], 1.0

@@ -123,9 +123,19 @@ class MiddlewareResult:
     """Every endpoint in the middleware's files -> its request count."""
     percentiles: dict[str, tuple[float | None, float | None]]
     exit_code: int
+    cpu_s: dict[str, float]
+    """Every endpoint in the middleware's files -> the CPU time it measured."""
+    truth_cpu_s: dict[str, float]
+    """loop/sql/json -> the app's own thread CPU over the server's life (empty if unknown)."""
 
 
-def read_middleware(name: str, out: Path, served: dict[str, int], code: int) -> MiddlewareResult:
+def read_middleware(
+    name: str,
+    out: Path,
+    served: dict[str, int],
+    code: int,
+    truth: dict[str, float] | None = None,
+) -> MiddlewareResult:
     profile = read_profiles([out]) if out.exists() and any(out.iterdir()) else Profile()
     rows = endpoint_rows(profile) or []
     return MiddlewareResult(
@@ -134,6 +144,8 @@ def read_middleware(name: str, out: Path, served: dict[str, int], code: int) -> 
         {ep: r.count for ep, r in profile.requests.items()},
         {r.name: (r.p50_ms, r.p99_ms) for r in rows},
         code,
+        {ep: r.cpu_s for ep, r in profile.requests.items()},
+        truth or {},
     )
 
 
@@ -184,9 +196,10 @@ def run_corpus(
             ok = sum(x.passes for x in recordings)
             if named and (ok >= 2 or len(recordings) - ok >= 2):
                 break
+        truth = {e: float(v) for e, v in servers.get_stats(srv.port)["cpu_s"].items()}
     finally:
         code = servers.stop(srv)
-    return CorpusResult(recordings, read_middleware(name, out, served, code))
+    return CorpusResult(recordings, read_middleware(name, out, served, code, truth))
 
 
 def main() -> None:
