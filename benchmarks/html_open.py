@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hotpath.analysis.summary import analyze
+from hotpath.analysis.pipeline import analyze
 from hotpath.formats import read_profiles
 from hotpath.report.html import render_html
 

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hotpath.collect.pyspy import Recorder, RecordOptions
+from hotpath.collect.pyspy import PySpyRecorder, RecordOptions
 from hotpath.demo.load import LoadOptions, run_load
 
 SETTINGS: list[tuple[str, RecordOptions | None]] = [
@@ -59,7 +59,7 @@ def main() -> None:
             rates: dict[str, list[float]] = {name: [] for name, _ in SETTINGS}
             for _ in range(args.repeat):
                 for name, options in SETTINGS:
-                    rec = Recorder(server.pid, options) if options is not None else None
+                    rec = PySpyRecorder(server.pid, options) if options is not None else None
                     if rec is not None:
                         rec.start()
                     load = run_load(

@@ -17,7 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from hotpath.analysis.summary import AnalyzeOptions, analyze
+from hotpath.analysis.options import AnalyzeOptions
+from hotpath.analysis.pipeline import analyze
 from hotpath.formats import read_profile
 from hotpath.report.html import render_html
 

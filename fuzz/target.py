@@ -27,7 +27,7 @@ def test_one_input(data: bytes) -> None:
     except HotpathError:
         return
     # A profile that was accepted must be usable downstream.
-    from hotpath.analysis.summary import analyze
+    from hotpath.analysis.pipeline import analyze
 
     analyze(profile)
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import IO, Any, TypeVar
 
 import click
 
-from hotpath import __version__
+from hotpath._version import __version__
+from hotpath.cli_common import output_stream, read_jobs
 from hotpath.errors import HotpathError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,18 +39,6 @@ class HotpathGroup(click.Group):
 @click.version_option(__version__, prog_name="hotpath")
 def main() -> None:
     """Find the hot paths of a Python web monolith and what to rewrite in Rust."""
-
-
-@contextmanager
-def output_stream(path: str | None, binary: bool = False) -> Iterator[IO[Any]]:
-    """stdout, or a file written atomically (temp file + rename) so no half file is left."""
-    if path is None or path == "-":
-        yield sys.stdout.buffer if binary else sys.stdout
-        return
-    from hotpath.collect.store import atomic_writer
-
-    with atomic_writer(path, binary=binary) as f:
-        yield f
 
 
 def _format_choice() -> click.Choice[str]:
@@ -146,9 +134,8 @@ def analyze(
     max_decompressed_mb: int | None,
 ) -> None:
     """Read profile FILES (merged into one) and rank the hot functions."""
-    from hotpath.analysis.advisor import AdvisorOptions
-    from hotpath.analysis.summary import AnalyzeOptions
-    from hotpath.analysis.summary import analyze as run_analysis
+    from hotpath.analysis.options import AdvisorOptions, AnalyzeOptions
+    from hotpath.analysis.pipeline import analyze as run_analysis
     from hotpath.formats import expand_paths, read_profiles
     from hotpath.report import REGISTRY
     from hotpath.report.progress import read_progress
@@ -157,7 +144,7 @@ def analyze(
     with read_progress(size) as on_bytes:
         max_bytes = None if max_decompressed_mb is None else max_decompressed_mb * 1024**2
         profile = read_profiles(
-            list(files), input_format, max_bytes, on_bytes=on_bytes, jobs=_jobs()
+            list(files), input_format, max_bytes, on_bytes=on_bytes, jobs=read_jobs()
         )
     advisor = AdvisorOptions(
         rust_speedup=rust_speedup, cores=cores, core_hour_price=core_hour_price
@@ -240,7 +227,7 @@ def convert(
     from hotpath.formats import REGISTRY, format_for_output, read_profiles, write_profile
 
     fmt = format_for_output(output, to_fmt)
-    profile = read_profiles(list(inputs), input_format, jobs=_jobs())
+    profile = read_profiles(list(inputs), input_format, jobs=read_jobs())
     writer: Callable[[Any, IO[bytes], str], None] = write_profile
     if fmt == "dot":  # the thresholds only matter to the DOT writer
         from hotpath.formats import dot
@@ -256,18 +243,6 @@ def convert(
     with output_stream(output, binary=True) as out:
         writer(profile, out, fmt)
     click.echo(f"wrote {output} ({REGISTRY[fmt].name})", err=True)
-
-
-def _jobs() -> int:
-    """Processes for reading many big files (see formats.many): HOTPATH_JOBS, default 1.
-
-    One by default: on a busy 2-core machine the second process's pickling and merging cost
-    more than it saved (python -m benchmarks measures both).
-    """
-    try:
-        return max(1, int(os.environ.get("HOTPATH_JOBS", "1")))
-    except ValueError:
-        return 1
 
 
 # -- collecting with py-spy -----------------------------------------------------------------
@@ -298,11 +273,11 @@ def _run_recording(target: int | list[str], output: str | None, **kw: Any) -> No
     from rich.console import Console
 
     from hotpath.collect.live import drive
-    from hotpath.collect.pyspy import Recorder, RecordOptions
+    from hotpath.collect.pyspy import PySpyRecorder, RecordOptions
     from hotpath.formats import write_profile
 
     options = RecordOptions(**kw)
-    recorder = Recorder(target, options)
+    recorder = PySpyRecorder(target, options)
     if output is None:
         output = f"hotpath-{target if isinstance(target, int) else os.path.basename(target[0])}"
         output += ".hotpath"

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+from hotpath.cli_common import output_stream
 from hotpath.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -117,7 +118,6 @@ def diff(
 ) -> None:
     """Compare CPU shares of CURRENT with BASE (per function and endpoint, with significance)."""
     from hotpath.analysis.diff import diff_profiles
-    from hotpath.cli import output_stream
     from hotpath.report import diff as rep
     from hotpath.report.diff_html import render_diff_html
 
@@ -185,7 +185,6 @@ def gate(
     """Exit 1 when CURRENT regressed against BASE beyond noise, or a budget is exceeded."""
     from hotpath.analysis.gate import explain as explain_rows
     from hotpath.analysis.gate import parse_budget_option, run_gate
-    from hotpath.cli import output_stream
     from hotpath.report import ci
     from hotpath.report import diff as rep
 

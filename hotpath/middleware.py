@@ -8,6 +8,6 @@
 from __future__ import annotations
 
 from hotpath.collect.middleware import ASGIMiddleware, WSGIMiddleware
-from hotpath.collect.recorder import MiddlewareOptions, flush_all
+from hotpath.collect.request_store import MiddlewareOptions, flush_all
 
 __all__ = ["ASGIMiddleware", "MiddlewareOptions", "WSGIMiddleware", "flush_all"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hotpath.analysis.summary import analyze
+from hotpath.analysis.pipeline import analyze
 from hotpath.errors import HotpathError
 from hotpath.formats import REGISTRY, read_bytes
 

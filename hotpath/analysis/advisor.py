@@ -12,7 +12,7 @@ too small, not as a finding. docs/advisor.md explains every number.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from hotpath.analysis.brief import write_brief
 from hotpath.analysis.callgraph import ROOT, CallGraph, build_callgraph
@@ -26,8 +26,9 @@ from hotpath.analysis.evidence import (
     tally_stats,
 )
 from hotpath.analysis.nativeness import LeafJudge
+from hotpath.analysis.options import AdvisorOptions
 from hotpath.analysis.regions import drop_nested, endpoint_shapes, find_branches
-from hotpath.analysis.summary import Candidate
+from hotpath.analysis.results import Candidate
 from hotpath.model import (
     ENDPOINT,
     IDLE,
@@ -39,30 +40,7 @@ from hotpath.model import (
     wall_view,
 )
 
-DEFAULT_RUST_SPEEDUP = 10.0
-"""Assumed speed-up of interpreted Python rewritten in Rust (CPU-bound loops, plain data)."""
 HOURS_PER_MONTH = 730.0
-
-
-@dataclass(frozen=True)
-class AdvisorOptions:
-    """What the advisor assumes (``hotpath analyze --rust-speedup/--cores/--core-hour-price``)."""
-
-    rust_speedup: float = DEFAULT_RUST_SPEEDUP
-    cores: float | None = None
-    """Cores the service uses at the observed load; None: measured from the profile if it can."""
-    core_hour_price: float | None = None
-    min_share: float = 0.02
-    """A candidate whose share's lower bound is below this is too small to act on."""
-    min_samples: int = 30
-    list_share: float = 0.01
-    """Functions below this inclusive share are not listed at all."""
-    hop_cost_s: float = 1e-4
-    """Cost of one loopback network round trip; a microservice call should be >= 10x this."""
-    native_call_s: float = 5e-6
-    """cProfile builtin calls cheaper than this per call count as interpreter work."""
-    z: float = 1.96
-    """Normal quantile of the intervals (1.96: 95%)."""
 
 
 def wilson(k: float, n: float, z: float = 1.96) -> tuple[float, float]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from hotpath.analysis.callgraph import ROOT, CallGraph
 from hotpath.analysis.nativeness import LeafJudge
-from hotpath.analysis.summary import Candidate
+from hotpath.analysis.results import Candidate
 
 if TYPE_CHECKING:
     from hotpath.analysis.evidence import Measured

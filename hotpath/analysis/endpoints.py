@@ -11,7 +11,7 @@ percentiles are known only where the middleware counted requests.
 
 from __future__ import annotations
 
-from hotpath.analysis.summary import EndpointRow
+from hotpath.analysis.results import EndpointRow
 from hotpath.model import ENDPOINT, LATENCY_BUCKETS_MS, Profile, RequestStats, cpu_view, wall_view
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from hotpath.analysis.callgraph import CallGraph, FunctionTotals
 from hotpath.analysis.classify import Classifier
-from hotpath.analysis.summary import Pareto
+from hotpath.analysis.results import Pareto
 from hotpath.model import FunctionKey
 
 

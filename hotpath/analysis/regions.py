@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hotpath.analysis.evidence import Measured
-from hotpath.analysis.summary import Candidate
+from hotpath.analysis.results import Candidate
 from hotpath.model import FunctionKey
 
 

@@ -16,11 +16,11 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from hotpath.collect.pyspy import Recorder, RecordResult, current_top
+from hotpath.collect.pyspy import PySpyRecorder, RecordResult, current_top
 
 
 @contextmanager
-def _stop_on_signals(recorder: Recorder) -> Iterator[None]:
+def _stop_on_signals(recorder: PySpyRecorder) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -36,7 +36,7 @@ def _stop_on_signals(recorder: Recorder) -> Iterator[None]:
             signal.signal(s, h)
 
 
-def drive(recorder: Recorder, progress_console: Any | None = None) -> RecordResult:
+def drive(recorder: PySpyRecorder, progress_console: Any | None = None) -> RecordResult:
     """Start ``recorder``, wait for it (duration, signal or target exit), return the result.
 
     ``progress_console`` is a ``rich.console.Console`` on a terminal, or None for no display.
@@ -48,7 +48,7 @@ def drive(recorder: Recorder, progress_console: Any | None = None) -> RecordResu
         return _with_progress(recorder, progress_console)
 
 
-def _with_progress(recorder: Recorder, console: Any) -> RecordResult:
+def _with_progress(recorder: PySpyRecorder, console: Any) -> RecordResult:
     from rich.live import Live
     from rich.text import Text
 

@@ -3,7 +3,7 @@
 For every request it records the endpoint (the route *template*, never the raw URL, query,
 headers or body), wall time, CPU time, status class and a latency histogram; for a random
 ``sample_fraction`` of requests it also runs pyinstrument and keeps the stacks, labelled
-with the endpoint. See :mod:`hotpath.collect.recorder` for storage and flushing.
+with the endpoint. See :mod:`hotpath.collect.request_store` for storage and flushing.
 
 CPU time: WSGI reads the thread CPU clock (``time.thread_time``) around the request, since
 a WSGI request runs on one thread from call to ``close()``. ASGI requests share the event
@@ -32,7 +32,7 @@ from dataclasses import fields, replace
 from typing import Any, Literal
 
 from hotpath.collect import stacks as _stacks
-from hotpath.collect.recorder import EndpointFn, MiddlewareOptions, Recorder
+from hotpath.collect.request_store import EndpointFn, MiddlewareOptions, RequestStore
 from hotpath.errors import ConfigError
 
 __all__ = ["ASGIMiddleware", "MiddlewareOptions", "WSGIMiddleware"]
@@ -78,7 +78,7 @@ def with_method(method: str, route: str) -> str:
 
 
 def resolve_endpoint(
-    recorder: Recorder,
+    recorder: RequestStore,
     fn: EndpointFn | None,
     arg: object,
     method: str,
@@ -158,7 +158,7 @@ class Probe:
 
     __slots__ = ("cpu0", "profiler", "t0")
 
-    def __init__(self, recorder: Recorder, async_mode: AsyncMode) -> None:
+    def __init__(self, recorder: RequestStore, async_mode: AsyncMode) -> None:
         self.profiler: Any = None
         opts = recorder.options
         if (
@@ -179,7 +179,7 @@ class Probe:
 
     def finish(
         self,
-        recorder: Recorder,
+        recorder: RequestStore,
         endpoint: Callable[[], str],
         status: int | None,
         cpu_s: float | None = None,
@@ -210,7 +210,7 @@ class Probe:
 _FRAME_CACHE: dict[str, Any] = {}
 
 
-def _start(recorder: Recorder, async_mode: AsyncMode) -> Probe | None:
+def _start(recorder: RequestStore, async_mode: AsyncMode) -> Probe | None:
     try:
         return Probe(recorder, async_mode)
     except Exception as exc:
@@ -238,7 +238,7 @@ class WSGIMiddleware:
     ) -> None:
         self.app = app
         self.options = make_options(options, overrides)
-        self.recorder = Recorder(self.options, "wsgi")
+        self.recorder = RequestStore(self.options, "wsgi")
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if not self.options.enabled:
@@ -371,7 +371,7 @@ class _TaskFactory:
         return asyncio.Task(coro, loop=loop, **kwargs)
 
 
-async def flush_when_loop_ends(recorder: Recorder) -> None:
+async def flush_when_loop_ends(recorder: RequestStore) -> None:
     """Sleeps until the event loop shuts down (``asyncio.run`` cancels the tasks left), then
     flushes: uvicorn restores the default SIGTERM action and re-raises the signal once it
     has served its last request, so neither atexit nor a handler of ours would run."""
@@ -384,7 +384,7 @@ async def flush_when_loop_ends(recorder: Recorder) -> None:
 _LOOPS: weakref.WeakKeyDictionary[Any, set[int]] = weakref.WeakKeyDictionary()
 
 
-def watch_loop(recorder: Recorder) -> None:
+def watch_loop(recorder: RequestStore) -> None:
     """Once per event loop and recorder: the timing task factory and the final flush."""
     try:
         loop = asyncio.get_running_loop()
@@ -409,7 +409,7 @@ class ASGIMiddleware:
     def __init__(self, app: ASGIApp, options: MiddlewareOptions | None = None, **overrides: Any):
         self.app = app
         self.options = make_options(options, overrides)
-        self.recorder = Recorder(self.options, "asgi")
+        self.recorder = RequestStore(self.options, "asgi")
 
     async def __call__(
         self,
@@ -496,7 +496,7 @@ class TimedRequest:
 
     __slots__ = ("account", "cpu", "probe", "recorder")
 
-    def __init__(self, recorder: Recorder) -> None:
+    def __init__(self, recorder: RequestStore) -> None:
         self.recorder = recorder
         watch_loop(recorder)
         self.probe = _start(recorder, "strict")

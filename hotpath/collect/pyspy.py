@@ -107,7 +107,7 @@ def _pyspy_error(stderr: bytes, pid: int | None) -> CollectionError:
     return CollectionError(f"py-spy failed on {who}: {first.removeprefix('Error:').strip()}")
 
 
-class Recorder:
+class PySpyRecorder:
     """One py-spy recording: :meth:`start`, optionally :meth:`stop`, then :meth:`wait`."""
 
     def __init__(self, target: int | Sequence[str], options: RecordOptions) -> None:
@@ -318,7 +318,7 @@ class Recorder:
 
 def record(target: int | Sequence[str], options: RecordOptions | None = None) -> RecordResult:
     """Record a PID or a command (argv list) until the duration ends or the target exits."""
-    rec = Recorder(target, options or RecordOptions())
+    rec = PySpyRecorder(target, options or RecordOptions())
     rec.start()
     try:
         return rec.wait()

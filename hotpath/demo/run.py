@@ -69,8 +69,9 @@ def _start_monolith(workdir: str) -> tuple[subprocess.Popen[bytes], int]:
 
 def run_demo(options: DemoOptions, out: TextIO) -> None:
     """Run the whole demo; progress notes go to stderr, tables to ``out``."""
-    from hotpath.analysis.summary import AnalyzeOptions, analyze
-    from hotpath.collect.pyspy import Recorder, RecordOptions
+    from hotpath.analysis.options import AnalyzeOptions
+    from hotpath.analysis.pipeline import analyze
+    from hotpath.collect.pyspy import PySpyRecorder, RecordOptions
     from hotpath.collect.store import atomic_writer
     from hotpath.demo.load import LoadOptions, run_load
     from hotpath.formats import write_profile
@@ -82,7 +83,7 @@ def run_demo(options: DemoOptions, out: TextIO) -> None:
             for _ in range(6):  # warm-up: first requests build caches
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10).read()
             print(f"hotpath demo: monolith on 127.0.0.1:{port}, pid {proc.pid}", file=sys.stderr)
-            rec = Recorder(
+            rec = PySpyRecorder(
                 proc.pid, RecordOptions(rate=options.rate, nonblocking=options.nonblocking)
             )
             rec.start()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import IO, BinaryIO
 
 from hotpath.errors import ProfileParseError, UsageError
-from hotpath.formats import FormatSpec
+from hotpath.formats.spec import FormatSpec
 from hotpath.model import FunctionKey, Profile
 
 

@@ -15,7 +15,7 @@ import re
 from typing import IO, BinaryIO
 
 from hotpath.errors import LimitExceeded, ProfileParseError
-from hotpath.formats import FormatSpec
+from hotpath.formats.spec import FormatSpec
 from hotpath.model import PID, PROCESS, THREAD, THREAD_ID, Frame, Labels, Metadata, Profile
 
 _THREAD_RE = re.compile(r"thread \((0x[0-9a-fA-F]+|\d+)\)(?:: (.*))?\Z", re.S)

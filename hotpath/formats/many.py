@@ -1,6 +1,6 @@
 """Reading many profile files at once: shared frame parsing, and two processes when it pays.
 
-Files of a format with an :class:`~hotpath.formats.Accumulator` (folded) are read into one
+Files of a format with an :class:`~hotpath.formats.spec.Accumulator` (folded) are read into one
 profile, so each distinct frame text is parsed once, not once per worker file. With
 ``jobs`` > 1 and enough bytes, the files are split into groups of about equal size; one group
 is read here and the others in forked processes, and the results are merged.
@@ -10,19 +10,36 @@ from __future__ import annotations
 
 import os
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from hotpath import errors
 from hotpath.errors import HotpathError, ProfileParseError
+from hotpath.formats.opening import open_profile
+from hotpath.formats.registry import read_stream, spec_of_stream
+from hotpath.formats.spec import Accumulator, ProgressFn
 from hotpath.model import Profile, Source, merge
-
-if TYPE_CHECKING:
-    from hotpath.formats import ProgressFn
 
 PARALLEL_MIN_BYTES = 32 * 1024**2
 """Below this, starting a process (~0.1 s) costs more than it saves."""
+
+
+def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Files named directly, plus the regular files inside named directories (sorted)."""
+    out: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            children = sorted(
+                c for c in path.iterdir() if c.is_file() and not c.name.startswith(".")
+            )
+            if not children:
+                raise ProfileParseError(str(path), "directory holds no profile files")
+            out.extend(children)
+        else:
+            out.append(path)
+    return out
 
 
 def read_many(
@@ -76,8 +93,6 @@ def read_group(
     on_bytes: ProgressFn | None = None,
 ) -> Profile:
     """Read files one after another, sharing an accumulator per format that has one."""
-    from hotpath.formats import Accumulator, open_profile, read_stream, spec_of_stream
-
     profiles: list[Profile] = []
     accumulators: dict[str, Accumulator] = {}
     sources: dict[str, list[Source]] = {}

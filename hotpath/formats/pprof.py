@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, BinaryIO
 
 from hotpath.errors import ProfileParseError, UsageError
-from hotpath.formats import FormatSpec
+from hotpath.formats.spec import FormatSpec
 from hotpath.model import Frame, FunctionKey, Metadata, Profile, Unit
 
 _TIME_UNITS = {"nanoseconds": 1e-9, "microseconds": 1e-6, "milliseconds": 1e-3, "seconds": 1.0}

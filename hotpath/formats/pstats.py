@@ -21,7 +21,7 @@ import types
 from typing import Any, BinaryIO, NoReturn
 
 from hotpath.errors import ProfileParseError
-from hotpath.formats import FormatSpec
+from hotpath.formats.spec import FormatSpec
 from hotpath.model import EdgeStats, FunctionKey, FunctionStats, Metadata, Profile
 
 _DICT = ord("{")

@@ -16,8 +16,8 @@ import math
 from typing import Any, BinaryIO, NoReturn
 
 from hotpath.errors import ProfileParseError
-from hotpath.formats import FormatSpec
 from hotpath.formats.jsondoc import load_json
+from hotpath.formats.spec import FormatSpec
 from hotpath.model import IDLE, STATE, THREAD, THREAD_ID, Frame, Metadata, Profile, Stack
 
 _AWAIT = "[await]"

@@ -18,8 +18,9 @@ from collections import Counter
 from typing import IO, Any, BinaryIO, NoReturn
 
 from hotpath.errors import ProfileParseError, UsageError
-from hotpath.formats import FormatSpec
-from hotpath.formats.jsondoc import dump_json
+from hotpath.formats.jsondoc import dump_json, load_json
+from hotpath.formats.spec import FormatSpec
+from hotpath.formats.speedscope_stream import Originals, load_streamed
 from hotpath.model import THREAD, Frame, Labels, Metadata, Profile, Stack, Unit
 
 SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
@@ -291,10 +292,45 @@ def _write_hotpath_meta(meta: Metadata) -> dict[str, Any]:
 
 
 def read(stream: BinaryIO, path: str) -> Profile:
-    # Streams samples and weights: a 320 MB py-spy file parsed whole took 3.9 GiB.
-    from hotpath.formats import speedscope_stream
+    """Read a speedscope file, streaming its samples and weights (a 320 MB py-spy file
+    parsed whole took 3.9 GiB; see :mod:`hotpath.formats.speedscope_stream`)."""
+    start = stream.tell() if stream.seekable() else None
+    try:
+        doc, originals = load_streamed(stream, path)
+    except ProfileParseError:
+        if start is None:
+            raise
+        # Odd or invalid: the whole-document reader gives the exact error (or copes).
+        stream.seek(start)
+        return from_document(load_json(stream, path), path)
+    profile = from_document(doc, path)
+    if isinstance(doc, dict) and "hotpathMeta" not in doc:
+        _fix_meta(profile, doc, originals)
+    return profile
 
-    return speedscope_stream.read(stream, path)
+
+def _fix_meta(profile: Profile, doc: dict[str, Any], originals: Originals) -> None:
+    """Sample count and interval as the whole-document reader computes them."""
+    sample_count: int | None = 0
+    weights_seen: set[float] = set()
+    for k, p in enumerate(doc["profiles"]):
+        if k not in originals:
+            sample_count = None  # evented: not samples
+            continue
+        count, distinct = originals[k]
+        n: int | None = count
+        unit_name = p.get("unit")
+        if len(distinct) > 1:  # aggregated stacks: entries are not samples
+            integral = unit_name == "none" and all(float(w).is_integer() for w in distinct)
+            n = int(math.fsum(p["weights"])) if integral else None
+        sample_count = None if sample_count is None or n is None else sample_count + n
+        factor = _TIME_FACTORS.get(unit_name, 1.0) if isinstance(unit_name, str) else 1.0
+        weights_seen.update(w * factor for w in distinct)
+    meta = profile.meta
+    meta.sample_count = sample_count
+    meta.interval_s = None
+    if meta.unit == "seconds" and sample_count and len(weights_seen) == 1:
+        meta.interval_s = weights_seen.pop()
 
 
 def _is_plain_thread(labels: Labels) -> bool:
@@ -326,7 +362,7 @@ def to_document(profile: Profile) -> dict[str, Any]:
             "this profile has call statistics (cProfile/pstats) but no stacks; "
             "it cannot be written as speedscope"
         )
-    from hotpath import __version__
+    from hotpath._version import __version__
 
     index: dict[int, int] = {}
     shared: list[dict[str, Any]] = []

@@ -9,6 +9,7 @@ units), is kept and parsed as JSON at the end. Each array is replaced in the ske
 placeholder; the aggregated samples (distinct stacks, summed weights) then go through the
 speedscope reader's own validation and interning, and the metadata that depends on the
 individual samples (sample count, interval) is computed from the streamed originals.
+:mod:`hotpath.formats.speedscope` calls this module; it does not call back.
 
 A key is recognised only after ``{`` or ``,``: inside a JSON string a quote is always
 escaped, so the pattern cannot match string content.
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from hotpath.errors import ProfileParseError
-from hotpath.model import Profile
+from hotpath.formats.jsondoc import load_json
 
 BLOCK_BYTES = 1024**2
 """Small enough that splitting a block of weights ("0.01,0.01,...") into objects stays small."""
@@ -56,28 +57,22 @@ class _SampleIds(dict[bytes, int]):
         return n
 
 
-def read(stream: BinaryIO, path: str) -> Profile:
-    """Read a speedscope file, streaming its samples and weights (see the module doc)."""
-    from hotpath.formats import speedscope
-    from hotpath.formats.jsondoc import load_json
+Originals = dict[int, tuple[int, set[float]]]
+"""Per streamed profile (its index): how many samples it had, and its distinct weights."""
 
-    start = stream.tell() if stream.seekable() else None
+
+def load_streamed(stream: BinaryIO, path: str) -> tuple[Any, Originals]:
+    """Parse a speedscope file, its samples and weights aggregated as they stream past.
+
+    Returns the document, whose ``samples``/``weights`` arrays hold the distinct stacks and
+    their summed weights, and what the aggregation hides (see :data:`Originals`). Raises
+    :class:`ProfileParseError` on a file this scanner does not follow (the caller then
+    parses the whole document, which gives the exact error).
+    """
     scanner = _Scanner(path)
-    try:
-        skeleton = scanner.run(stream)
-        doc = load_json(io.BytesIO(skeleton), path)
-        originals = scanner.substitute(doc)
-        del scanner  # the streamed arrays are not needed any more: free them before interning
-    except ProfileParseError:
-        if start is None:
-            raise
-        # Odd or invalid: the whole-document reader gives the exact error (or copes).
-        stream.seek(start)
-        return speedscope.from_document(load_json(stream, path), path)
-    profile = speedscope.from_document(doc, path)
-    if isinstance(doc, dict) and "hotpathMeta" not in doc:
-        _fix_meta(profile, doc, originals)
-    return profile
+    skeleton = scanner.run(stream)
+    doc = load_json(io.BytesIO(skeleton), path)
+    return doc, scanner.substitute(doc)
 
 
 def _find_end(data: bytes, samples: bool) -> tuple[int, int]:
@@ -236,29 +231,3 @@ def _slot(value: object) -> int | None:
     if isinstance(value, str) and value.startswith(prefix):
         return int(value[len(prefix) :])
     return None
-
-
-def _fix_meta(profile: Profile, doc: dict[str, Any], originals: dict[int, Any]) -> None:
-    """Sample count and interval as the whole-document reader computes them."""
-    from hotpath.formats.speedscope import _TIME_FACTORS
-
-    sample_count: int | None = 0
-    weights_seen: set[float] = set()
-    for k, p in enumerate(doc["profiles"]):
-        if k not in originals:
-            sample_count = None  # evented: not samples
-            continue
-        count, distinct = originals[k]
-        n: int | None = count
-        unit_name = p.get("unit")
-        if len(distinct) > 1:  # aggregated stacks: entries are not samples
-            integral = unit_name == "none" and all(float(w).is_integer() for w in distinct)
-            n = int(math.fsum(p["weights"])) if integral else None
-        sample_count = None if sample_count is None or n is None else sample_count + n
-        factor = _TIME_FACTORS.get(unit_name, 1.0) if isinstance(unit_name, str) else 1.0
-        weights_seen.update(w * factor for w in distinct)
-    meta = profile.meta
-    meta.sample_count = sample_count
-    meta.interval_s = None
-    if meta.unit == "seconds" and sample_count and len(weights_seen) == 1:
-        meta.interval_s = weights_seen.pop()

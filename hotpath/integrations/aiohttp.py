@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hotpath.collect import middleware as _mw
-from hotpath.collect.recorder import MiddlewareOptions, Recorder
+from hotpath.collect.request_store import MiddlewareOptions, RequestStore
 
 _mw._OWN_FILES.add(__file__)
 
@@ -23,12 +23,12 @@ def route_of(request: Any) -> str | None:
     return canonical if isinstance(canonical, str) and canonical else None
 
 
-def init_app(app: Any, options: MiddlewareOptions | None = None, **overrides: Any) -> Recorder:
+def init_app(app: Any, options: MiddlewareOptions | None = None, **overrides: Any) -> RequestStore:
     """Install the middleware on an aiohttp ``web.Application``; returns its recorder."""
     from aiohttp import web
 
     opts = _mw.make_options(options, overrides)
-    recorder = Recorder(opts, "aiohttp")
+    recorder = RequestStore(opts, "aiohttp")
 
     @web.middleware
     async def hotpath_middleware(

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hotpath.collect import middleware as _mw
-from hotpath.collect.recorder import Recorder
+from hotpath.collect.request_store import RequestStore
 
 _mw._OWN_FILES.add(__file__)
 
@@ -45,7 +45,7 @@ class HotpathMiddleware:
         self.get_response = get_response
         overrides = dict(getattr(settings, "HOTPATH", None) or {})
         self.options = _mw.make_options(None, overrides)
-        self.recorder = Recorder(self.options, "django")
+        self.recorder = RequestStore(self.options, "django")
 
     def __call__(self, request: Any) -> Any:
         if not self.options.enabled:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hotpath.collect import middleware as _mw
-from hotpath.collect.recorder import MiddlewareOptions
+from hotpath.collect.request_store import MiddlewareOptions
 
 
 def _label(req: Any) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hotpath.collect.middleware import ENVIRON_KEY, WSGIMiddleware, method_of
-from hotpath.collect.recorder import MiddlewareOptions
+from hotpath.collect.request_store import MiddlewareOptions
 
 
 def _label_request(sender: Any, **_extra: Any) -> None:

@@ -12,7 +12,7 @@ import functools
 from typing import Any
 
 from hotpath.collect import middleware as _mw
-from hotpath.collect.recorder import MiddlewareOptions, Recorder
+from hotpath.collect.request_store import MiddlewareOptions, RequestStore
 
 _mw._OWN_FILES.add(__file__)
 _KEY = "_hotpath_timer"
@@ -26,10 +26,10 @@ def route_of(request: Any) -> str | None:
     return path if isinstance(path, str) else None
 
 
-def init_app(app: Any, options: MiddlewareOptions | None = None, **overrides: Any) -> Recorder:
+def init_app(app: Any, options: MiddlewareOptions | None = None, **overrides: Any) -> RequestStore:
     """Install the middleware on a Sanic app; returns its recorder (one per worker)."""
     opts = _mw.make_options(options, overrides)
-    recorder = Recorder(opts, "sanic")
+    recorder = RequestStore(opts, "sanic")
 
     def wrap(handler: Any) -> Any:
         @functools.wraps(handler)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hotpath.collect import middleware as _mw
-from hotpath.collect.recorder import MiddlewareOptions, Recorder
+from hotpath.collect.request_store import MiddlewareOptions, RequestStore
 
 _mw._OWN_FILES.add(__file__)
 
@@ -31,10 +31,10 @@ def _pattern(rules: Any, request: Any, target: Any) -> str | None:
     return None
 
 
-def init_app(app: Any, options: MiddlewareOptions | None = None, **overrides: Any) -> Recorder:
+def init_app(app: Any, options: MiddlewareOptions | None = None, **overrides: Any) -> RequestStore:
     """Install the middleware on a ``tornado.web.Application``; returns its recorder."""
     opts = _mw.make_options(options, overrides)
-    recorder = Recorder(opts, "tornado")
+    recorder = RequestStore(opts, "tornado")
     get_delegate = app.get_handler_delegate
 
     def get_handler_delegate(request: Any, target_class: Any, *args: Any, **kwargs: Any) -> Any:

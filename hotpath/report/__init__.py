@@ -1,4 +1,4 @@
-"""Renderers: each takes an :class:`~hotpath.analysis.summary.Analysis` and a stream.
+"""Renderers: each takes an :class:`~hotpath.analysis.results.Analysis` and a stream.
 
 Every renderer declares its name, file extension and whether it writes binary; the CLI's
 ``--format`` choices come from :data:`REGISTRY`. A renderer's module is imported when it is

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
-from hotpath.analysis.summary import Analysis
+from hotpath.analysis.results import Analysis
 
 RenderFn = Callable[[Analysis, IO[Any]], None]
 

@@ -21,9 +21,9 @@ from functools import cache
 from importlib import resources
 from typing import IO, Any
 
-from hotpath import __version__
+from hotpath._version import __version__
 from hotpath.analysis.calltree import CallTreeNode
-from hotpath.analysis.summary import Analysis, FunctionRow
+from hotpath.analysis.results import Analysis, FunctionRow
 from hotpath.report.base import Renderer
 
 MAX_FUNCTIONS = 1000

@@ -6,7 +6,7 @@ import json
 import math
 from typing import IO, Any
 
-from hotpath.analysis.summary import Analysis, Candidate, EndpointRow, FunctionRow
+from hotpath.analysis.results import Analysis, Candidate, EndpointRow, FunctionRow
 from hotpath.report.base import Renderer
 
 SCHEMA = "hotpath.report/1"

@@ -11,7 +11,7 @@ import os
 import re
 from typing import IO
 
-from hotpath.analysis.summary import Analysis, Candidate, EndpointRow, FunctionRow
+from hotpath.analysis.results import Analysis, Candidate, EndpointRow, FunctionRow
 from hotpath.report.base import Renderer
 
 MAX_ROWS = 10

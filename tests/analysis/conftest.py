@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hotpath.analysis.advisor import AdvisorOptions
-from hotpath.analysis.summary import AnalyzeOptions, Candidate, analyze
+from hotpath.analysis.options import AdvisorOptions, AnalyzeOptions
+from hotpath.analysis.pipeline import analyze
+from hotpath.analysis.results import Candidate
 from hotpath.model import Frame, Profile
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,7 +9,8 @@ import pytest
 
 from hotpath.analysis.advisor import wilson
 from hotpath.analysis.callgraph import build_callgraph
-from hotpath.analysis.summary import AnalyzeOptions, analyze
+from hotpath.analysis.options import AnalyzeOptions
+from hotpath.analysis.pipeline import analyze
 from hotpath.model import EdgeStats, FunctionKey, FunctionStats, Profile
 from tests.analysis.conftest import candidates, profile_of, reason_keys
 

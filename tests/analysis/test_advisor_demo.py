@@ -15,8 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hotpath.analysis.advisor import AdvisorOptions
-from hotpath.analysis.summary import AnalyzeOptions, Candidate, analyze
+from hotpath.analysis.options import AdvisorOptions, AnalyzeOptions
+from hotpath.analysis.pipeline import analyze
+from hotpath.analysis.results import Candidate
 from hotpath.demo import truth
 from hotpath.formats import read_profile
 from tests.analysis.conftest import REPO, SAMPLE, reason_keys

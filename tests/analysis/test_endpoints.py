@@ -7,8 +7,8 @@ import random
 import pytest
 
 from hotpath.analysis.endpoints import endpoint_rows, percentile_ms
-from hotpath.analysis.summary import analyze
-from hotpath.collect.recorder import latency_bucket
+from hotpath.analysis.pipeline import analyze
+from hotpath.collect.request_store import latency_bucket
 from hotpath.model import Frame, Profile, RequestStats
 from hotpath.report.json import to_dict
 

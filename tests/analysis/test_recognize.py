@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hotpath.analysis.recognize import endpoint_of, label_endpoints, package_of
-from hotpath.collect.pyspy import Recorder, RecordOptions
+from hotpath.collect.pyspy import PySpyRecorder, RecordOptions
 from hotpath.model import ENDPOINT, Frame, Profile, wall_view
 from tests.collect.support import require_ptrace
 
@@ -61,7 +61,7 @@ def _endpoint_seconds(app: str, paths: list[str]) -> dict[str, float]:
         assert proc.stdout is not None
         port = int(proc.stdout.readline())
         assert _drive(port, paths, 0.3) > 0  # warm up (imports, first-request setup)
-        rec = Recorder(proc.pid, RecordOptions(rate=200))
+        rec = PySpyRecorder(proc.pid, RecordOptions(rate=200))
         rec.start()
         served = _drive(port, paths, 3.0)
         rec.stop()
@@ -331,7 +331,7 @@ def test_report_says_in_one_line_when_no_endpoint_is_recognised() -> None:
     import io
 
     from hotpath.analysis.endpoints import NO_ENDPOINTS
-    from hotpath.analysis.summary import analyze
+    from hotpath.analysis.pipeline import analyze
     from hotpath.report.text import render
 
     p = Profile()

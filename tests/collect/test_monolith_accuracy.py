@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 from hotpath.analysis.recognize import label_endpoints
-from hotpath.collect.pyspy import Recorder, RecordOptions
+from hotpath.collect.pyspy import PySpyRecorder, RecordOptions
 from hotpath.demo import truth
 from hotpath.demo.load import LoadOptions, run_load
 from hotpath.model import ENDPOINT, cpu_view
@@ -49,7 +49,7 @@ def measure_errors(
         port = int(port_file.read_text())
         run_load(LoadOptions(port, clients=4, requests=24, duration_s=10))  # warm up
         before = _stats(port)
-        rec = Recorder(server.pid, RecordOptions(rate=rate, nonblocking=nonblocking))
+        rec = PySpyRecorder(server.pid, RecordOptions(rate=rate, nonblocking=nonblocking))
         rec.start()
         run_load(LoadOptions(port, clients=4, requests=100_000, duration_s=seconds))
         rec.stop()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hotpath.collect.pyspy import Recorder, RecordOptions, find_pyspy, record
+from hotpath.collect.pyspy import PySpyRecorder, RecordOptions, find_pyspy, record
 from hotpath.errors import CollectionError, UsageError
 from hotpath.formats import read_profile
 from hotpath.model import CPU, IDLE, MEASURE, PID, STATE, THREAD, WALL, cpu_view, wall_view
@@ -44,7 +44,9 @@ def test_record_cpu_matches_thread_clocks_and_idle_is_split() -> None:
     """CPU per thread vs the target's own time.thread_time(); the sleeper is mostly idle."""
     require_ptrace()
     with tempfile.TemporaryFile() as out:
-        rec = Recorder([sys.executable, str(TARGETS / "burn.py"), "2.5"], RecordOptions(rate=200))
+        rec = PySpyRecorder(
+            [sys.executable, str(TARGETS / "burn.py"), "2.5"], RecordOptions(rate=200)
+        )
         # The target's stdout is ours: capture it through a file descriptor swap.
         saved = os.dup(1)
         os.dup2(out.fileno(), 1)
@@ -177,7 +179,7 @@ def test_gunicorn_workers_with_subprocesses_labelled_per_process(tmp_path: Path)
                 assert time.monotonic() < deadline and master.poll() is None
                 time.sleep(0.1)
         time.sleep(0.5)  # both workers booted
-        rec = Recorder(master.pid, RecordOptions(rate=200, subprocesses=True))
+        rec = PySpyRecorder(master.pid, RecordOptions(rate=200, subprocesses=True))
         rec.start()
         stop = time.monotonic() + 2.5
         while time.monotonic() < stop:

@@ -18,7 +18,7 @@ from typing import Any
 
 from hotpath.analysis.endpoints import endpoint_rows
 from hotpath.analysis.recognize import label_endpoints
-from hotpath.collect.pyspy import Recorder, RecordOptions
+from hotpath.collect.pyspy import PySpyRecorder, RecordOptions
 from hotpath.formats import read_profiles
 from hotpath.model import ENDPOINT, Profile, cpu_view
 from tests.corpus import servers
@@ -92,7 +92,7 @@ def record_once(srv: servers.Server, seconds: float, clients: int) -> AttachResu
     """One recording of a running app with ``hotpath attach``'s default options, under load;
     each endpoint's CPU share compared with the app's own measurement over the same time."""
     before = servers.get_stats(srv.port)
-    rec = Recorder(srv.worker_pid, RecordOptions())
+    rec = PySpyRecorder(srv.worker_pid, RecordOptions())
     rec.start()
     served = drive(srv.port, clients, seconds)
     rec.stop()

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from hotpath.collect.pyspy import Recorder, RecordOptions
+from hotpath.collect.pyspy import PySpyRecorder, RecordOptions
 from tests.capability import require
 from tests.collect.support import require_ptrace
 from tests.corpus import servers, workers
@@ -123,7 +123,7 @@ def _task_names(pid: int, want: set[str]) -> dict[str, float]:
     """Recordings of up to 3 seconds, at most 3, until every task was seen."""
     found: dict[str, float] = {}
     for _ in range(3):
-        rec = Recorder(pid, RecordOptions(subprocesses=True))
+        rec = PySpyRecorder(pid, RecordOptions(subprocesses=True))
         rec.start()
         time.sleep(3.0)
         rec.stop()

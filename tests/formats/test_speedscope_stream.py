@@ -25,7 +25,7 @@ def _whole(data: bytes) -> Profile:
 
 def _streamed(data: bytes, seekable: bool = True) -> Profile:
     stream: Any = io.BufferedReader(io.BytesIO(data)) if seekable else _Unseekable(data)
-    return speedscope_stream.read(stream, "x")
+    return speedscope.read(stream, "x")
 
 
 class _Unseekable(io.RawIOBase):

@@ -8,14 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hotpath.analysis.summary import (
-    Analysis,
-    AnalyzeOptions,
-    Candidate,
-    EndpointRow,
-    Pareto,
-    analyze,
-)
+from hotpath.analysis.options import AnalyzeOptions
+from hotpath.analysis.pipeline import analyze
+from hotpath.analysis.results import Analysis, Candidate, EndpointRow, Pareto
 from hotpath.formats import read_profile
 from hotpath.model import Source
 

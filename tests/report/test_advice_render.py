@@ -7,7 +7,8 @@ import json
 
 from click.testing import CliRunner
 
-from hotpath.analysis.summary import AnalyzeOptions, analyze
+from hotpath.analysis.options import AnalyzeOptions
+from hotpath.analysis.pipeline import analyze
 from hotpath.cli import main
 from hotpath.formats import read_profile
 from hotpath.report.json import to_dict

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hotpath.analysis.summary import analyze
+from hotpath.analysis.pipeline import analyze
 from hotpath.model import Frame, FunctionKey, FunctionStats, Metadata, Profile
 from hotpath.report import REGISTRY
 from tests.report.report_samples import base_analysis, full_analysis

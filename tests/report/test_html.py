@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from hotpath.analysis.calltree import build_calltree
-from hotpath.analysis.summary import Analysis, analyze
+from hotpath.analysis.pipeline import analyze
+from hotpath.analysis.results import Analysis
 from hotpath.model import Frame, Profile
 from hotpath.report.html import json_for_script, render_html, report_data
 from tests.report.report_browser import chromium

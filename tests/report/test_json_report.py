@@ -6,7 +6,7 @@ from pathlib import Path
 
 import jsonschema
 
-from hotpath.analysis.summary import analyze
+from hotpath.analysis.pipeline import analyze
 from hotpath.formats import read_profile
 from hotpath.report.json import render
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hotpath.analysis.summary import analyze
+from hotpath.analysis.pipeline import analyze
 from hotpath.model import Profile
 from hotpath.report.markdown import escape_cell, render
 from tests.report.report_samples import EVIL_MD, XSS_IMG, full_analysis

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hotpath.analysis.summary import analyze
+from hotpath.analysis.pipeline import analyze
 from hotpath.formats import read_profiles
 from hotpath.model import Profile
 from hotpath.report.progress import read_progress

@@ -22,7 +22,7 @@ import math
 from typing import IO, Any, BinaryIO
 
 from hotpath.errors import ProfileParseError
-from hotpath.formats import FormatSpec
+from hotpath.formats.spec import FormatSpec
 from hotpath.model import (
     LATENCY_BUCKETS_MS,
     EdgeStats,

@@ -9,7 +9,7 @@ import pytest
 
 from hotpath.errors import ProfileParseError
 from hotpath.formats import read_profile, write_profile
-from hotpath.formats.native import FORMAT_ID, from_dict, to_dict
+from hotpath.formats.hotpath_file import FORMAT_ID, from_dict, to_dict
 from hotpath.model import (
     EdgeStats,
     Frame,
@@ -33,7 +33,7 @@ def _rich_profile() -> Profile:
     return p
 
 
-def test_native_roundtrip_keeps_everything(tmp_path: Path) -> None:
+def test_hotpath_file_roundtrip_keeps_everything(tmp_path: Path) -> None:
     p = _rich_profile()
     path = tmp_path / "p.hotpath"
     with path.open("wb") as f:
@@ -42,7 +42,7 @@ def test_native_roundtrip_keeps_everything(tmp_path: Path) -> None:
     assert to_dict(q) == to_dict(p)
 
 
-def test_native_roundtrip_call_stats() -> None:
+def test_hotpath_file_roundtrip_call_stats() -> None:
     p = Profile(Metadata(unit="seconds"))
     f, g = FunctionKey("f", "x.py"), FunctionKey("g", "~")
     p.function_stats[f] = FunctionStats(1.0, 3.0, 1, 1, 5)
@@ -50,7 +50,7 @@ def test_native_roundtrip_call_stats() -> None:
     assert to_dict(from_dict(to_dict(p), "mem")) == to_dict(p)
 
 
-def test_native_output_is_deterministic() -> None:
+def test_hotpath_file_output_is_deterministic() -> None:
     a, b = io.BytesIO(), io.BytesIO()
     write_profile(_rich_profile(), a, "hotpath")
     write_profile(_rich_profile(), b, "hotpath")
@@ -68,7 +68,9 @@ def test_native_output_is_deterministic() -> None:
         (lambda d: d["meta"].update(unit="parsecs"), "unknown unit"),
     ],
 )
-def test_native_rejects_invalid_documents(tmp_path: Path, mutate: object, needle: str) -> None:
+def test_hotpath_file_rejects_invalid_documents(
+    tmp_path: Path, mutate: object, needle: str
+) -> None:
     doc = to_dict(_rich_profile())
     mutate(doc)  # type: ignore[operator]
     path = tmp_path / "bad.hotpath"
@@ -77,7 +79,7 @@ def test_native_rejects_invalid_documents(tmp_path: Path, mutate: object, needle
         read_profile(path, "hotpath")
 
 
-def test_native_truncated_file_is_a_clear_error(tmp_path: Path) -> None:
+def test_hotpath_file_truncated_file_is_a_clear_error(tmp_path: Path) -> None:
     buf = io.BytesIO()
     write_profile(_rich_profile(), buf, "hotpath")
     path = tmp_path / "cut.hotpath"
@@ -86,7 +88,7 @@ def test_native_truncated_file_is_a_clear_error(tmp_path: Path) -> None:
         read_profile(path)
 
 
-def test_native_is_detected_by_content(tmp_path: Path) -> None:
+def test_hotpath_file_is_detected_by_content(tmp_path: Path) -> None:
     buf = io.BytesIO()
     write_profile(_rich_profile(), buf, "hotpath")
     path = tmp_path / "no-extension"

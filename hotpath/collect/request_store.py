@@ -2,7 +2,7 @@
 
 Every request adds to a :class:`~hotpath.model.RequestStats` of its endpoint; a sampled
 request also adds its pyinstrument stacks. The whole cumulative state is written to one
-file per process (``hotpath-<host>-<pid>-<start>.hotpath``, hotpath's native format, mode
+file per process (``hotpath-<host>-<pid>-<start>.hotpath``, hotpath's own file format, mode
 0600) atomically, every ``flush_interval_s`` by a daemon thread, at exit, and on SIGTERM,
 so a killed worker loses at most one flush interval.
 
@@ -101,7 +101,7 @@ _SERIALS = itertools.count()
 _HOST = re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname())[:64] or "host"
 
 
-class Recorder:
+class RequestStore:
     """Thread-safe per-process aggregate of what the middleware saw, and its flusher."""
 
     def __init__(self, options: MiddlewareOptions, kind: str) -> None:
@@ -112,7 +112,7 @@ class Recorder:
         # Two middleware instances in one process must not share a file.
         self._serial = next(_SERIALS)
         self._reset()
-        _RECORDERS.add(self)
+        _STORES.add(self)
         _install_process_hooks(options.install_signal_handler)
 
     def _reset(self) -> None:
@@ -252,7 +252,7 @@ class Recorder:
         sampled: int,
         records: int,
     ) -> Profile:
-        from hotpath import __version__
+        from hotpath._version import __version__
 
         meta = Metadata(
             unit="seconds",
@@ -323,11 +323,11 @@ class Recorder:
 
     def _write(self, profile: Profile) -> None:
         from hotpath.collect.store import atomic_writer
-        from hotpath.formats import native
+        from hotpath.formats import hotpath_file
 
         os.makedirs(self.options.output_dir, mode=0o700, exist_ok=True)
         with atomic_writer(self.path, binary=True, mode=0o600) as f:
-            native.write(profile, f)
+            hotpath_file.write(profile, f)
 
     def close(self) -> None:
         """Stop the flush thread and write what is left."""
@@ -345,19 +345,19 @@ def _pyinstrument_version() -> str:
 
 
 # -- process-wide hooks: exit, SIGTERM, fork -------------------------------------------
-_RECORDERS: weakref.WeakSet[Recorder] = weakref.WeakSet()
+_STORES: weakref.WeakSet[RequestStore] = weakref.WeakSet()
 _HOOKS = {"installed": False, "signal": False}
 _PREVIOUS_SIGTERM: object = None
 
 
 def flush_all(blocking: bool = True) -> None:
-    for rec in list(_RECORDERS):
+    for rec in list(_STORES):
         if rec.pid == os.getpid():
             rec.flush(blocking)
 
 
 def _after_fork_in_child() -> None:
-    for rec in list(_RECORDERS):
+    for rec in list(_STORES):
         rec._reset()
 
 
