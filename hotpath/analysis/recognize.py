@@ -18,6 +18,7 @@ stack was torn (no dispatch frame above it). Samples that already carry an ``end
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sys
 from collections.abc import Sequence
@@ -56,6 +57,9 @@ _LIBRARY_PKGS = frozenset(
         # profilers and APM agents that wrap views
         "pyinstrument", "sentry_sdk", "newrelic", "ddtrace", "opentelemetry", "elasticapm",
         "scout_apm", "wrapt",
+        # helpers frameworks call around the view
+        "typing_extensions", "attr", "attrs", "cattrs", "annotated_types", "jinja2",
+        "markupsafe", "itsdangerous", "orjson", "ujson", "simplejson", "six",
     }
 )  # fmt: skip
 """Packages whose frames are never an endpoint of their own, also where a profile shortened
@@ -69,20 +73,41 @@ _DEMO = re.compile(r"(?:^|[\\/])hotpath[\\/]demo[\\/]")
 
 @lru_cache(maxsize=65536)
 def is_library(file: str) -> bool:
-    """Whether a frame of this file is framework, server, agent, stdlib or generated code.
+    """Whether a frame of this file is installed-package, stdlib or generated code.
 
-    Only the packages named above count: an app deployed as a package lives in
-    site-packages too, and its views are endpoints."""
+    A view is the app's own code; frameworks, servers, the agents that wrap views (Sentry,
+    New Relic, OpenTelemetry) and whatever they call are installed packages, so every
+    site-packages frame is library code (an app deployed into site-packages as a package
+    gets no endpoints from its stacks: the report then says to use the middleware). Paths
+    that a profile shortened (py-spy's raw format writes ``flask/app.py``) are library code
+    when their package is one named above or is installed in site-packages here."""
     if _DEMO.search(file):
         return False
-    if file.startswith("<") or _HOTPATH.search(file):
+    if file.startswith("<") or _HOTPATH.search(file) or _SITE.search(file):
         return True
     pkg = package_of(file)
     if pkg in _LIBRARY_PKGS or pkg in _STDLIB_NAMES:
         return True
+    if pkg and not file.startswith(("/", "\\")) and _installed_package(pkg):
+        return True
     # Code compiled at run time under a bare name (Sanic recompiles its request handler
     # with the method's name as file name): not the app's source.
     return "/" not in file and "\\" not in file and not file.endswith(".py")
+
+
+@lru_cache(maxsize=4096)
+def _installed_package(name: str) -> bool:
+    """Whether ``name`` is a top-level module installed in this interpreter's site-packages
+    (found without importing it)."""
+    if not name.isidentifier():
+        return False
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return False
+    origin = getattr(spec, "origin", None) or ""
+    locations = list(getattr(spec, "submodule_search_locations", None) or [])
+    return any(_SITE.search(p) for p in [origin, *locations] if isinstance(p, str))
 
 
 _HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})

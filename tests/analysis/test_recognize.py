@@ -314,6 +314,20 @@ UVICORN = [
              _f("_run_sync_endpoint", "fastapi/routing.py"), _f("read_item", "/srv/app.py")],
             "read_item",
         ),
+        # Any installed package the framework calls is library code, listed or not, also
+        # with a shortened path.
+        (
+            [_f("Http.http1", "sanic/http/http1.py"), Frame("handle_request", "handle_request", 1),
+             _f("_collect_parameters", "typing_extensions.py")],
+            None,
+        ),
+        # A shortened path of nothing installed here may be the app's own (py-spy shortens
+        # paths on sys.path): its frame is the endpoint.
+        (
+            [_f("Http.http1", "sanic/http/http1.py"), Frame("handle_request", "handle_request", 1),
+             Frame("orders_view", "shop/views.py", 3), _f("serialize", "/srv/app.py")],
+            "orders_view",
+        ),
         # The middleware's own frames after the handler are hotpath's, not the app's.
         (
             [_f("Application._handle", "aiohttp/web_app.py"),
