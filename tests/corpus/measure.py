@@ -46,7 +46,8 @@ class AttachResult:
     served: dict[str, int]
     truth_cpu_s: dict[str, float]
     samples: float
-    """About how many samples the shares rest on: the endpoints' CPU seconds x the rate."""
+    """About how many samples the shares rest on: the endpoints' own CPU seconds (the app's
+    measurement) x the rate."""
 
     @property
     def worst(self) -> float:
@@ -114,8 +115,7 @@ def record_once(srv: servers.Server, seconds: float, clients: int) -> AttachResu
     profile = rec.wait().profile
     after = servers.get_stats(srv.port)
     found, errors, truth = _errors(srv.framework, profile, before, after)
-    views = sum(found.get(v, 0.0) for v in srv.framework.views.values())
-    samples = views * RecordOptions().rate
+    samples = sum(truth.values()) * rate  # the ticks that fell while the endpoints ran
     return AttachResult(srv.framework.name, found, errors, served, truth, samples)
 
 

@@ -56,6 +56,12 @@ class Framework:
     """Endpoint -> the middleware's ``METHOD /route``."""
     env: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def stats_view(self) -> str:
+        """The ``/__stats`` view's name (it is requested while recordings run)."""
+        loop = self.views["loop"]
+        return loop.replace("loop", "stats").replace("Loop", "Stats")
+
 
 def _fn(prefix: str = "") -> dict[str, str]:
     return {e: f"{prefix}{e}_view" for e in ("loop", "sql", "json")}

@@ -12,9 +12,11 @@ Each app measures its own thread CPU per endpoint (``/__stats``). Against it:
 Each framework's app runs once with the middleware installed and py-spy attached (the
 middleware's frames are part of what the recognisers must see through). CPU shares are
 statistics: the app is recorded up to ``HOTPATH_CORPUS_RUNS`` times (default 3) and passes
-when 2 recordings are within 5 points (2 of 3).
-``HOTPATH_CORPUS_SECONDS`` (default 2) sets each recording's length; longer recordings
-(``python -m tests.corpus.measure``) give the spread quoted in the reasons below.
+when 2 recordings are within 5 points plus two standard errors of the recording's sample
+(2 of 3). ``HOTPATH_CORPUS_SECONDS`` (default 2) sets each recording's length; with 8 or
+more the allowance shrinks to 2-4 points and the thread-pool servers' known errors show
+(strict xfails). ``python -m tests.corpus.measure`` prints the errors without the
+middleware, as the closing note's table quotes them.
 """
 
 from __future__ import annotations
@@ -38,19 +40,31 @@ NAMES = list(servers.FRAMEWORKS)
 
 _POOL = (
     "{}: endpoints' CPU shares {} points off (SQLite, which releases the GIL, over-counted; "
-    "pure-Python loops under-counted), measured 2-second recordings at load 13-19 on 2 "
-    "cores: the per-thread CPU join on thread-pool servers (hotpath/collect/weigh.py), not "
-    "the recogniser, which names all three endpoints"
+    "pure-Python loops under-counted; measured at load 9-19 on 2 cores): the per-thread "
+    "CPU join on thread-pool servers (hotpath/collect/weigh.py), not the recogniser, which "
+    "names all three endpoints"
 )
+LONG = SECONDS >= 8
+"""Recordings long enough (about 1,000 samples of the endpoints) to resolve the
+thread-pool servers' errors of 8-18 points; 2-second recordings (CI) give a sampling
+allowance of 8-13 points that those errors fall within."""
 CPU_XFAIL: dict[str, str] = {
-    "django": _POOL.format("gunicorn gthread, 4 threads", "7-41"),
-    "drf": _POOL.format("gunicorn gthread, 4 threads", "5-28"),
-    "flask": _POOL.format("waitress, 4 threads", "11-42"),
-    "fastapi": _POOL.format("sync endpoints in anyio's thread pool under uvicorn", "12-64"),
-    "pyramid": _POOL.format("waitress, 4 threads", "6-26"),
-    "bottle": _POOL.format("waitress, 4 threads", "12-23"),
-    "falcon": _POOL.format("gunicorn gthread, 4 threads", "2-16 (8-9 in 8-second recordings)"),
+    "fastapi": _POOL.format(
+        "sync endpoints in anyio's thread pool under uvicorn",
+        "12-64 (23-33 in 8-second recordings)",
+    ),
 }
+if LONG:
+    CPU_XFAIL.update(
+        {
+            "django": _POOL.format("gunicorn gthread, 4 threads", "11-13 in 8-second recordings"),
+            "drf": _POOL.format("gunicorn gthread, 4 threads", "12-15 in 8-second recordings"),
+            "flask": _POOL.format("waitress, 4 threads", "10-13 in 8-second recordings"),
+            "falcon": _POOL.format("gunicorn gthread, 4 threads", "8-9 in 8-second recordings"),
+            "pyramid": _POOL.format("waitress, 4 threads", "7-18 in 8-second recordings"),
+            "bottle": _POOL.format("waitress, 4 threads", "9-11 in 8-second recordings"),
+        }
+    )
 """Frameworks whose CPU shares are off by more than 5 points for a known cause outside the
 recognisers, with the measured errors."""
 
@@ -87,7 +101,7 @@ def test_corpus_endpoints_recognised_and_middleware_exact(name: str, tmp_path: P
     fw = servers.FRAMEWORKS[name]
     run = corpus_run(name, tmp_path)
     want = set(fw.views.values())
-    assert run.endpoints == want, (
+    assert run.endpoints - {fw.stats_view} == want, (
         f"{name} ({fw.server}): recognised {sorted(run.endpoints)}, want {sorted(want)}"
     )
     m = run.middleware
