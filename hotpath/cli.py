@@ -15,18 +15,23 @@ from typing import IO, Any, TypeVar
 import click
 
 from hotpath._version import __version__
-from hotpath.cli_common import output_stream, read_jobs
+from hotpath.cli_common import EXIT_ON_BROKEN_PIPE, output_stream, quiet_stdout, read_jobs
 from hotpath.errors import HotpathError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class HotpathGroup(click.Group):
-    """Turns HotpathError into one line on stderr and the error's exit code."""
+    """Turns HotpathError into one line on stderr and the error's exit code; a reader that
+    closes stdout early (``hotpath gate | head``) ends the command quietly, with the exit
+    code the command had decided on (the gate's verdict) or 0."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            quiet_stdout()
+            ctx.exit(ctx.meta.get(EXIT_ON_BROKEN_PIPE, 0))
         except HotpathError as exc:
             click.echo(f"hotpath: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
@@ -248,8 +253,8 @@ def convert(
 # -- collecting with py-spy -----------------------------------------------------------------
 def _record_options(f: F) -> F:
     opts = [
-        click.option("--rate", "-r", type=int, default=100, show_default=True,
-                     help="Samples per second."),
+        click.option("--rate", "-r", type=int, default=500, show_default=True,
+                     help="Samples per second (500: short requests are seen; docs/collect.md)."),
         click.option("--duration", "-d", type=float, default=None,
                      help="Seconds to sample (default: until Ctrl-C or the target exits)."),
         click.option("--idle/--no-idle", "-i", default=True, show_default=True,
@@ -259,8 +264,9 @@ def _record_options(f: F) -> F:
         click.option("--subprocesses", "-s", is_flag=True,
                      help="Also sample child processes (gunicorn/uwsgi workers)."),
         click.option("--native", "-n", is_flag=True, help="Include native (C/Cython) frames."),
-        click.option("--nonblocking", is_flag=True,
-                     help="Do not pause the target to sample (cheaper, less accurate)."),
+        click.option("--nonblocking/--blocking", default=None,
+                     help="Sample without pausing the target (default on Python 3.11+, where "
+                          "it is cheaper and as accurate) or pause it on every sample."),
         click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
                      help="Output file (hotpath profile; default: hotpath-<target>.hotpath)."),
     ]  # fmt: skip
@@ -278,11 +284,16 @@ def _run_recording(target: int | list[str], output: str | None, **kw: Any) -> No
 
     options = RecordOptions(**kw)
     recorder = PySpyRecorder(target, options)
+    for note in recorder.notes:
+        click.echo(f"hotpath: {note}", err=True)
     if output is None:
         output = f"hotpath-{target if isinstance(target, int) else os.path.basename(target[0])}"
         output += ".hotpath"
     console = Console(stderr=True)
+    seen = len(recorder.notes)
     result = drive(recorder, console if console.is_terminal else None)
+    for note in recorder.notes[seen:]:
+        click.echo(f"hotpath: {note}", err=True)
     with output_stream(output, binary=True) as out:
         write_profile(result.profile, out, "hotpath")
     why = {

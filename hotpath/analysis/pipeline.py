@@ -109,7 +109,8 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
 def _advise(
     profile: Profile, cpu: Profile, cg: CallGraph, options: AnalyzeOptions
 ) -> tuple[Pareto, list[Candidate]]:
-    classifier = make_classifier(options.source_root)
+    # Library frames are looked up in the target's site-packages too when it was recorded live.
+    classifier = make_classifier(options.source_root, profile.meta.attrs.get("site_dirs"))
     endpoint_weights: dict[str, float] = {}
     for (_stack, lid), w in cpu.samples.items():
         ep = dict(cpu.label_sets[lid]).get(ENDPOINT)

@@ -11,15 +11,22 @@ from typing import BinaryIO
 
 from hotpath.errors import ProfileParseError, UsageError
 from hotpath.formats import (
+    austin,
+    callgrind,
+    chrome,
     dot,
+    flamegraph_svg,
     folded,
     hotpath_file,
     pprof,
     pstats,
     pyinstrument,
+    pyinstrument_tree,
+    scalene,
     speedscope,
 )
 from hotpath.formats.spec import FormatSpec
+from hotpath.formats.unreadable import identify as identify_unreadable
 from hotpath.model import Profile, Source
 
 SNIFF_BYTES = 64 * 1024
@@ -35,6 +42,14 @@ REGISTRY: dict[str, FormatSpec] = {
         pyinstrument.SPEC,
         pstats.SPEC,
         dot.SPEC,
+        flamegraph_svg.SPEC,
+        pyinstrument_tree.HTML_SPEC,
+        pyinstrument_tree.JSON_SPEC,
+        chrome.SPEC,
+        callgrind.SPEC,
+        austin.TEXT_SPEC,
+        austin.MOJO_SPEC,
+        scalene.SPEC,
     )
 }
 
@@ -52,7 +67,14 @@ def writable_format_names() -> list[str]:
 
 def detect(head: bytes, path: str = "") -> FormatSpec:
     """Pick the format of a file from its first bytes (and its name, to break ties)."""
-    matches = [REGISTRY[n] for n in _DETECTION_ORDER if REGISTRY[n].sniff(head)]
+    matches = [REGISTRY[n] for n in _DETECTION_ORDER[:-1] if REGISTRY[n].sniff(head)]
+    if not matches:
+        # Files hotpath knows it does not read say what they are, before the folded fallback.
+        known = identify_unreadable(head)
+        if known is not None:
+            raise ProfileParseError(path or None, known.message)
+        if REGISTRY["folded"].sniff(head):
+            matches = [REGISTRY["folded"]]
     if not matches and _looks_like_plain_text(head):
         # Text that is not JSON: read it as folded stacks, whose reader names the bad line.
         return REGISTRY["folded"]
