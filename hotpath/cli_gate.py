@@ -60,8 +60,7 @@ def _common(f: F) -> F:
         click.option(
             "--estimate-dispersion/--no-estimate-dispersion",
             default=None,
-            help="Measure the dispersion from a side's files, processes or threads "
-            "(default: on).",
+            help="Measure the dispersion from a side's files, processes or threads (default: on).",
         ),
     ]
     for opt in reversed(options):

@@ -204,8 +204,6 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         hooks="on_success on_failure on_retry after_return before_start",
     ),
     _r("rq", "rq", "Job._execute Job.perform"),
-    # Sync endpoints that a framework hands to anyio's worker threads (Starlette, old FastAPI).
-    _r("anyio", "anyio", "WorkerThread.run"),
 )  # fmt: skip
 """Tried in this order, then plain WSGI; the first whose dispatch frame is on the stack decides
 (and may decide that the stack serves no endpoint)."""
@@ -323,6 +321,22 @@ def label_endpoints(profile: Profile) -> Profile:
             found[stack], routed = _endpoint([described[i] for i in stack])
             if routed is not None:
                 routed_apps.add(routed)
+    # A torn stack (py-spy reading a running thread without pausing it) can lose the view's
+    # frame and put a helper right below the dispatch frame: a name that other stacks show
+    # below an endpoint's frame is that endpoint's helper, not an endpoint.
+    under: dict[str, dict[str, int]] = {}
+    for stack, name in found.items():
+        if name is None:
+            continue
+        names = [described[i].name for i in stack]
+        for below in names[names.index(name) + 1 :]:
+            if below != name:
+                per = under.setdefault(below, {})
+                per[name] = per.get(name, 0) + 1
+    for stack, name in list(found.items()):
+        if name is not None and name in under:
+            per = under[name]
+            found[stack] = max(sorted(per), key=lambda k: per[k])
     relabel: dict[tuple[tuple[int, ...], int], Labels] = {}
     for stack, lid in unlabelled:
         name = found[stack]

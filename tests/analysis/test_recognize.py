@@ -360,3 +360,20 @@ def test_report_says_in_one_line_when_no_endpoint_is_recognised() -> None:
         [_f("RequestHandler._execute", "tornado/web.py"), _f("Items.get", "/srv/app.py")], 1.0
     )
     assert analyze(served).endpoint_note is None
+
+
+def test_label_endpoints_torn_stack_helper_is_its_views() -> None:
+    """py-spy without pausing can lose the view's frame: the helper then sits right below
+    the dispatch frame. Other stacks show it below the view, so it is the view's."""
+    dispatch = [
+        _f("WorkerThread.run", "anyio/_backends/_asyncio.py"),
+        _f("_run_sync_endpoint", "fastapi/routing.py"),
+    ]
+    p = Profile()
+    p.add_frames([*dispatch, _f("json_view", "/srv/app.py"), _f("json_body", "/srv/w.py")], 3.0)
+    p.add_frames([*dispatch, _f("json_body", "/srv/w.py")], 1.0)
+    got = sorted(
+        (frames[-1].name, dict(labels).get(ENDPOINT))
+        for frames, labels, _w in label_endpoints(p).iter_samples()
+    )
+    assert got == [("json_body", "json_view"), ("json_body", "json_view")]

@@ -52,7 +52,7 @@ errors; at 2 s (CI) those errors of 5-12 points straddle the allowance of ~8.5."
 CPU_XFAIL: dict[str, tuple[str, bool]] = {
     "fastapi": (
         _POOL.format("sync endpoints in anyio's thread pool under uvicorn", "12-64"),
-        True,
+        LONG,
     ),
     "django": (_POOL.format("gunicorn gthread, 4 threads", "5-20 (11-13 over 8 s)"), LONG),
     "drf": (_POOL.format("gunicorn gthread, 4 threads", "5-16 (12-15 over 8 s)"), LONG),
@@ -60,6 +60,11 @@ CPU_XFAIL: dict[str, tuple[str, bool]] = {
     "falcon": (_POOL.format("gunicorn gthread, 4 threads", "6-23 (8-9 over 8 s)"), LONG),
     "pyramid": (_POOL.format("waitress, 4 threads", "3-25 (7-18 over 8 s)"), LONG),
     "bottle": (_POOL.format("waitress, 4 threads", "3-27 (9-11 over 8 s)"), LONG),
+    "aiohttp": (
+        "web.run_app, one thread: 9.6-9.9 points off in one run with the 500 Hz "
+        "nonblocking default (2.5-6.9 before it); not investigated",
+        False,
+    ),
     "litestar": (
         "uvicorn, one thread: CPU shares 4-9 points off (7.0-7.5 over 8 s, load 9-14); "
         "cause not found (not the thread pool: Litestar runs async handlers on the loop)",
