@@ -91,3 +91,17 @@ def endpoint_rows(profile: Profile, top_functions: int = 5) -> list[EndpointRow]
         )
     rows.sort(key=lambda r: (-r.share, -(r.requests or 0), r.name))
     return rows
+
+
+NO_ENDPOINTS = (
+    "No endpoint recognised on these stacks: add the hotpath middleware to name each "
+    "request's route (docs/middleware.md), or, for a server whose workers are child "
+    "processes (gunicorn, uvicorn --workers, Sanic, Celery), record with --subprocesses."
+)
+
+
+def no_endpoints_note(profile: Profile) -> str | None:
+    """The one-line note for a profile with stacks but no endpoint at all, else None."""
+    if any(len(stack) > 1 for stack, _lid in profile.samples):
+        return NO_ENDPOINTS
+    return None

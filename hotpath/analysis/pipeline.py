@@ -9,7 +9,7 @@ from hotpath.analysis.advisor import advise
 from hotpath.analysis.callgraph import CallGraph, build_callgraph, recursion_groups
 from hotpath.analysis.calltree import build_calltree
 from hotpath.analysis.classify import make_classifier
-from hotpath.analysis.endpoints import endpoint_rows, weight_by_endpoint
+from hotpath.analysis.endpoints import endpoint_rows, no_endpoints_note, weight_by_endpoint
 from hotpath.analysis.options import AdvisorOptions, AnalyzeOptions
 from hotpath.analysis.pareto import compute_pareto
 from hotpath.analysis.recognize import label_endpoints
@@ -102,6 +102,7 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
         pareto=pareto,
         candidates=candidates,
         flame=flame,
+        endpoint_note=no_endpoints_note(profile) if endpoints is None else None,
     )
 
 

@@ -1,18 +1,28 @@
 """Endpoints from stacks alone: one small recogniser per framework.
 
 With py-spy there is no middleware to say which request a sample served, but the stack does:
-a framework calls the view through a dispatch frame of its own. Each recogniser looks for its
-framework's dispatch frame and names the first frame of the app's code below it (the view, or
-the handler method of a class-based view). Labels are the view's qualified name as the
-profile records it (e.g. ``kernel_view``, ``OrderViewSet.list``), since a route template is
-not on the stack. Samples that already carry an ``endpoint`` label (from the middleware) keep it.
+a framework calls the view through a dispatch frame of its own (Flask's
+``Flask.dispatch_request``, Falcon's ``App.__call__``, Tornado's ``RequestHandler._execute``,
+Celery's task tracer ...). Each :class:`Recognizer` names that frame and the first frame of the
+app's own code below it is the endpoint: the view, the handler method of a class-based view,
+the task function. Labels are the qualified names the profile records (``loop_view``,
+``OrderViewSet.list``, ``LoopResource.on_get``), since a route template is not on the stack.
+
+Never an endpoint: library frames (frameworks, servers and their helpers such as h11), an
+app frame under a framework frame that runs hooks rather than the view (Flask's
+``full_dispatch_request`` runs ``after_request``; DRF's ``APIView.initial`` runs permission
+classes), a hook method (``prepare``, ``process_view``, ``__init__``), and an app helper whose
+stack was torn (no dispatch frame above it). Samples that already carry an ``endpoint`` label
+(from the middleware) keep it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from hotpath.model import ENDPOINT, Frame, Labels, Profile
@@ -32,105 +42,265 @@ def package_of(file: str) -> str:
     return top[:-3] if top.endswith(".py") else top
 
 
-_FRAMEWORK_PKGS = frozenset(
+_LIBRARY_PKGS = frozenset(
     {
-        "django", "rest_framework", "flask", "werkzeug", "starlette", "fastapi", "anyio",
-        "asgiref", "uvicorn", "gunicorn", "waitress",
+        # web frameworks and their routing/request layers
+        "django", "rest_framework", "flask", "werkzeug", "starlette", "fastapi", "litestar",
+        "falcon", "pyramid", "webob", "zope", "venusian", "bottle", "aiohttp", "tornado",
+        "quart", "sanic", "sanic_routing", "sanic_ext", "asgiref", "anyio", "sniffio",
+        "pydantic", "pydantic_core", "msgspec", "multidict", "yarl", "blinker", "click",
+        # servers and protocol libraries
+        "gunicorn", "waitress", "uvicorn", "hypercorn", "h11", "h2", "hpack", "wsproto",
+        "httptools", "uvloop", "websockets", "daphne", "twisted", "gevent", "eventlet",
+        # background workers
+        "celery", "kombu", "billiard", "vine", "rq", "redis", "dramatiq", "huey",
+        # profilers and APM agents that wrap views
+        "pyinstrument", "sentry_sdk", "newrelic", "ddtrace", "opentelemetry", "elasticapm",
+        "scout_apm", "wrapt",
+        # helpers frameworks call around the view
+        "typing_extensions", "attr", "attrs", "cattrs", "annotated_types", "jinja2",
+        "markupsafe", "itsdangerous", "orjson", "ujson", "simplejson", "six",
     }
 )  # fmt: skip
-
+"""Packages whose frames are never an endpoint of their own, also where a profile shortened
+their paths (py-spy's raw format writes ``flask/app.py``)."""
 
 _STDLIB_NAMES = frozenset(sys.stdlib_module_names)
+_HOTPATH = re.compile(r"(?:^|[\\/])hotpath[\\/](?!demo[\\/])")
+"""hotpath's own code (the middleware and what it calls), except its sample monolith."""
+_DEMO = re.compile(r"(?:^|[\\/])hotpath[\\/]demo[\\/]")
 
 
-# Where WSGI servers call the application: (package, function name suffix).
-_WSGI_SERVERS = (
-    ("wsgiref", "BaseHandler.run"),
-    ("gunicorn", "handle_request"),
-    ("waitress", "WSGITask.execute"),
-    ("werkzeug", "run_wsgi.<locals>.execute"),
+@lru_cache(maxsize=65536)
+def is_library(file: str) -> bool:
+    """Whether a frame of this file is installed-package, stdlib or generated code.
+
+    A view is the app's own code; frameworks, servers, the agents that wrap views (Sentry,
+    New Relic, OpenTelemetry) and whatever they call are installed packages, so every
+    site-packages frame is library code (an app deployed into site-packages as a package
+    gets no endpoints from its stacks: the report then says to use the middleware). Paths
+    that a profile shortened (py-spy's raw format writes ``flask/app.py``) are library code
+    when their package is one named above or is installed in site-packages here."""
+    if _DEMO.search(file):
+        return False
+    if file.startswith("<") or _HOTPATH.search(file) or _SITE.search(file):
+        return True
+    pkg = package_of(file)
+    if pkg in _LIBRARY_PKGS or pkg in _STDLIB_NAMES:
+        return True
+    if pkg and not file.startswith(("/", "\\")) and _installed_package(pkg):
+        return True
+    # Code compiled at run time under a bare name (Sanic recompiles its request handler
+    # with the method's name as file name): not the app's source.
+    return "/" not in file and "\\" not in file and not file.endswith(".py")
+
+
+@lru_cache(maxsize=4096)
+def _installed_package(name: str) -> bool:
+    """Whether ``name`` is a top-level module installed in this interpreter's site-packages
+    (found without importing it)."""
+    if not name.isidentifier():
+        return False
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return False
+    origin = getattr(spec, "origin", None) or ""
+    locations = list(getattr(spec, "submodule_search_locations", None) or [])
+    return any(_SITE.search(p) for p in [origin, *locations] if isinstance(p, str))
+
+
+_HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
+_ALWAYS_HOOKS = frozenset({"__init__", "__del__", "__repr__", "__str__"})
+
+
+@dataclass(frozen=True)
+class Recognizer:
+    """How one framework calls the app's endpoint, as seen on a stack (root first)."""
+
+    name: str
+    dispatch: frozenset[str]
+    """Qualified names of the framework's frames that call the endpoint; the last one on a
+    stack counts (Django's ``View.dispatch`` below ``BaseHandler._get_response``)."""
+    packages: frozenset[str]
+    """Where dispatch frames live (a frame with the right name elsewhere is the app's own)."""
+    hook_runners: frozenset[str] = frozenset()
+    """Framework frames below a dispatch frame that run hooks, not the endpoint."""
+    hooks: frozenset[str] = frozenset()
+    """Method names of app code that are hooks (never an endpoint) under this framework."""
+    view_prefix: tuple[str, ...] | None = None
+    """When set, an endpoint's last name component starts with one of these."""
+    view_names: frozenset[str] | None = None
+    """When set, an endpoint's last name component is one of these."""
+
+    def accepts(self, name: str) -> bool:
+        last = name.rsplit(".", 1)[-1]
+        if last in self.hooks or last in _ALWAYS_HOOKS:
+            return False
+        if self.view_names is not None and last not in self.view_names:
+            return False
+        return self.view_prefix is None or last.startswith(self.view_prefix)
+
+
+def _r(
+    name: str,
+    packages: str,
+    dispatch: str,
+    hook_runners: str = "",
+    hooks: str = "",
+    view_prefix: tuple[str, ...] | None = None,
+    view_names: frozenset[str] | None = None,
+) -> Recognizer:
+    """A recogniser from space-separated name lists."""
+    return Recognizer(
+        name,
+        frozenset(dispatch.split()),
+        frozenset(packages.split()),
+        frozenset(hook_runners.split()),
+        frozenset(hooks.split()),
+        view_prefix,
+        view_names,
+    )
+
+
+_METHOD_VIEW = "MethodView.dispatch_request"
+
+RECOGNIZERS: tuple[Recognizer, ...] = (
+    # Most specific first: DRF runs inside Django, FastAPI inside Starlette, both through anyio.
+    _r(
+        "drf", "rest_framework", "APIView.dispatch",
+        hook_runners="APIView.initial APIView.initialize_request APIView.finalize_response "
+        "APIView.handle_exception APIView.perform_authentication APIView.check_permissions "
+        "APIView.check_throttles",
+    ),
+    _r(
+        "django", "django",
+        "BaseHandler._get_response BaseHandler._get_response_async View.dispatch",
+        hook_runners="BaseHandler.resolve_request View.setup",
+        hooks="process_view process_template_response process_exception setup",
+    ),
+    _r("flask", "flask", "Flask.dispatch_request View.dispatch_request " + _METHOD_VIEW),
+    _r("quart", "quart", "Quart.dispatch_request View.dispatch_request " + _METHOD_VIEW),
+    _r("fastapi", "fastapi", "run_endpoint_function _run_sync_endpoint"),
+    _r("litestar", "litestar", "HTTPRoute._call_handler_function"),
+    _r(
+        "starlette", "starlette",
+        "request_response.<locals>.app.<locals>.app HTTPEndpoint.dispatch",
+    ),
+    _r("falcon", "falcon", "App.__call__ App.process_request", view_prefix=("on_",)),
+    _r("pyramid", "pyramid", "_call_view"),
+    _r("bottle", "bottle", "Bottle._handle", hook_runners="Bottle.trigger_hook"),
+    _r("aiohttp", "aiohttp", "Application._handle"),
+    _r("tornado", "tornado", "RequestHandler._execute", view_names=_HTTP_VERBS),
+    _r(
+        # Sanic recompiles its request handler under the bare file name "handle_request".
+        "sanic", "sanic handle_request", "Sanic.handle_request handle_request",
+        hook_runners="Sanic._run_request_middleware Sanic._run_response_middleware "
+        "Sanic.dispatch SignalRouter.dispatch Request.respond Sanic.handle_exception",
+    ),
+    _r(
+        "celery", "celery", "build_tracer.<locals>.trace_task Task.__call__ trace_task",
+        hook_runners="Signal.send",
+        hooks="on_success on_failure on_retry after_return before_start",
+    ),
+    _r("rq", "rq", "Job._execute Job.perform"),
+)  # fmt: skip
+"""Tried in this order, then plain WSGI; the first whose dispatch frame is on the stack decides
+(and may decide that the stack serves no endpoint)."""
+
+
+# Where WSGI servers call the application: (package, qualified name).
+_WSGI_SERVERS = frozenset(
+    {
+        ("wsgiref", "BaseHandler.run"),
+        ("gunicorn", "SyncWorker.handle_request"),
+        ("gunicorn", "ThreadWorker.handle_request"),
+        ("gunicorn", "handle_request"),
+        ("waitress", "WSGITask.execute"),
+        ("werkzeug", "WSGIRequestHandler.run_wsgi.<locals>.execute"),
+        ("werkzeug", "run_wsgi.<locals>.execute"),
+    }
 )
-
-# What a frame can be to a recogniser (bits, computed once per distinct frame).
-_DRF, _DJANGO, _FLASK, _STARLETTE, _ANYIO, _SERVER, _ROUTER, _FRAMEWORK = (1 << n for n in range(8))
-
-RECOGNIZERS: dict[str, int] = {
-    "drf": _DRF,  # Django REST framework: APIView.dispatch calls the handler method
-    "django": _DJANGO,  # BaseHandler._get_response(_async) calls the view
-    "flask": _FLASK,  # Flask.dispatch_request calls the view function
-    "starlette": _STARLETTE,  # FastAPI run_endpoint_function / Starlette request_response
-    "anyio": _ANYIO,  # sync FastAPI endpoints run in anyio's WorkerThread.run
-}
-"""Tried in this order (most specific first), then plain WSGI; the first name found wins.
-Each names the first frame of non-framework code below the framework's last dispatch frame."""
+# WSGI wrappers a server puts between itself and the app.
+_SERVER_WRAPPERS = frozenset({"proxy_headers_middleware.<locals>.translate_proxy_headers"})
 
 
-def frame_bits(frame: Frame) -> int:
-    """Which recognisers' dispatch frame this is, and whether it is framework code."""
+@dataclass(frozen=True)
+class _Frame:
+    """What the recognisers need of one distinct frame, computed once."""
+
+    name: str
+    library: bool
+    dispatch: int
+    """Index into RECOGNIZERS + 1 of the recogniser this is a dispatch frame of, else 0."""
+    server: bool
+    router: bool
+
+
+def _describe(frame: Frame) -> _Frame:
     pkg = package_of(frame.file)
     name = frame.name
-    bits = 0
-    if pkg in _FRAMEWORK_PKGS or pkg in _STDLIB_NAMES or frame.file.startswith("<"):
-        bits |= _FRAMEWORK  # framework, server or stdlib code: never the view itself
-    if pkg == "rest_framework" and name.endswith("APIView.dispatch"):
-        bits |= _DRF
-    if pkg == "django" and name.endswith(("_get_response", "_get_response_async")):
-        bits |= _DJANGO
-    if pkg == "flask" and name.endswith("dispatch_request"):
-        bits |= _FLASK
-    if pkg in ("fastapi", "starlette") and (
-        "run_endpoint_function" in name or "request_response" in name
-    ):
-        bits |= _STARLETTE
-    if pkg == "anyio" and name.endswith("WorkerThread.run"):
-        bits |= _ANYIO
-    if any(pkg == p and name.endswith(n) for p, n in _WSGI_SERVERS):
-        bits |= _SERVER
-    if name.rsplit(".", 1)[-1] in ("dispatch", "dispatch_request"):
-        bits |= _ROUTER
-    return bits
+    library = is_library(frame.file)
+    dispatch = 0
+    for i, r in enumerate(RECOGNIZERS):
+        if name in r.dispatch and (pkg in r.packages or frame.file in r.packages):
+            dispatch = i + 1
+            break
+    server = (pkg, name) in _WSGI_SERVERS
+    router = name.rsplit(".", 1)[-1] in ("dispatch", "dispatch_request")
+    return _Frame(name, library, dispatch, server, router)
 
 
-def _endpoint(bits: Sequence[int], names: Sequence[str]) -> tuple[str | None, str | None]:
-    """(endpoint, routed app) of one stack, given each frame's :func:`frame_bits` and name.
+def _endpoint(frames: Sequence[_Frame]) -> tuple[str | None, str | None]:
+    """(endpoint, routed app) of one stack.
 
     ``routed app`` is the WSGI app callable above a router that named the endpoint: the same
     callable seen without a router below it (its own routing and response code) is no
     endpoint of its own (see :func:`label_endpoints`)."""
-    present = 0
-    for b in bits:
-        present |= b
-    for flag in RECOGNIZERS.values():
-        if not present & flag:
-            continue
-        i = max(j for j, b in enumerate(bits) if b & flag)  # the framework's last dispatch
-        for j in range(i + 1, len(bits)):
-            if not bits[j] & _FRAMEWORK:
-                return names[j], None
+    best = 0
+    for f in frames:
+        if f.dispatch and (best == 0 or f.dispatch < best):
+            best = f.dispatch
+    if best:
+        rec = RECOGNIZERS[best - 1]
+        i = max(j for j, f in enumerate(frames) if f.dispatch == best)
+        for f in frames[i + 1 :]:
+            if f.library:
+                if f.name in rec.hook_runners:
+                    return None, None
+                continue
+            return (f.name if rec.accepts(f.name) else None), None
         return None, None
+    return _plain_wsgi(frames)
+
+
+def _plain_wsgi(frames: Sequence[_Frame]) -> tuple[str | None, str | None]:
     # Plain WSGI: the callee of the app's router (a frame named ``dispatch``) below the
     # server's call into the app, else the app callable itself. Without a known server frame
     # (uWSGI calls the app from C; batch drivers call it directly) only a router counts.
-    start = max((j for j, b in enumerate(bits) if b & _SERVER), default=-1)
-    app = [j for j in range(start + 1, len(bits)) if not bits[j] & _FRAMEWORK]
+    start = max((j for j, f in enumerate(frames) if f.server), default=-1)
+    app = [j for j in range(start + 1, len(frames)) if not frames[j].library]
     if not app:
         return None, None
     for a, j in enumerate(app[:-1]):
-        if bits[j] & _ROUTER:
-            return names[app[a + 1]], names[app[0]]
+        if frames[j].router:
+            return frames[app[a + 1]].name, frames[app[0]].name
     if start < 0:
         return None, None
     # The app callable is what the server calls, through WSGI middleware objects at most: a
     # method of the request handler (wsgiref calls ``log_message`` after the response, and
     # apps override it) serves no endpoint.
-    if any(not names[k].endswith("__call__") for k in range(start + 1, app[0])):
-        return None, None
-    return names[app[0]], None
+    for k in range(start + 1, app[0]):
+        name = frames[k].name
+        if not name.endswith("__call__") and name not in _SERVER_WRAPPERS:
+            return None, None
+    name = frames[app[0]].name
+    return (None if name.rsplit(".", 1)[-1] in _ALWAYS_HOOKS else name), None
 
 
 def endpoint_of(frames: Sequence[Frame]) -> str | None:
     """The endpoint a stack (root→leaf) was serving, or None when no recogniser knows."""
-    return _endpoint([frame_bits(f) for f in frames], [f.name for f in frames])[0]
+    return _endpoint([_describe(f) for f in frames])[0]
 
 
 def label_endpoints(profile: Profile) -> Profile:
@@ -140,9 +310,7 @@ def label_endpoints(profile: Profile) -> Profile:
     """
     found: dict[tuple[int, ...], str | None] = {}
     routed_apps: set[str] = set()
-    frames = profile.frames
-    bits = [frame_bits(f) for f in frames]  # once per distinct frame, not per stack
-    names = [f.name for f in frames]
+    described = [_describe(f) for f in profile.frames]  # once per distinct frame
     unlabelled = [
         (stack, lid)
         for (stack, lid) in profile.samples
@@ -150,9 +318,25 @@ def label_endpoints(profile: Profile) -> Profile:
     ]
     for stack, _lid in unlabelled:
         if stack not in found:
-            found[stack], routed = _endpoint([bits[i] for i in stack], [names[i] for i in stack])
+            found[stack], routed = _endpoint([described[i] for i in stack])
             if routed is not None:
                 routed_apps.add(routed)
+    # A torn stack (py-spy reading a running thread without pausing it) can lose the view's
+    # frame and put a helper right below the dispatch frame: a name that other stacks show
+    # below an endpoint's frame is that endpoint's helper, not an endpoint.
+    under: dict[str, dict[str, int]] = {}
+    for stack, name in found.items():
+        if name is None:
+            continue
+        names = [described[i].name for i in stack]
+        for below in names[names.index(name) + 1 :]:
+            if below != name:
+                per = under.setdefault(below, {})
+                per[name] = per.get(name, 0) + 1
+    for stack, name in list(found.items()):
+        if name is not None and name in under:
+            per = under[name]
+            found[stack] = max(sorted(per), key=lambda k: per[k])
     relabel: dict[tuple[tuple[int, ...], int], Labels] = {}
     for stack, lid in unlabelled:
         name = found[stack]

@@ -119,6 +119,8 @@ class Analysis:
     candidates: list[Candidate] | None = None
     flame: CallTreeNode | None = None
     """Merged, pruned call tree for flame graphs; None without stacks (pstats)."""
+    endpoint_note: str | None = None
+    """One line saying that no endpoint was recognised and what to do, when that is so."""
 
     def top_by(self, by: str, n: int) -> list[FunctionRow]:
         if by == "self":

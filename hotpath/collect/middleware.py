@@ -8,14 +8,22 @@ with the endpoint. See :mod:`hotpath.collect.request_store` for storage and flus
 CPU time: WSGI reads the thread CPU clock (``time.thread_time``) around the request, since
 a WSGI request runs on one thread from call to ``close()``. ASGI requests share the event
 loop thread, so the app coroutine is driven step by step and only the CPU time of *its own*
-steps is summed (work that the app hands to thread pools, e.g. a sync FastAPI endpoint
-under ``run_in_threadpool``, is not counted).
+steps is summed, plus that of the tasks it creates (Quart runs each handler in a task of its
+own; Starlette's ``BaseHTTPMiddleware`` runs the app in one): a task factory on the loop
+times the steps of tasks created while a request is in flight. Work that the app hands to
+thread pools (a sync FastAPI endpoint under ``run_in_threadpool``) is not counted.
+
+Endpoint names are always ``METHOD /route``: the route template the framework matched (or a
+user ``endpoint`` callable's answer, with the method put in front when it has none), never
+the raw URL. A failing ``endpoint`` callable falls back to the framework's route.
 
 Any error inside hotpath is logged once and the request is served exactly as without it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import random
 import threading
 import time
@@ -26,7 +34,7 @@ from typing import Any, Literal
 
 from hotpath.collect import stacks as _stacks
 from hotpath.collect.admission import ProfileSlots
-from hotpath.collect.request_store import MiddlewareOptions, RequestStore
+from hotpath.collect.request_store import EndpointFn, MiddlewareOptions, RequestStore
 from hotpath.errors import ConfigError
 
 __all__ = ["ASGIMiddleware", "MiddlewareOptions", "WSGIMiddleware"]
@@ -61,25 +69,90 @@ def method_of(raw: object) -> str:
     return raw if isinstance(raw, str) and raw in _METHODS else "OTHER"
 
 
-def default_wsgi_endpoint(environ: Environ) -> str:
-    """The route template a router left in the environ, else ``METHOD <unmatched>``."""
-    method = method_of(environ.get("REQUEST_METHOD"))
-    declared = environ.get(ENVIRON_KEY)
-    if isinstance(declared, str) and declared:
-        return declared
+def with_method(method: str, route: str) -> str:
+    """``METHOD /route`` from a route that may already carry a method or lack its slash."""
+    head, _, rest = route.partition(" ")
+    if rest and (head in _METHODS or head == "OTHER"):
+        return route
+    if not route.startswith(("/", "<")):
+        route = "/" + route
+    return f"{method} {route}"
+
+
+def resolve_endpoint(
+    recorder: RequestStore,
+    fn: EndpointFn | None,
+    arg: object,
+    method: str,
+    route: Callable[[], str | None],
+) -> str:
+    """The request's ``METHOD /route``: the user's ``endpoint(arg)`` when it gives a name,
+    else ``route()`` (the framework's matched route), else ``METHOD <unmatched>``. Never
+    raises: a failing callable is logged once and the framework's route is used."""
+    if fn is not None:
+        try:
+            name = fn(arg)
+        except Exception as exc:
+            recorder.fault("the endpoint function", exc)
+            name = None
+        if isinstance(name, str) and name.strip():
+            return with_method(method, name.strip())
+    try:
+        found = route()
+    except Exception as exc:
+        recorder.fault("reading the matched route", exc)
+        found = None
+    if isinstance(found, str) and found:
+        return with_method(method, found)
     return f"{method} {UNMATCHED}"
 
 
-def default_asgi_endpoint(scope: Scope) -> str:
-    """Starlette/FastAPI's matched route (``scope["route"].path``) with the method."""
-    method = method_of(scope.get("method"))
+def wsgi_route(environ: Environ) -> str | None:
+    """The route template a WSGI framework left in the environ, after the app ran.
+
+    ``hotpath.endpoint`` (integrations, routers), Flask/Werkzeug's request ``url_rule``,
+    Bottle's ``bottle.route`` rule, Pyramid's matched route pattern."""
+    declared = environ.get(ENVIRON_KEY)
+    if isinstance(declared, str) and declared:
+        return declared
+    rule = getattr(getattr(environ.get("werkzeug.request"), "url_rule", None), "rule", None)
+    if isinstance(rule, str) and rule:
+        return rule
+    rule = getattr(environ.get("bottle.route"), "rule", None)
+    if isinstance(rule, str) and rule:
+        return rule
+    pattern = getattr(environ.get("bfg.routes.route"), "pattern", None)
+    if isinstance(pattern, str) and pattern:
+        return pattern
+    return None
+
+
+def asgi_route(scope: Scope) -> str | None:
+    """The route template an ASGI framework left in the scope, after the app ran.
+
+    ``hotpath.endpoint`` (integrations), Starlette/FastAPI's ``scope["route"].path``,
+    Litestar's ``scope["path_template"]``."""
     declared = scope.get(ENVIRON_KEY)
     if isinstance(declared, str) and declared:
         return declared
     path = getattr(scope.get("route"), "path", None)
     if isinstance(path, str) and path:
-        return f"{method} {path}"
-    return f"{method} {UNMATCHED}"
+        return path
+    template = scope.get("path_template")
+    if isinstance(template, str) and template:
+        return template
+    return None
+
+
+def default_wsgi_endpoint(environ: Environ) -> str:
+    """``METHOD /route`` from the environ alone, else ``METHOD <unmatched>``."""
+    route = wsgi_route(environ)
+    return with_method(method_of(environ.get("REQUEST_METHOD")), route or UNMATCHED)
+
+
+def default_asgi_endpoint(scope: Scope) -> str:
+    """``METHOD /route`` from the scope alone, else ``METHOD <unmatched>``."""
+    return with_method(method_of(scope.get("method")), asgi_route(scope) or UNMATCHED)
 
 
 class Probe:
@@ -139,8 +212,8 @@ class Probe:
                     self.slots = None
         try:
             name = endpoint()
-        except Exception as exc:
-            recorder.fault("the endpoint function", exc)
+        except Exception as exc:  # resolve_endpoint never raises; a guard all the same
+            recorder.fault("naming the endpoint", exc)
             name = f"OTHER {UNMATCHED}"
         try:
             recorder.record(name, wall, cpu, status, found)
@@ -227,12 +300,13 @@ class WSGIMiddleware:
         return _ClosingIterable(result, finish)
 
     def _endpoint(self, environ: Environ) -> str:
-        fn = self.options.endpoint
-        if fn is not None:
-            name = fn(environ)
-            if isinstance(name, str) and name:
-                return name
-        return default_wsgi_endpoint(environ)
+        return resolve_endpoint(
+            self.recorder,
+            self.options.endpoint,
+            environ,
+            method_of(environ.get("REQUEST_METHOD")),
+            lambda: wsgi_route(environ),
+        )
 
 
 class _ClosingIterable:
@@ -292,10 +366,71 @@ class _CpuTimed:
                 value, error = None, exc
 
 
+_TASK_CPU: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
+    "hotpath_task_cpu", default=None
+)
+"""The CPU-time account of the request in flight in this context (tasks inherit it)."""
+
+
+async def _timed_task(coro: Any, account: list[float]) -> Any:
+    timed = _CpuTimed(coro)
+    try:
+        return await timed
+    finally:
+        account[0] += timed.cpu
+
+
+class _TaskFactory:
+    """The loop's task factory while the middleware runs on it: a task created during a
+    request has the CPU time of its steps added to that request (then the previous factory,
+    or asyncio's own, makes the task)."""
+
+    def __init__(self, previous: Any) -> None:
+        self.previous = previous
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        context = kwargs.get("context")
+        account = context.get(_TASK_CPU) if context is not None else _TASK_CPU.get()
+        if account is not None and asyncio.iscoroutine(coro):
+            coro = _timed_task(coro, account)
+        if self.previous is not None:
+            return self.previous(loop, coro, **kwargs)
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+
+async def flush_when_loop_ends(recorder: RequestStore) -> None:
+    """Sleeps until the event loop shuts down (``asyncio.run`` cancels the tasks left), then
+    flushes: uvicorn restores the default SIGTERM action and re-raises the signal once it
+    has served its last request, so neither atexit nor a handler of ours would run."""
+    try:
+        await asyncio.Event().wait()
+    finally:
+        recorder.flush()
+
+
+_LOOPS: weakref.WeakKeyDictionary[Any, set[int]] = weakref.WeakKeyDictionary()
+
+
+def watch_loop(recorder: RequestStore) -> None:
+    """Once per event loop and recorder: the timing task factory and the final flush."""
+    try:
+        loop = asyncio.get_running_loop()
+        seen = _LOOPS.setdefault(loop, set())
+        if id(recorder) in seen:
+            return
+        seen.add(id(recorder))
+        if not isinstance(loop.get_task_factory(), _TaskFactory):
+            loop.set_task_factory(_TaskFactory(loop.get_task_factory()))
+        recorder.keep_task(loop.create_task(flush_when_loop_ends(recorder)))
+    except Exception as exc:
+        recorder.fault("watching the event loop", exc)
+
+
 class ASGIMiddleware:
     """Wrap an ASGI app; FastAPI/Starlette: ``app.add_middleware(ASGIMiddleware, ...)``.
 
-    Only ``http`` scopes are recorded; lifespan and websockets pass straight through.
+    Only ``http`` scopes are recorded; websockets pass straight through. At lifespan
+    shutdown, and when the event loop ends, the process's file is flushed.
     """
 
     def __init__(self, app: ASGIApp, options: MiddlewareOptions | None = None, **overrides: Any):
@@ -309,9 +444,13 @@ class ASGIMiddleware:
         receive: Callable[[], Awaitable[Any]],
         send: Callable[[Any], Awaitable[None]],
     ) -> None:
+        if scope.get("type") == "lifespan" and self.options.enabled:
+            await self.app(scope, receive, self._flushing_send(send))
+            return
         if scope.get("type") != "http" or not self.options.enabled:
             await self.app(scope, receive, send)
             return
+        watch_loop(self.recorder)
         # "strict": other requests' code running meanwhile is not this request's.
         probe = _start(self.recorder, "strict")
         if probe is None:
@@ -329,27 +468,80 @@ class ASGIMiddleware:
                 status[0] = code if isinstance(code, int) else None
             await send(message)
 
-        result = self.app(scope, receive, capture)
-        if not (hasattr(result, "send") and hasattr(result, "throw")):
-            # Not a coroutine (an unusual awaitable): await it as is, CPU not split out.
-            try:
-                await result
-            finally:
-                probe.finish(self.recorder, lambda: self._endpoint(scope), status[0], 0.0)
-            return
-        timed = _CpuTimed(result)
+        # Tasks created from here on in this context (the app's) are timed for this request.
+        account = [0.0]
+        token = _TASK_CPU.set(account)
         try:
-            await timed
-        except BaseException:
-            status[0] = status[0] or 500
-            probe.finish(self.recorder, lambda: self._endpoint(scope), status[0], timed.cpu)
-            raise
-        probe.finish(self.recorder, lambda: self._endpoint(scope), status[0], timed.cpu)
+            result = self.app(scope, receive, capture)
+            if not (hasattr(result, "send") and hasattr(result, "throw")):
+                # Not a coroutine (an unusual awaitable): await it as is, CPU not split out.
+                try:
+                    await result
+                finally:
+                    probe.finish(self.recorder, lambda: self._endpoint(scope), status[0], 0.0)
+                return
+            timed = _CpuTimed(result)
+            try:
+                await timed
+            except BaseException:
+                status[0] = status[0] or 500
+                raise
+            finally:
+                probe.finish(
+                    self.recorder,
+                    lambda: self._endpoint(scope),
+                    status[0],
+                    timed.cpu + account[0],
+                )
+        finally:
+            _TASK_CPU.reset(token)
+
+    def _flushing_send(
+        self, send: Callable[[Any], Awaitable[None]]
+    ) -> Callable[[Any], Awaitable[None]]:
+        async def lifespan_send(message: Any) -> None:
+            if isinstance(message, dict) and message.get("type") == "lifespan.shutdown.complete":
+                self.recorder.flush()
+            await send(message)
+
+        return lifespan_send
 
     def _endpoint(self, scope: Scope) -> str:
-        fn = self.options.endpoint
-        if fn is not None:
-            name = fn(scope)
-            if isinstance(name, str) and name:
-                return name
-        return default_asgi_endpoint(scope)
+        return resolve_endpoint(
+            self.recorder,
+            self.options.endpoint,
+            scope,
+            method_of(scope.get("method")),
+            lambda: asgi_route(scope),
+        )
+
+
+class TimedRequest:
+    """One request of a framework that the middleware hooks into by its own means (aiohttp,
+    Tornado, Sanic): :meth:`run` awaits the handler's coroutine timing its own steps and the
+    tasks it creates; :meth:`finish` records the request. Never raises."""
+
+    __slots__ = ("account", "cpu", "probe", "recorder")
+
+    def __init__(self, recorder: RequestStore) -> None:
+        self.recorder = recorder
+        watch_loop(recorder)
+        self.probe = _start(recorder, "strict")
+        self.account = [0.0]
+        self.cpu = 0.0
+
+    async def run(self, result: Any) -> Any:
+        if not asyncio.iscoroutine(result):
+            return await result if hasattr(result, "__await__") else result
+        token = _TASK_CPU.set(self.account)
+        timed = _CpuTimed(result)
+        try:
+            return await timed
+        finally:
+            self.cpu += timed.cpu
+            _TASK_CPU.reset(token)
+
+    def finish(self, endpoint: Callable[[], str], status: int | None) -> None:
+        if self.probe is not None:
+            self.probe.finish(self.recorder, endpoint, status, self.cpu + self.account[0])
+            self.probe = None

@@ -139,6 +139,11 @@ class RequestStore:
         )
         self._flusher: threading.Thread | None = None
         self._stop = threading.Event()
+        self._tasks: set[object] = set()
+
+    def keep_task(self, task: object) -> None:
+        """Hold a strong reference to a task of ours (the event loop keeps weak ones)."""
+        self._tasks.add(task)
 
     # -- faults -------------------------------------------------------------------------
     def fault(self, where: str, exc: BaseException) -> None:

@@ -17,16 +17,20 @@ from hotpath.collect.request_store import RequestStore
 _mw._OWN_FILES.add(__file__)
 
 
-def endpoint_of(request: Any) -> str:
-    method = _mw.method_of(getattr(request, "method", None))
+def route_of(request: Any) -> str | None:
+    """The URL pattern that matched (``orders/<int:id>/``), else the view's name."""
     match = getattr(request, "resolver_match", None)
     route = getattr(match, "route", None)
     if isinstance(route, str) and route:
-        return f"{method} {route if route.startswith('/') else '/' + route}"
+        return route
     view_name = getattr(match, "view_name", None)
-    if isinstance(view_name, str) and view_name:
-        return f"{method} {view_name}"
-    return f"{method} {_mw.UNMATCHED}"
+    return view_name if isinstance(view_name, str) and view_name else None
+
+
+def endpoint_of(request: Any) -> str:
+    return _mw.with_method(
+        _mw.method_of(getattr(request, "method", None)), route_of(request) or _mw.UNMATCHED
+    )
 
 
 class HotpathMiddleware:
@@ -63,9 +67,10 @@ class HotpathMiddleware:
         return response
 
     def _endpoint(self, request: Any) -> str:
-        fn = self.options.endpoint
-        if fn is not None:
-            name = fn(request)
-            if isinstance(name, str) and name:
-                return name
-        return endpoint_of(request)
+        return _mw.resolve_endpoint(
+            self.recorder,
+            self.options.endpoint,
+            request,
+            _mw.method_of(getattr(request, "method", None)),
+            lambda: route_of(request),
+        )

@@ -213,6 +213,8 @@ def render(
     unit = analysis.profile.unit
     if analysis.endpoints:
         console.print(_endpoint_table(analysis.endpoints, top, console.width))
+    elif analysis.endpoint_note:
+        console.print(Text(analysis.endpoint_note, style="dim"))
     if not analysis.functions:
         console.print(Text("No functions in this profile.", style="dim"))
         return

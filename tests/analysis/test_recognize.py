@@ -189,3 +189,191 @@ def test_request_handler_method_after_the_response_is_no_endpoint() -> None:
         Frame("application", "/srv/app.py", 10),
     ]
     assert endpoint_of(wrapped) == "application"
+
+
+def _f(name: str, where: str, line: int = 1) -> Frame:
+    """A frame of an installed package (``pkg/module.py``) or of the app (``/srv/...``)."""
+    return Frame(name, where if where.startswith("/") else f"{SITE}/{where}", line)
+
+
+WAITRESS = [
+    _f("ThreadedTaskDispatcher.handler_thread", "waitress/task.py"),
+    _f("WSGITask.execute", "waitress/task.py"),
+    _f("proxy_headers_middleware.<locals>.translate_proxy_headers", "waitress/proxy_headers.py"),
+]
+UVICORN = [
+    _f("RequestResponseCycle.run_asgi", "uvicorn/protocols/http/h11_impl.py"),
+    _f("Starlette.__call__", "starlette/applications.py"),
+    _f("request_response.<locals>.app", "starlette/routing.py"),
+    _f("request_response.<locals>.app.<locals>.app", "starlette/routing.py"),
+]
+
+
+@pytest.mark.parametrize(
+    ("stack", "want"),
+    [
+        # Flask: the view under dispatch_request; an after_request hook runs from
+        # full_dispatch_request's finalize_request and is nobody's endpoint.
+        (
+            [*WAITRESS, _f("Flask.wsgi_app", "flask/app.py"),
+             _f("Flask.full_dispatch_request", "flask/app.py"),
+             _f("Flask.dispatch_request", "flask/app.py"), _f("loop_view", "/srv/app.py")],
+            "loop_view",
+        ),
+        (
+            [*WAITRESS, _f("Flask.wsgi_app", "flask/app.py"),
+             _f("Flask.full_dispatch_request", "flask/app.py"),
+             _f("Flask.finalize_request", "flask/app.py"),
+             _f("Flask.process_response", "flask/app.py"), _f("add_headers", "/srv/app.py")],
+            None,
+        ),
+        # A library frame (h11's Connection.send, under the response's send) is no view.
+        (
+            [*UVICORN, _f("Response.__call__", "starlette/responses.py"),
+             _f("RequestResponseCycle.send", "uvicorn/protocols/http/h11_impl.py"),
+             _f("Connection.send", "h11/_connection.py")],
+            None,
+        ),
+        ([*UVICORN, _f("json_view", "/srv/app.py")], "json_view"),
+        # A torn stack: an app helper without the framework's frames above it.
+        ([_f("burn_loop", "/srv/work.py"), _f("helper", "/srv/work.py")], None),
+        # DRF: permission classes run from APIView.initial, not as the endpoint.
+        (
+            [_f("BaseHandler._get_response", "django/core/handlers/base.py"),
+             _f("View.as_view.<locals>.view", "django/views/generic/base.py"),
+             _f("APIView.dispatch", "rest_framework/views.py"),
+             _f("APIView.initial", "rest_framework/views.py"),
+             _f("APIView.check_permissions", "rest_framework/views.py"),
+             _f("IsOwner.has_permission", "/srv/perms.py")],
+            None,
+        ),
+        # Django: a middleware's process_view hook is called from _get_response too.
+        (
+            [_f("BaseHandler._get_response", "django/core/handlers/base.py"),
+             _f("AuditMiddleware.process_view", "/srv/middleware.py")],
+            None,
+        ),
+        # Falcon: responders are on_<method>; a middleware component is not.
+        (
+            [_f("App.__call__", "falcon/app.py"), _f("Items.on_get", "/srv/app.py")],
+            "Items.on_get",
+        ),
+        (
+            [_f("App.__call__", "falcon/app.py"), _f("Auth.process_request", "/srv/app.py")],
+            None,
+        ),
+        # Tornado: the verb method, not prepare().
+        (
+            [_f("RequestHandler._execute", "tornado/web.py"), _f("Items.get", "/srv/app.py")],
+            "Items.get",
+        ),
+        (
+            [_f("RequestHandler._execute", "tornado/web.py"), _f("Items.prepare", "/srv/a.py")],
+            None,
+        ),
+        # Bottle on gunicorn: Bottle.__call__ is the framework, not an endpoint.
+        (
+            [_f("SyncWorker.handle_request", "gunicorn/workers/sync.py"),
+             _f("Bottle.__call__", "bottle.py"), _f("Bottle.wsgi", "bottle.py")],
+            None,
+        ),
+        (
+            [_f("SyncWorker.handle_request", "gunicorn/workers/sync.py"),
+             _f("Bottle.__call__", "bottle.py"), _f("Bottle._handle", "bottle.py"),
+             _f("Bottle.trigger_hook", "bottle.py"), _f("open_db", "/srv/app.py")],
+            None,
+        ),
+        # Sanic recompiles handle_request with its name as the file name.
+        (
+            [_f("Http.http1", "sanic/http/http1.py"), Frame("handle_request", "handle_request", 1),
+             _f("loop_view", "/srv/app.py")],
+            "loop_view",
+        ),
+        # Celery: the task function under the tracer; a task_prerun receiver is not a task.
+        (
+            [_f("fast_trace_task", "celery/app/trace.py"),
+             _f("build_tracer.<locals>.trace_task", "celery/app/trace.py"),
+             _f("_install_stack_protection.<locals>.__protected_call__", "celery/app/task.py"),
+             _f("crunch", "/srv/tasks.py")],
+            "crunch",
+        ),
+        (
+            [_f("build_tracer.<locals>.trace_task", "celery/app/trace.py"),
+             _f("Signal.send", "celery/utils/dispatch/signal.py"), _f("on_prerun", "/srv/t.py")],
+            None,
+        ),
+        # RQ: the job function under Job._execute.
+        (
+            [_f("BaseWorker.perform_job", "rq/worker/base.py"), _f("Job.perform", "rq/job.py"),
+             _f("Job._execute", "rq/job.py"), _f("send_mail", "/srv/jobs.py")],
+            "send_mail",
+        ),
+        # FastAPI sync endpoints run in anyio's worker threads.
+        (
+            [_f("WorkerThread.run", "anyio/_backends/_asyncio.py"),
+             _f("_run_sync_endpoint", "fastapi/routing.py"), _f("read_item", "/srv/app.py")],
+            "read_item",
+        ),
+        # Any installed package the framework calls is library code, listed or not, also
+        # with a shortened path.
+        (
+            [_f("Http.http1", "sanic/http/http1.py"), Frame("handle_request", "handle_request", 1),
+             _f("_collect_parameters", "typing_extensions.py")],
+            None,
+        ),
+        # A shortened path of nothing installed here may be the app's own (py-spy shortens
+        # paths on sys.path): its frame is the endpoint.
+        (
+            [_f("Http.http1", "sanic/http/http1.py"), Frame("handle_request", "handle_request", 1),
+             Frame("orders_view", "shop/views.py", 3), _f("serialize", "/srv/app.py")],
+            "orders_view",
+        ),
+        # The middleware's own frames after the handler are hotpath's, not the app's.
+        (
+            [_f("Application._handle", "aiohttp/web_app.py"),
+             _f("init_app.<locals>.hotpath_middleware", "hotpath/integrations/aiohttp.py"),
+             _f("Profile.intern_labels", "hotpath/model.py")],
+            None,
+        ),
+    ],
+)  # fmt: skip
+def test_recognize_framework_stacks(stack: list[Frame], want: str | None) -> None:
+    assert endpoint_of(stack) == want
+
+
+def test_report_says_in_one_line_when_no_endpoint_is_recognised() -> None:
+    import io
+
+    from hotpath.analysis.endpoints import NO_ENDPOINTS
+    from hotpath.analysis.pipeline import analyze
+    from hotpath.report.text import render
+
+    p = Profile()
+    p.add_frames([_f("main", "/srv/batch.py"), _f("burn_loop", "/srv/work.py")], 3.0)
+    analysis = analyze(p)
+    assert analysis.endpoints is None and analysis.endpoint_note == NO_ENDPOINTS
+    out = io.StringIO()
+    render(analysis, out, width=400, color=False)
+    assert [line for line in out.getvalue().splitlines() if "No endpoint" in line] == [NO_ENDPOINTS]
+    served = Profile()
+    served.add_frames(
+        [_f("RequestHandler._execute", "tornado/web.py"), _f("Items.get", "/srv/app.py")], 1.0
+    )
+    assert analyze(served).endpoint_note is None
+
+
+def test_label_endpoints_torn_stack_helper_is_its_views() -> None:
+    """py-spy without pausing can lose the view's frame: the helper then sits right below
+    the dispatch frame. Other stacks show it below the view, so it is the view's."""
+    dispatch = [
+        _f("WorkerThread.run", "anyio/_backends/_asyncio.py"),
+        _f("_run_sync_endpoint", "fastapi/routing.py"),
+    ]
+    p = Profile()
+    p.add_frames([*dispatch, _f("json_view", "/srv/app.py"), _f("json_body", "/srv/w.py")], 3.0)
+    p.add_frames([*dispatch, _f("json_body", "/srv/w.py")], 1.0)
+    got = sorted(
+        (frames[-1].name, dict(labels).get(ENDPOINT))
+        for frames, labels, _w in label_endpoints(p).iter_samples()
+    )
+    assert got == [("json_body", "json_view"), ("json_body", "json_view")]

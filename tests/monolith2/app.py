@@ -53,6 +53,7 @@ else:
         html = md.reset().convert(text)
         return html
 
+
 if "yaml" in SWAPPED:
     import yaml_rs
 
