@@ -15,7 +15,7 @@ from typing import IO, Any, TypeVar
 import click
 
 from hotpath._version import __version__
-from hotpath.cli_common import output_stream, read_jobs
+from hotpath.cli_common import fleet_from, fleet_options, output_stream, read_inputs
 from hotpath.errors import HotpathError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -119,6 +119,7 @@ def _input_format_choice() -> click.Choice[str]:
     default=None,
     help="Refuse gzip input that inflates beyond this many MiB [default: 8192].",
 )
+@fleet_options
 def analyze(
     files: tuple[str, ...],
     fmt: str | None,
@@ -132,20 +133,16 @@ def analyze(
     brief: bool,
     max_functions: int,
     max_decompressed_mb: int | None,
+    **fleet: Any,
 ) -> None:
-    """Read profile FILES (merged into one) and rank the hot functions."""
+    """Read profile FILES (merged into one; directories and quoted globs too) and rank the
+    hot functions."""
     from hotpath.analysis.options import AdvisorOptions, AnalyzeOptions
     from hotpath.analysis.pipeline import analyze as run_analysis
-    from hotpath.formats import expand_paths, read_profiles
     from hotpath.report import REGISTRY
-    from hotpath.report.progress import read_progress
 
-    size = sum(p.stat().st_size for p in expand_paths(files) if p.is_file())
-    with read_progress(size) as on_bytes:
-        max_bytes = None if max_decompressed_mb is None else max_decompressed_mb * 1024**2
-        profile = read_profiles(
-            list(files), input_format, max_bytes, on_bytes=on_bytes, jobs=read_jobs()
-        )
+    max_bytes = None if max_decompressed_mb is None else max_decompressed_mb * 1024**2
+    profile = read_inputs(list(files), input_format, max_bytes, fleet_from(fleet))
     advisor = AdvisorOptions(
         rust_speedup=rust_speedup, cores=cores, core_hour_price=core_hour_price
     )
@@ -215,6 +212,7 @@ def _format_from_output(output: str | None) -> str | None:
     show_default=True,
     help="dot: leave out calls below this percent of the total.",
 )
+@fleet_options
 def convert(
     inputs: tuple[str, ...],
     output: str,
@@ -222,12 +220,13 @@ def convert(
     input_format: str | None,
     node_thres: float,
     edge_thres: float,
+    **fleet: Any,
 ) -> None:
     """Convert profile INPUTS (merged) to another format: folded, speedscope, pprof, dot ..."""
-    from hotpath.formats import REGISTRY, format_for_output, read_profiles, write_profile
+    from hotpath.formats import REGISTRY, format_for_output, write_profile
 
     fmt = format_for_output(output, to_fmt)
-    profile = read_profiles(list(inputs), input_format, jobs=read_jobs())
+    profile = read_inputs(list(inputs), input_format, fleet=fleet_from(fleet))
     writer: Callable[[Any, IO[bytes], str], None] = write_profile
     if fmt == "dot":  # the thresholds only matter to the DOT writer
         from hotpath.formats import dot

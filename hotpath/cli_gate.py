@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from hotpath.cli_common import output_stream
+from hotpath.cli_common import fleet_from, fleet_options, output_stream
 from hotpath.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,7 +65,7 @@ def _common(f: F) -> F:
     ]
     for opt in reversed(options):
         f = opt(f)
-    return f
+    return fleet_options(f)
 
 
 def _config(kw: dict[str, Any], budgets: tuple[Any, ...] = ()) -> Any:
@@ -85,14 +85,36 @@ def _config(kw: dict[str, Any], budgets: tuple[Any, ...] = ()) -> Any:
     )
 
 
-def _read(files: list[str], fmt: str | None) -> tuple[Any, list[Any]]:
-    """The merged profile of a side, and its files' profiles when there are several."""
-    from hotpath.formats import expand_paths, read_profile
+def _read(files: list[str], fmt: str | None, fleet: Any) -> tuple[Any, list[Any]]:
+    """The merged profile of a side, and its files' profiles when there are several.
+
+    On a Dask cluster (--workers/--scheduler) only the merged profile comes back: the
+    dispersion between files is then the configured one, not estimated from the files.
+    """
+    from hotpath.cli_common import read_inputs
+    from hotpath.errors import HotpathError
+    from hotpath.fleet import expand_inputs
+    from hotpath.formats import read_profile
     from hotpath.model import merge
 
-    parts = [read_profile(f, fmt) for f in expand_paths(files)]
+    if fleet.distributed:
+        return read_inputs(files, fmt, fleet=fleet), []
+    parts, skipped = [], []
+    paths = expand_inputs(files)
+    for f in paths:
+        try:
+            parts.append(read_profile(f, fmt))
+        except HotpathError as exc:
+            if not fleet.skip_bad:
+                raise
+            skipped.append(str(exc))
     if not parts:
-        raise UsageError("no profile files given")
+        raise UsageError("no profile files given" if not skipped else f"no file read: {skipped[0]}")
+    if skipped:
+        sys.stderr.write(
+            f"hotpath: skipped {len(skipped)} of {len(paths)} files that could not be read "
+            f"(first: {skipped[0]})\n"
+        )
     return merge(parts), parts if len(parts) > 1 else []
 
 
@@ -122,8 +144,10 @@ def diff(
     from hotpath.report.diff_html import render_diff_html
 
     b, c = _sides(paths, base, current)
+    fleet = fleet_from(kw)
     config = _config(kw)
-    (base_p, base_parts), (cur_p, cur_parts) = _read(b, input_format), _read(c, input_format)
+    (base_p, base_parts) = _read(b, input_format, fleet)
+    (cur_p, cur_parts) = _read(c, input_format, fleet)
     result = diff_profiles(base_p, cur_p, config.diff, fmt == "html", base_parts, cur_parts)
     render = {
         "text": rep.render_diff_text,
@@ -191,13 +215,15 @@ def gate(
     extra = tuple(parse_budget_option(t, "function") for t in budgets) + tuple(
         parse_budget_option(t, "endpoint") for t in endpoint_budgets
     )
+    fleet = fleet_from(kw)
     config = _config(kw, extra)
     if explain:
         for name, value in explain_rows(config):
             click.echo(f"{name:<22} {value}")
         return
     b, c = _sides(paths, base, current)
-    (base_p, base_parts), (cur_p, cur_parts) = _read(b, input_format), _read(c, input_format)
+    (base_p, base_parts) = _read(b, input_format, fleet)
+    (cur_p, cur_parts) = _read(c, input_format, fleet)
     result = run_gate(base_p, cur_p, config, base_parts, cur_parts)
     render = {
         "text": rep.render_gate_text,
