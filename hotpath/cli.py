@@ -15,18 +15,30 @@ from typing import IO, Any, TypeVar
 import click
 
 from hotpath._version import __version__
-from hotpath.cli_common import fleet_from, fleet_options, output_stream, read_inputs
+from hotpath.cli_common import (
+    EXIT_ON_BROKEN_PIPE,
+    fleet_from,
+    fleet_options,
+    output_stream,
+    quiet_stdout,
+    read_inputs,
+)
 from hotpath.errors import HotpathError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class HotpathGroup(click.Group):
-    """Turns HotpathError into one line on stderr and the error's exit code."""
+    """Turns HotpathError into one line on stderr and the error's exit code; a reader that
+    closes stdout early (``hotpath gate | head``) ends the command quietly, with the exit
+    code the command had decided on (the gate's verdict) or 0."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            quiet_stdout()
+            ctx.exit(ctx.meta.get(EXIT_ON_BROKEN_PIPE, 0))
         except HotpathError as exc:
             click.echo(f"hotpath: error: {exc}", err=True)
             ctx.exit(exc.exit_code)

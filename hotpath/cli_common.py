@@ -5,6 +5,7 @@ Imported by :mod:`hotpath.cli` and :mod:`hotpath.cli_gate`; it imports neither.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -16,6 +17,20 @@ if TYPE_CHECKING:
     from hotpath.model import Profile
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_ON_BROKEN_PIPE = "hotpath.exit_on_broken_pipe"
+"""``ctx.meta`` key: the exit code a command has already decided on (the gate's verdict),
+used when stdout closes under it."""
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # not a real file (tests): nothing is flushed at exit
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from hotpath.cli_common import fleet_from, fleet_options, output_stream
+from hotpath.cli_common import EXIT_ON_BROKEN_PIPE, fleet_from, fleet_options, output_stream
 from hotpath.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -60,7 +60,8 @@ def _common(f: F) -> F:
         click.option(
             "--estimate-dispersion/--no-estimate-dispersion",
             default=None,
-            help="Raise the dispersion to the spread between a side's files (default: on).",
+            help="Measure the dispersion from a side's files, processes or threads "
+            "(default: on).",
         ),
     ]
     for opt in reversed(options):
@@ -111,9 +112,11 @@ def _read(files: list[str], fmt: str | None, fleet: Any) -> tuple[Any, list[Any]
     if not parts:
         raise UsageError("no profile files given" if not skipped else f"no file read: {skipped[0]}")
     if skipped:
+        from hotpath import escape
+
         sys.stderr.write(
             f"hotpath: skipped {len(skipped)} of {len(paths)} files that could not be read "
-            f"(first: {skipped[0]})\n"
+            f"(first: {escape.text(skipped[0])})\n"
         )
     return merge(parts), parts if len(parts) > 1 else []
 
@@ -225,6 +228,8 @@ def gate(
     (base_p, base_parts) = _read(b, input_format, fleet)
     (cur_p, cur_parts) = _read(c, input_format, fleet)
     result = run_gate(base_p, cur_p, config, base_parts, cur_parts)
+    ctx = click.get_current_context()
+    ctx.meta[EXIT_ON_BROKEN_PIPE] = result.exit_code  # `gate | head` keeps the verdict
     render = {
         "text": rep.render_gate_text,
         "json": rep.render_gate_json,
@@ -243,6 +248,10 @@ def gate(
             target = summary
             with open(summary, "a", encoding="utf-8") as f:
                 rep.render_gate_markdown(result, f)
+    except BrokenPipeError:
+        if target not in (None, "-"):
+            raise UsageError(f"cannot write {target}: broken pipe") from None
+        raise  # stdout closed by its reader: the command group ends quietly
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from exc
     if annotations is None:
@@ -251,4 +260,4 @@ def gate(
         for line in ci.gate_annotations(result):
             click.echo(line)
     sys.stdout.flush()
-    click.get_current_context().exit(result.exit_code)
+    ctx.exit(result.exit_code)

@@ -313,7 +313,9 @@ def skipped_line(result: FleetResult) -> str | None:
     """The one line that counts the skipped files (None when none were)."""
     if not result.skipped:
         return None
-    first = result.skipped[0][1]
+    from hotpath import escape
+
+    first = escape.text(result.skipped[0][1])  # file names are untrusted
     return (
         f"hotpath: skipped {len(result.skipped)} of {result.files} files that could not be "
         f"read (first: {first})"

@@ -7,7 +7,11 @@ the session the merged samples are written to OUT in hotpath's own format; OUT g
 other profile file (``hotpath gate base.hotpath.gz OUT``).
 
 Each test's samples carry the ``endpoint`` label set to the test's node id, so the gate
-compares tests' shares as it compares endpoints. Budgets:
+compares tests' shares as it compares endpoints. Samples weigh the CPU time pyinstrument measured
+for them (the test thread's CPU clock): it samples on calls and returns, so a loop that makes
+no call is one record holding all of its time, and counting records would not see it get
+slower; wall time would give a descheduled test's gap to one stack. The file is written with
+mode 0600 (it names the project's functions and files). Budgets:
 ``@pytest.mark.hotpath(budgets={"myapp.search:score": "12%"})`` profiles that test (even
 without ``--hotpath``: the marker asks for it) and fails it when the function's inclusive
 share of the test's own profile exceeds the budget;
@@ -17,51 +21,55 @@ and fails the run (exit code 1) when it is exceeded.
 
 from __future__ import annotations
 
+import math
+import os
+import time
 from collections.abc import Generator, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
+from hotpath.formats.pyinstrument import parse_identifier
 from hotpath.model import ENDPOINT, Frame, Metadata, Profile, merge
 
 DEFAULT_INTERVAL = 0.0005
 
 
 def _frame_of(identifier: str) -> Frame | None:
-    """pyinstrument's ``name\\0file\\0firstline`` plus ``\\x01l<line>`` attributes."""
-    main, *attrs = identifier.split("\x01")
-    parts = main.split("\x00")
-    if len(parts) < 3 or parts[1] == "<thread>":
-        return None  # the thread placeholder pyinstrument puts at the root
-    line = None
-    for a in attrs:
-        if a.startswith("l") and a[1:].isdigit():
-            line = int(a[1:])
-    first = int(parts[2]) if parts[2].isdigit() else None
-    return Frame(parts[0], parts[1], line, first)
+    """The frame of a pyinstrument identifier, parsed as the pyinstrument reader parses it
+    (so a method is ``Class.method`` in both); None for the root ``<thread>`` placeholder."""
+    try:
+        parsed = parse_identifier(identifier)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, Frame) else None
 
 
 def profile_from_session(
-    session: Any, endpoint_of: Mapping[str, str] | None = None, interval: float | None = None
+    session: Any,
+    endpoint_of: Mapping[str, str] | None = None,
+    interval: float | None = None,
+    weight: Literal["time", "records"] = "time",
 ) -> Profile:
-    """A Profile (unit samples: one per pyinstrument frame record) from a Session.
+    """A Profile from a pyinstrument Session.
 
-    pyinstrument weighs each record by the wall time since the previous one, so when a busy
-    CI machine deschedules the process the whole gap lands on one stack; counting records
-    instead keeps shares stable (measured: same-code pairs moved by up to 5 points with
-    seconds, see docs/ci.md). ``endpoint_of`` maps a function name to an endpoint label: a
-    sample whose stack holds that function gets it (the innermost match wins).
+    ``weight="time"`` (unit seconds): each record weighs the time pyinstrument gave it, so
+    work between two calls counts for its duration; the sample count behind it is that time
+    over ``interval`` (what a sampler at that interval would have seen). ``"records"`` (unit
+    samples): one sample per record, blind to call-free loops; kept to reproduce recordings
+    made that way. ``endpoint_of`` maps a function name to an endpoint label: a sample whose
+    stack holds that function gets it (the innermost match wins).
     """
     import pyinstrument
 
-    meta = Metadata(unit="samples")
+    meta = Metadata(unit="seconds" if weight == "time" else "samples")
     meta.tools["pyinstrument"] = pyinstrument.__version__
     meta.duration_s = float(session.duration)
     meta.interval_s = interval
     profile = Profile(meta)
     frame_cache: dict[str, Frame | None] = {}
     count = 0
-    for identifiers, _seconds in session.frame_records:
+    for identifiers, seconds in session.frame_records:
         frames = []
         endpoint = None
         for ident in identifiers:
@@ -74,9 +82,13 @@ def profile_from_session(
             frames.append(fr)
             if endpoint_of and fr.name in endpoint_of:
                 endpoint = endpoint_of[fr.name]
-        profile.add_frames(frames, 1, {ENDPOINT: endpoint} if endpoint else None)
+        w = 1.0 if weight == "records" else float(seconds)
+        profile.add_frames(frames, w, {ENDPOINT: endpoint} if endpoint else None)
         count += 1
-    meta.sample_count = count
+    if weight == "records":
+        meta.sample_count = count
+    elif interval:
+        meta.sample_count = max(count, round(profile.total / interval))
     return profile
 
 
@@ -124,27 +136,46 @@ class HotpathRecorder:
 
     def __init__(self, config: pytest.Config) -> None:
         from hotpath.analysis.gate import parse_budget_option
+        from hotpath.errors import HotpathError
 
         self.out: str | None = config.getoption("hotpath_out")
         self.marked_only: bool = config.getoption("hotpath_marked")
         self.interval: float = config.getoption("hotpath_interval")
-        self.session_budgets = [
-            parse_budget_option(t, "function") for t in config.getoption("hotpath_budget")
-        ]
+        if not (math.isfinite(self.interval) and self.interval > 0):
+            raise pytest.UsageError(
+                f"--hotpath-interval must be a positive number of seconds, not {self.interval!r}"
+            )
+        if self.out is not None:
+            parent = os.path.dirname(os.path.abspath(self.out))
+            if not os.path.isdir(parent):
+                raise pytest.UsageError(f"--hotpath={self.out}: no such directory {parent}")
+            if os.path.isdir(self.out):
+                raise pytest.UsageError(f"--hotpath={self.out} is a directory, not a file")
+        try:
+            self.session_budgets = [
+                parse_budget_option(t, "function") for t in config.getoption("hotpath_budget")
+            ]
+        except HotpathError as exc:
+            raise pytest.UsageError(f"--hotpath-budget: {exc}") from None
         self.enabled = self.out is not None or bool(self.session_budgets)
         self.profiles: list[Profile] = []
         self.report: list[str] = []
 
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Check every hotpath marker once, before any test runs."""
+        for item in items:
+            marker = item.get_closest_marker("hotpath")
+            if marker is not None:
+                _marker_budgets(marker, item.nodeid)
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
         marker = item.get_closest_marker("hotpath")
-        budgets: Mapping[str, object] = (marker.kwargs.get("budgets") or {}) if marker else {}
+        budgets = _marker_budgets(marker, item.nodeid) if marker else {}
         record = self.enabled and (marker is not None or not self.marked_only)
         if not record and not budgets:
             return (yield)
-        from pyinstrument import Profiler
-
-        profiler = Profiler(interval=self.interval)
+        profiler = cpu_timed_profiler(self.interval)
         profiler.start()
         try:
             result = yield
@@ -169,11 +200,11 @@ class HotpathRecorder:
             from hotpath.collect.store import atomic_writer
             from hotpath.formats import write_profile
 
-            with atomic_writer(self.out, binary=True, mode=0o644) as f:
+            with atomic_writer(self.out, binary=True, mode=0o600) as f:
                 write_profile(profile, f, "hotpath")
             self.report.append(
                 f"hotpath: wrote {self.out} ({profile.meta.sample_count} samples, "
-                f"{len(self.profiles)} tests)"
+                f"{profile.total:.2f} s, {len(self.profiles)} tests)"
             )
         budgets = {b.target: b.max_share for b in self.session_budgets}
         failed = _check_budgets(profile, budgets, "")
@@ -187,10 +218,70 @@ class HotpathRecorder:
             terminalreporter.write_line(line)
 
 
+def cpu_timed_profiler(interval: float) -> Any:
+    """A pyinstrument Profiler whose records weigh the profiled thread's CPU time since the
+    previous record, instead of wall time.
+
+    pyinstrument samples on calls and returns (when ``interval`` of wall time has passed) and
+    gives each record the wall time since the last one. On a busy CI machine a descheduled
+    test gives its whole gap to one stack (measured on a loaded 2-core machine: the same two
+    tests swung from 22% to 44% of a run); the thread's CPU clock does not advance while it
+    waits, and a call-free loop still gets all of its CPU time. Where pyinstrument's record
+    hook is not there (another major version), this is a plain Profiler: wall time.
+    """
+    from pyinstrument import Profiler
+
+    if not hasattr(Profiler, "_sampler_saw_call_stack"):
+        return Profiler(interval=interval, async_mode="disabled")
+
+    class CpuTimedProfiler(Profiler):
+        _last_cpu = 0.0
+
+        def start(self, *args: Any, **kwargs: Any) -> None:
+            self._last_cpu = time.thread_time()
+            super().start(*args, **kwargs)
+
+        def _sampler_saw_call_stack(self, call_stack: Any, _elapsed: float, *rest: Any) -> None:
+            now = time.thread_time()
+            spent, self._last_cpu = now - self._last_cpu, now
+            super()._sampler_saw_call_stack(call_stack, max(spent, 0.0), *rest)
+
+    # async_mode="disabled": the profiler does not claim the async context, so a test that
+    # starts its own pyinstrument Profiler still can (both share one sampler).
+    return CpuTimedProfiler(interval=interval, async_mode="disabled")
+
+
+def _marker_budgets(marker: pytest.Mark, nodeid: str) -> Mapping[str, object]:
+    """The ``budgets`` of a ``hotpath`` marker, checked: a mapping of function patterns to
+    shares, or a usage error naming the test."""
+    from hotpath.analysis.gate import parse_share
+    from hotpath.errors import HotpathError
+
+    unknown = set(marker.kwargs) - {"budgets"}
+    if marker.args or unknown:
+        raise pytest.UsageError(
+            f"{nodeid}: @pytest.mark.hotpath takes only budgets={{FUNCTION: SHARE}}"
+        )
+    budgets = marker.kwargs.get("budgets") or {}
+    if not isinstance(budgets, Mapping):
+        raise pytest.UsageError(
+            f"{nodeid}: @pytest.mark.hotpath(budgets=...) must map functions to shares, e.g. "
+            f'budgets={{"myapp.search:score": "12%"}}, not {budgets!r}'
+        )
+    for target, value in budgets.items():
+        if not isinstance(target, str) or not target:
+            raise pytest.UsageError(f"{nodeid}: hotpath budget target {target!r} is not a name")
+        try:
+            parse_share(value, f"hotpath budget {target!r}")
+        except HotpathError as exc:
+            raise pytest.UsageError(f"{nodeid}: {exc}") from None
+    return budgets
+
+
 def _label_all(profile: Profile, test: str) -> Profile:
     out = Profile(profile.meta)
-    for frames, _labels, w in profile.iter_samples():
-        out.add_frames(frames, w, {ENDPOINT: test})
+    for frames, labels, w in profile.iter_samples():
+        out.add_frames(frames, w, {**dict(labels), ENDPOINT: test})
     return out
 
 

@@ -158,3 +158,54 @@ def test_installed_hotpath_gate_command_exit_codes(tmp_path: Path) -> None:
     )
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
     assert "Traceback" not in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "args", "needle"),
+    [
+        (b"[tool.hotpath.gate]\ndispersion = nan\n", [], "dispersion must be a finite number"),
+        (b"[tool.hotpath.gate]\nmin-change-relative = nan\n", [], "min-change-relative"),
+        (b"[tool.hotpath.gate]\nmin-change-pp = inf\n", [], "min-change-pp"),
+        (b"", ["--dispersion", "nan"], "dispersion must be a finite number"),
+        (b"", ["--alpha", "nan"], "alpha must be a finite number"),
+        (b'[tool.hotpath.budget]\n"x:y" = "1%"\n', [], "did you mean 'budgets'"),
+        (b"tool = 5\n", [], "'tool' must be a table"),
+        (b"[tool]\nhotpath = 5\n", [], "[tool.hotpath] must be a table"),
+        (b'[project]\nname = "caf\xe9"\n', [], "line 2: not UTF-8"),
+    ],
+)
+def test_cli_gate_config_that_would_disable_the_gate_exits_2(
+    pyproject: bytes, args: list[str], needle: str, tmp_path: Path
+) -> None:
+    # Each of these once made the gate pass whatever the profiles said, or crashed.
+    (tmp_path / "pyproject.toml").write_bytes(pyproject)
+    result = CliRunner().invoke(main, ["gate", BASE, SLOW, *args])
+    assert result.exit_code == 2, result.output
+    assert needle in result.output, result.output
+    assert result.output.count("\n") == 1 and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["gate", BASE, SLOW], 1),  # the verdict survives `gate | head` under pipefail
+        (["gate", BASE, SAME, "-f", "json"], 0),
+        (["diff", BASE, SLOW, "-f", "markdown"], 0),
+        (["analyze", BASE], 0),
+        (["convert", BASE, "-o", "-", "--to", "folded"], 0),
+    ],
+)
+def test_installed_hotpath_ends_quietly_when_stdout_closes(args: list[str], code: int) -> None:
+    exe = Path(sys.executable).parent / "hotpath"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    # The reader is gone before the first byte is written: every write gets EPIPE.
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        proc = subprocess.run(
+            [exe, *args], stdout=w, stderr=subprocess.PIPE, env=env, timeout=120, check=False
+        )
+    finally:
+        os.close(w)
+    assert proc.stderr == b"", proc.stderr.decode()
+    assert proc.returncode == code

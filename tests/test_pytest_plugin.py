@@ -49,7 +49,7 @@ def test_plugin_writes_profile_that_gates(pytester: pytest.Pytester, tmp_path: P
     pytester.runpytest(f"--hotpath={out1}").assert_outcomes(passed=2)
     result = pytester.runpytest(f"--hotpath={out2}")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["hotpath: wrote *b.hotpath.gz (* samples, 2 tests)"])
+    result.stdout.fnmatch_lines(["hotpath: wrote *b.hotpath.gz (* samples, * s, 2 tests)"])
     profile = read_profile(out1)
     assert profile.meta.sample_count and profile.meta.sample_count > 50
     endpoints = profile.label_values("endpoint")
@@ -113,3 +113,108 @@ def test_plugin_session_budget_fails_the_run(pytester: pytest.Pytester, tmp_path
     result.stdout.fnmatch_lines(["hotpath: budget exceeded: function test_work:light: *"])
     ok = pytester.runpytest("--hotpath-budget", "test_work:light=99%")
     assert ok.ret == 0
+
+
+LOOP = """
+import os
+
+def steady(n):
+    return sum(abs(i % 7 - 3) for i in range(n))
+
+def loop_without_calls(n):
+    acc = 0
+    i = 0
+    while i < n:  # no call inside: pyinstrument sees this loop only when it ends
+        acc += i & 7
+        i += 1
+    return acc
+
+def test_steady():
+    for _ in range(4):
+        steady(60000)
+
+def test_loop():
+    loop_without_calls(int(os.environ["LOOP_N"]))
+"""
+
+
+def test_plugin_weighs_by_time_so_a_call_free_loop_counts(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_loop=LOOP)
+    fast, slow = tmp_path / "fast.hotpath.gz", tmp_path / "slow.hotpath.gz"
+    monkeypatch.setenv("LOOP_N", "150000")
+    pytester.runpytest(f"--hotpath={fast}").assert_outcomes(passed=2)
+    monkeypatch.setenv("LOOP_N", "1500000")  # the loop does 10x the work
+    pytester.runpytest(f"--hotpath={slow}").assert_outcomes(passed=2)
+    before = _inclusive_share(fast, "loop_without_calls")
+    after = _inclusive_share(slow, "loop_without_calls")
+    # One record per call would give the loop the same tiny share on both sides; by time,
+    # a 10x loop is the larger part of the run.
+    assert after > 2 * before and after > 0.4, (before, after)
+    gate = CliRunner().invoke(main, ["gate", str(fast), str(slow), "--no-annotations"])
+    assert gate.exit_code == 1, gate.output
+    assert "regressed: loop_without_calls" in gate.output
+
+
+def test_plugin_file_is_private_and_names_methods_with_their_class(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    pytester.makepyfile(
+        test_cls="""
+        class Worker:
+            def crunch(self, n):
+                return sum(abs(i % 7 - 3) for i in range(n))
+
+        def test_method():
+            for _ in range(5):
+                Worker().crunch(40000)
+        """
+    )
+    out = tmp_path / "m.hotpath.gz"
+    pytester.runpytest(f"--hotpath={out}").assert_outcomes(passed=1)
+    assert out.stat().st_mode & 0o777 == 0o600
+    names = {f.name for f in read_profile(out).frames}
+    assert "Worker.crunch" in names, sorted(names)
+
+
+def test_plugin_lets_a_test_run_its_own_pyinstrument_profiler(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    pytester.makepyfile(
+        test_own="""
+        from pyinstrument import Profiler
+
+        def test_profiles_itself():
+            p = Profiler()
+            p.start()
+            sum(i * i for i in range(50000))
+            session = p.stop()
+            assert session.duration > 0
+        """
+    )
+    result = pytester.runpytest(f"--hotpath={tmp_path / 'o.hotpath.gz'}")
+    result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("args", "marker", "needle"),
+    [
+        (["--hotpath-budget", "bad"], "", "--hotpath-budget: --budget expects TARGET=SHARE"),
+        (["--hotpath=/missing/dir/x.hotpath.gz"], "", "no such directory /missing/dir"),
+        (["--hotpath=o.gz", "--hotpath-interval", "-1"], "", "must be a positive number"),
+        (["--hotpath=o.gz", "--hotpath-interval", "nan"], "", "must be a positive number"),
+        (["--hotpath=o.gz"], '(budgets="12%")', "must map functions to shares"),
+        (["--hotpath=o.gz"], '(budgets={"f": "lots"})', "expected a share like"),
+    ],
+)
+def test_plugin_bad_options_are_one_usage_error(
+    pytester: pytest.Pytester, args: list[str], marker: str, needle: str
+) -> None:
+    mark = f"@pytest.mark.hotpath{marker}\n" if marker else ""
+    pytester.makepyfile(test_x=f"import pytest\n{mark}def test_x():\n    pass\n")
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    errors = [ln for ln in result.stderr.lines if ln.startswith("ERROR:")]
+    assert len(errors) == 1 and needle in errors[0], result.stderr.str()
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()

@@ -1,25 +1,30 @@
 """Compare two profiles by shares: what got heavier, what got lighter, and is it real.
 
 Profiles from different machines differ in absolute time, so functions and endpoints are
-compared by their share of the CPU. Each share change gets a two-proportion z-test on the
-sample counts behind it (variance inflated by ``dispersion``, because a profiler's samples
-are correlated in time), corrected for testing many functions at once (Holm by default).
-A change is a regression only when it is significant **and** exceeds both thresholds
-(absolute percentage points and relative change).
+compared by their share of the CPU. Each share change gets a one-sided two-proportion z-test
+on the sample counts behind it (variance inflated by ``dispersion``, because a profiler's
+samples are correlated in time; measured from the data by :func:`choose_dispersion` where
+it can be), corrected for testing every row at once, each row charged only the chance that
+it passes the practical thresholds at all (:func:`~hotpath.analysis.stats.adjust_thresholded`,
+Holm by default). A change is a regression only when it is significant **and** exceeds both
+thresholds (absolute percentage points and relative change). Callers that grew only
+through a regressed callee say so (:attr:`Change.through`).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import math
 import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Literal
 
 from hotpath.analysis.callgraph import build_callgraph
-from hotpath.analysis.stats import Correction, adjust_p, two_proportion_z, two_sided_p
-from hotpath.model import ENDPOINT, FunctionKey, Profile, cpu_view
+from hotpath.analysis.stats import Correction, adjust_thresholded, two_proportion_z, upper_p
+from hotpath.model import ENDPOINT, PID, THREAD_ID, FunctionKey, Profile, cpu_view
 
 Status = Literal["regressed", "improved", "new", "vanished", "unchanged"]
 Metric = Literal["inclusive", "self", "endpoint"]
@@ -43,7 +48,7 @@ class DiffOptions:
     source_root: str | None = None
     """Paths under it are compared relative to it, so checkouts in different places match."""
     estimate_dispersion: bool = True
-    """When a side is several files, raise ``dispersion`` to the spread measured between them."""
+    """Measure the dispersion from the data where it can be (see :func:`choose_dispersion`)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,9 @@ class Change:
     significant: bool
     exceeds_threshold: bool
     status: Status
+    through: str = ""
+    """For an inclusive regression: a callee whose own (self) share regressed and explains
+    it; empty when this function's own code got heavier or no callee's did."""
 
     @property
     def delta_pp(self) -> float:
@@ -125,7 +133,10 @@ class DiffResult:
 
     @property
     def regressions(self) -> tuple[Change, ...]:
-        return tuple(c for c in (*self.functions, *self.endpoints) if c.is_regression)
+        """Regressed rows, causes first: functions whose own code got heavier (self share,
+        or inclusive with no regressed callee), then callers heavier only through them."""
+        rows = [c for c in (*self.functions, *self.endpoints) if c.is_regression]
+        return tuple(sorted(rows, key=lambda c: (bool(c.through), c.metric != "self")))
 
     @property
     def improvements(self) -> tuple[Change, ...]:
@@ -241,33 +252,31 @@ def _exceeds(b: float, c: float, options: DiffOptions) -> bool:
     return delta / b >= options.min_change_relative
 
 
-def _adjust_filtered(
+def _reach(
     rows: list[tuple[Metric, str, str, int | None, float, float]],
-    ps: list[float],
     n1: float,
     n2: float,
     options: DiffOptions,
+    sign: float,
 ) -> list[float]:
-    """Correct p-values within the family of rows that could matter.
+    """Per row, the most probable it is under "no change" that its share moves past both
+    practical thresholds in the direction ``sign`` (+1 heavier, -1 lighter).
 
-    A big monolith has thousands of cold functions that can never move a share by the
-    threshold; counting them as tests would only cost power. The family is the rows whose
-    pooled share (both sides together) is at least half the pp threshold: under "no change"
-    the pooled share does not depend on the difference being tested, so filtering on it
-    keeps the error rate (independent filtering). Rows outside the family get Bonferroni
-    over every row, which is stricter still.
+    Under no change the pooled share ``q`` is fixed and the difference ``d`` has standard
+    error ``s``; passing ``min-change-pp`` needs ``|d| >= pp`` and passing
+    ``min-change-relative`` needs ``|d| >= rel * base``, i.e. ``|d| >= rel*q / (1 + sign*rel*n2/N)``
+    because the base share is ``q - d*n2/N``. So the row needs ``z >= max(both) / s``.
     """
-    floor = options.min_change_pp / 200.0
     total = n1 + n2
-    family = [
-        i for i, (*_, b, c) in enumerate(rows) if total and (b * n1 + c * n2) / total >= floor
-    ]
-    if options.correction == "none":
-        return list(ps)
-    adjusted = [min(1.0, p * len(rows)) for p in ps]
-    for i, pa in zip(family, adjust_p([ps[i] for i in family], options.correction), strict=True):
-        adjusted[i] = pa
-    return adjusted
+    pp, rel = options.min_change_pp / 100.0, options.min_change_relative
+    out = []
+    for *_, b, c in rows:
+        q = (b * n1 + c * n2) / total if total else 0.0
+        var = q * (1.0 - q) * (1.0 / n1 + 1.0 / n2) * options.dispersion if n1 and n2 else 0.0
+        denom = 1.0 + sign * rel * n2 / total if total else 1.0
+        need = max(pp, rel * q / denom if denom > 0 else math.inf)
+        out.append(upper_p(need / math.sqrt(var)) if var > 0 else 0.0)
+    return out
 
 
 def _compare(
@@ -276,12 +285,20 @@ def _compare(
     n2: float,
     options: DiffOptions,
 ) -> list[Change]:
+    """Test every row one-sided in each direction: heavier rows (the gate's question) form
+    one family, lighter rows (reported, never failing) another, each corrected at alpha with
+    :func:`~hotpath.analysis.stats.adjust_thresholded`."""
     rows = list(items)
     zs = [two_proportion_z(b * n1, n1, c * n2, n2, options.dispersion) for *_, b, c in rows]
-    ps = [two_sided_p(z) for z in zs]
-    adjusted = _adjust_filtered(rows, ps, n1, n2, options)
+    up = adjust_thresholded(
+        [upper_p(z) for z in zs], _reach(rows, n1, n2, options, 1.0), options.correction
+    )
+    down = adjust_thresholded(
+        [upper_p(-z) for z in zs], _reach(rows, n1, n2, options, -1.0), options.correction
+    )
     out = []
-    for (metric, name, file, line, b, c), z, p, pa in zip(rows, zs, ps, adjusted, strict=True):
+    for (metric, name, file, line, b, c), z, pu, pd in zip(rows, zs, up, down, strict=True):
+        p, pa = (upper_p(z), pu) if c >= b else (upper_p(-z), pd)
         significant = pa < options.alpha
         exceeds = _exceeds(b, c, options)
         out.append(
@@ -306,26 +323,103 @@ def _compare(
     return out
 
 
+def _chi2(parts: Sequence[tuple[_Shares, float]]) -> tuple[float, int]:
+    """Pearson's chi-square of the inclusive shares across replicate parts and its degrees
+    of freedom, over the functions with a pooled share of 0.5% to 99.5%."""
+    total = sum(n for _s, n in parts)
+    chi2, df = 0.0, 0
+    if len(parts) < 2 or total <= 0 or any(n <= 0 for _s, n in parts):
+        return 0.0, 0
+    for key in set().union(*(s.incl for s, _n in parts)):
+        xs = [s.incl.get(key, 0.0) * n for s, n in parts]
+        p = sum(xs) / total
+        if not 0.005 <= p <= 0.995:
+            continue
+        chi2 += sum(
+            (x - n * p) ** 2 / (n * p * (1 - p)) for x, (_s, n) in zip(xs, parts, strict=True)
+        )
+        df += len(parts) - 1
+    return chi2, df
+
+
 def estimate_dispersion(parts: Sequence[Profile], options: DiffOptions) -> float | None:
     """How much more function shares vary between replicate profiles than independent
     sampling explains: Pearson's chi-square over its degrees of freedom, pooled over the
     functions with an inclusive share of at least 0.5%. None with fewer than two parts."""
-    if len(parts) < 2:
-        return None
-    shares = [_shares(p, options) for p in parts]
-    ns = [implied_samples(p)[0] for p in parts]
-    total = sum(ns)
-    if any(n <= 0 for n in ns):
-        return None
-    chi2, df = 0.0, 0
-    for key in set().union(*(s.incl for s in shares)):
-        xs = [s.incl.get(key, 0.0) * n for s, n in zip(shares, ns, strict=True)]
-        p = sum(xs) / total
-        if not 0.005 <= p <= 0.995:
-            continue
-        chi2 += sum((x - n * p) ** 2 / (n * p * (1 - p)) for x, n in zip(xs, ns, strict=True))
-        df += len(parts) - 1
+    chi2, df = _chi2([(_shares(p, options), implied_samples(p)[0]) for p in parts])
     return chi2 / df if df else None
+
+
+def _has(pair: tuple[str, str], labels: tuple[tuple[str, str], ...]) -> bool:
+    return pair in labels
+
+
+def _within_parts(
+    profile: Profile, n: float, options: DiffOptions, keys: tuple[str, ...] = (PID, THREAD_ID)
+) -> list[tuple[_Shares, float]]:
+    """A profile's parts by the first of ``keys`` that splits it into at least two parts of
+    10% of its CPU samples or more each: the processes (else threads) of one server doing
+    one job. (Time slices of one run are not replicates: a run's phases differ.)"""
+    view = cpu_view(profile)
+    total = view.total
+    if total <= 0:
+        return []
+    for key in keys:
+        weight: dict[str, float] = {}
+        for (_stack, lid), w in view.samples.items():
+            value = dict(view.label_sets[lid]).get(key)
+            if value is not None:
+                weight[value] = weight.get(value, 0.0) + w
+        big = [v for v, w in weight.items() if w >= 0.1 * total]
+        if len(big) >= 2:
+            out = []
+            for v in big:
+                part = view.filter(partial(_has, (key, v)))
+                out.append((_shares(part, options), n * weight[v] / total))
+            return out
+    return []
+
+
+def choose_dispersion(
+    base: Profile,
+    current: Profile,
+    options: DiffOptions,
+    base_parts: Sequence[Profile] = (),
+    current_parts: Sequence[Profile] = (),
+) -> tuple[float, str]:
+    """The dispersion to test with, and a note saying where it came from.
+
+    Several files on a side are runs of the same code: their spread (pooled over both sides)
+    *is* the noise, so it replaces the configured value (never below 1, independent
+    sampling). Processes or threads of one file that share the work can only raise it: they
+    may differ for reasons other than noise. Otherwise the configured value stands.
+    """
+    if not options.estimate_dispersion:
+        return options.dispersion, ""
+    files = (
+        [(_shares(p, options), implied_samples(p)[0]) for p in base_parts],
+        [(_shares(p, options), implied_samples(p)[0]) for p in current_parts],
+    )
+    chi2, df = 0.0, 0
+    for side in files:
+        c, d = _chi2(side)
+        chi2, df = chi2 + c, df + d
+    if df:
+        est = max(1.0, chi2 / df)
+        count = len(base_parts) + len(current_parts)
+        return est, (
+            f"dispersion {est:.2f}, measured between the {count} files of the sides "
+            f"(configured {options.dispersion:g})"
+        )
+    for profile in (base, current):
+        c, d = _chi2(_within_parts(profile, implied_samples(profile)[0], options))
+        chi2, df = chi2 + c, df + d
+    if df and chi2 / df > options.dispersion:
+        return chi2 / df, (
+            f"dispersion raised from {options.dispersion:g} to {chi2 / df:.2f}: the processes "
+            "or threads of a file differ more than sampling explains"
+        )
+    return options.dispersion, ""
 
 
 def diff_profiles(
@@ -339,25 +433,14 @@ def diff_profiles(
     """Compare ``current`` with ``base`` by CPU share (see the module docstring).
 
     ``base_parts``/``current_parts``: the files each side was merged from, when there were
-    several; their spread can raise the dispersion (never lower it).
+    several; their spread sets the dispersion (see :func:`choose_dispersion`).
     """
     options = options or DiffOptions()
     notes_extra: list[str] = []
-    if options.estimate_dispersion:
-        estimates = [
-            e
-            for e in (
-                estimate_dispersion(base_parts, options),
-                estimate_dispersion(current_parts, options),
-            )
-            if e is not None
-        ]
-        if estimates and max(estimates) > options.dispersion:
-            notes_extra.append(
-                f"dispersion raised from {options.dispersion:g} to {max(estimates):.2f}: "
-                "the files of a side differ more than sampling explains"
-            )
-            options = replace(options, dispersion=max(estimates))
+    dispersion, why = choose_dispersion(base, current, options, base_parts, current_parts)
+    if why:
+        notes_extra.append(why)
+    options = replace(options, dispersion=dispersion)
     sb, sc = _shares(base, options), _shares(current, options)
     n1, note1 = implied_samples(base)
     n2, note2 = implied_samples(current)
@@ -375,7 +458,7 @@ def diff_profiles(
         ("endpoint", e, "", None, sb.endpoints.get(e, 0.0), sc.endpoints.get(e, 0.0)) for e in eps
     ]
     # One family of tests: functions and endpoints corrected together.
-    changes = _compare([*items, *ep_items], n1, n2, options)
+    changes = _attribute(_compare([*items, *ep_items], n1, n2, options), current, options)
     notes = tuple(f"{side}: {n}" for side, n in (("base", note1), ("current", note2)) if n)
     notes += tuple(notes_extra)
     return DiffResult(
@@ -387,6 +470,48 @@ def diff_profiles(
         tree=diff_tree(base, current, options) if tree else None,
         notes=notes,
     )
+
+
+def _attribute(changes: list[Change], current: Profile, options: DiffOptions) -> list[Change]:
+    """Mark inclusive regressions that a regressed callee's self time explains: a slowed
+    function's callers grow only in inclusive time, and the report names the function."""
+    causes = {(c.name, c.file) for c in changes if c.metric == "self" and c.is_regression}
+    suspects = [
+        c
+        for c in changes
+        if c.metric == "inclusive" and c.is_regression and (c.name, c.file) not in causes
+    ]
+    if not causes or not suspects:
+        return changes
+    cg = build_callgraph(cpu_view(current))
+    callees: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for a, b in cg.edges:
+        ka = (a.name, normalize_file(a.file, options.source_root))
+        kb = (b.name, normalize_file(b.file, options.source_root))
+        if ka != kb:
+            callees.setdefault(ka, set()).add(kb)
+    through: dict[tuple[str, str], str] = {}
+    for c in suspects:
+        seen, todo = set(), [(c.name, c.file)]
+        while todo:
+            for kb in callees.get(todo.pop(), ()):
+                if kb not in seen:
+                    seen.add(kb)
+                    todo.append(kb)
+        hit = sorted(seen & causes)
+        if hit:
+            # The heaviest-growing cause below it names it.
+            best = max(
+                (x for x in changes if x.metric == "self" and (x.name, x.file) in hit),
+                key=lambda x: x.current_share - x.base_share,
+            )
+            through[(c.name, c.file)] = best.name
+    return [
+        replace(c, through=through.get((c.name, c.file), ""))
+        if c.metric == "inclusive" and c.is_regression
+        else c
+        for c in changes
+    ]
 
 
 def _side(profile: Profile, n: float, note: str) -> Side:

@@ -9,6 +9,8 @@ override them. :func:`run_gate` is pure: profiles and settings in, a :class:`Gat
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -150,15 +152,39 @@ def read_tool_table(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ConfigError(f"{path}: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
-    table = doc.get("tool", {}).get("hotpath", {})
+    except UnicodeDecodeError as exc:
+        line = 1 + _raw_line(path, exc.start)
+        raise ConfigError(f"{path}: line {line}: not UTF-8 text (TOML must be UTF-8)") from exc
+    tool = doc.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: 'tool' must be a table ([tool.hotpath] ...), not {tool!r}")
+    table = tool.get("hotpath", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.hotpath] must be a table")
     return table
 
 
+def _raw_line(path: str | os.PathLike[str], offset: int) -> int:
+    """Newlines before byte ``offset`` of the file (for a decoding error's line number)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(offset).count(b"\n")
+    except OSError:
+        return 0
+
+
+_TABLES = ("source-root", "gate", "budgets", "endpoint-budgets")
+
+
 def config_from_table(table: Mapping[str, Any], source: str = "pyproject.toml") -> GateConfig:
     """Build settings from a ``[tool.hotpath]`` table, naming the bad key on error."""
     kwargs: dict[str, Any] = {}
+    for key in table:
+        if key not in _TABLES:
+            close = difflib.get_close_matches(key, _TABLES, 1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            known = ", ".join(_TABLES)
+            raise ConfigError(f"{source}: unknown key [tool.hotpath] {key!r}{hint} ({known})")
     root = table.get("source-root")
     if root is not None:
         if not isinstance(root, str):
@@ -201,6 +227,13 @@ def config_from_table(table: Mapping[str, Any], source: str = "pyproject.toml") 
 
 
 def validate_options(options: DiffOptions, source: str) -> DiffOptions:
+    """Reject settings that would make the gate pass whatever the profiles say (a NaN
+    compares false with every threshold) or that mean nothing."""
+    for name in ("min_change_pp", "min_change_relative", "alpha", "dispersion"):
+        value = getattr(options, name)
+        if not math.isfinite(value):
+            key = name.replace("_", "-")
+            raise ConfigError(f"{source}: {key} must be a finite number, got {value!r}")
     if options.correction not in ("holm", "bh", "none"):
         raise ConfigError(f"{source}: correction must be holm, bh or none")
     if not 0.0 < options.alpha < 1.0:

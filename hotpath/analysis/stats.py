@@ -5,6 +5,7 @@ Pure functions on floats; no numpy/scipy needed for these closed forms.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from typing import Literal
@@ -74,3 +75,80 @@ def z_for_p(p: float) -> float:
         else:
             hi = mid
     return hi
+
+
+def upper_p(z: float) -> float:
+    """One-sided p-value: the chance of a standard normal statistic at least ``z``."""
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+def adjust_thresholded(
+    pvalues: Sequence[float], reach: Sequence[float], method: Correction
+) -> list[float]:
+    """Family-wise adjusted one-sided p-values when row ``j`` can only be flagged once its
+    statistic passes a practical threshold, which under "no change" it does with probability
+    ``reach[j]`` at most.
+
+    Row ``i`` is flagged when its adjusted value is below alpha and its threshold is passed;
+    its statistic is then beyond both its own critical value and its threshold, so the chance
+    of any false flag is at most ``sum_j min(p, reach[j])`` (a union bound): a row that can
+    hardly pass its threshold costs the others almost nothing, where Bonferroni would charge
+    it a full share. ``holm`` steps down over the rows not yet rejected (Holm's argument with
+    these weights), ``bh`` is Benjamini-Hochberg's step-up with the same weights, ``none``
+    returns the p-values unchanged. O(m log m).
+    """
+    m = len(pvalues)
+    if m == 0 or method == "none":
+        return list(pvalues)
+    if method not in ("holm", "bh"):
+        raise ValueError(f"unknown correction {method!r}")
+    order = sorted(range(m), key=lambda i: pvalues[i])
+    by_reach = sorted(range(m), key=lambda j: reach[j])
+    sorted_reach = [reach[j] for j in by_reach]
+    slot = {j: k for k, j in enumerate(by_reach)}
+    count, total = _Fenwick(m), _Fenwick(m)
+    for k, r in enumerate(sorted_reach):
+        count.add(k, 1.0)
+        total.add(k, r)
+
+    def cost(p: float) -> float:
+        """sum over the rows still in the family of min(p, reach)."""
+        below = bisect.bisect_left(sorted_reach, p)
+        return total.prefix(below) + p * (count.prefix(m) - count.prefix(below))
+
+    adjusted = [0.0] * m
+    if method == "holm":
+        running = 0.0
+        for i in order:
+            running = max(running, min(1.0, cost(pvalues[i])))
+            adjusted[i] = running
+            count.add(slot[i], -1.0)  # rejected in this step: out of the family
+            total.add(slot[i], -reach[i])
+        return adjusted
+    running = 1.0
+    for rank in range(m - 1, -1, -1):
+        i = order[rank]
+        running = min(running, cost(pvalues[i]) / (rank + 1))
+        adjusted[i] = min(1.0, running)
+    return adjusted
+
+
+class _Fenwick:
+    """Prefix sums with point updates (a binary indexed tree)."""
+
+    def __init__(self, n: int) -> None:
+        self.tree = [0.0] * (n + 1)
+
+    def add(self, i: int, value: float) -> None:
+        i += 1
+        while i < len(self.tree):
+            self.tree[i] += value
+            i += i & -i
+
+    def prefix(self, n: int) -> float:
+        """Sum of the first ``n`` entries."""
+        out = 0.0
+        while n > 0:
+            out += self.tree[n]
+            n -= n & -n
+        return out

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import IO, BinaryIO
 
 from hotpath.errors import ProfileParseError, UsageError
+from hotpath.escape import dot_string
 from hotpath.formats.spec import FormatSpec
 from hotpath.model import FunctionKey, Profile
 
@@ -29,14 +30,8 @@ class DotOptions:
 
 
 def escape(text: str) -> str:
-    """Escape text for a double-quoted DOT string (backslash, quote, line breaks)."""
-    return (
-        text.replace("\\", "\\\\")
-        .replace('"', '\\"')
-        .replace("\r", "")
-        .replace("\n", "\\n")
-        .replace("\x00", "")
-    )
+    """Escape text for a double-quoted DOT string (see :func:`hotpath.escape.dot_string`)."""
+    return dot_string(text)
 
 
 def _totals(

@@ -14,6 +14,7 @@ import os
 import re
 from typing import IO, BinaryIO
 
+from hotpath import escape
 from hotpath.errors import LimitExceeded, ProfileParseError
 from hotpath.formats.spec import FormatSpec
 from hotpath.model import PID, PROCESS, THREAD, THREAD_ID, Frame, Labels, Metadata, Profile
@@ -40,10 +41,10 @@ def parse_frame(text: str) -> Frame:
 
 def format_frame(frame: Frame) -> str:
     """The folded text of a frame (``;`` in names would split the stack: it becomes ``:``)."""
-    name = frame.name.replace(";", ":")
+    name = escape.folded_frame(frame.name)
     if not frame.file:
         return name
-    file = frame.file.replace(";", ":")
+    file = escape.folded_frame(frame.file)
     if frame.line is None:
         return f"{name} ({file})"
     return f"{name} ({file}:{frame.line})"
@@ -327,10 +328,11 @@ def _label_prefix(labels: Labels) -> str:
     d = dict(labels)
     parts = []
     if PID in d:
-        parts.append(f'process {d[PID]}:"{d.get(PROCESS, "")}"')
+        parts.append(f'process {d[PID]}:"{escape.folded_frame(d.get(PROCESS, ""))}"')
     if THREAD_ID in d:
         name = d.get(THREAD)
-        tid = d[THREAD_ID]
+        name = None if name is None else escape.folded_frame(name)
+        tid = escape.folded_frame(d[THREAD_ID])
         parts.append(f"thread ({tid})" if name in (None, tid) else f"thread ({tid}): {name}")
     return ";".join(parts)
 

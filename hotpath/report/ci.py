@@ -3,7 +3,8 @@
 JUnit: one test case per budget and per hot function checked (a function is "checked" when
 its share is at least the threshold on either side), failures carrying the before/after
 numbers. Annotations: ``::error file=F,line=N,title=T::message`` with GitHub's escaping
-(``%``, CR, LF in the message; also ``:`` and ``,`` in properties).
+(``%``, CR, LF in the message; also ``:`` and ``,`` in properties). Names pass through
+:mod:`hotpath.escape` for each (XML text, workflow command data and properties).
 """
 
 from __future__ import annotations
@@ -11,17 +12,13 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import IO
 
+from hotpath import escape
 from hotpath.analysis.diff import Change
 from hotpath.analysis.gate import GateResult
 from hotpath.report.diff import describe
 
-
-def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+escape_data = escape.annotation_data
+escape_property = escape.annotation_property
 
 
 def annotation(
@@ -42,7 +39,7 @@ def gate_annotations(result: GateResult) -> list[str]:
     """One ``::error`` per regression and exceeded budget (file and line where known)."""
     out = []
     for c in result.regressions:
-        title = f"hotpath: {c.name} regressed"
+        title = f"hotpath: {escape.text(c.name)} regressed"
         out.append(annotation("error", describe(c), c.file, c.line, title))
     for b in result.failed_budgets:
         out.append(annotation("error", b.message, b.file, b.line, "hotpath: budget exceeded"))
@@ -67,21 +64,21 @@ def junit_tree(result: GateResult) -> ET.ElementTree[ET.Element]:
     failures = 0
     cases = 0
     for b in result.budgets:
-        case = ET.SubElement(
-            suite, "testcase", classname="hotpath.budget", name=f"{b.budget.kind} {b.budget.target}"
-        )
+        name = escape.xml_text(f"{b.budget.kind} {b.budget.target}")
+        case = ET.SubElement(suite, "testcase", classname="hotpath.budget", name=name)
         cases += 1
         if not b.passed:
             failures += 1
-            ET.SubElement(case, "failure", message=b.message, type="budget").text = b.message
+            msg = escape.xml_text(b.message)
+            ET.SubElement(case, "failure", message=msg, type="budget").text = msg
     for c in checked_functions(result):
         cls = "hotpath.endpoint" if c.metric == "endpoint" else f"hotpath.{c.metric}"
         name = f"{c.name} ({c.location})" if c.location else c.name
-        case = ET.SubElement(suite, "testcase", classname=cls, name=name)
+        case = ET.SubElement(suite, "testcase", classname=cls, name=escape.xml_text(name))
         cases += 1
         if c.is_regression:
             failures += 1
-            msg = describe(c)
+            msg = escape.xml_text(describe(c))
             ET.SubElement(case, "failure", message=msg, type="regression").text = msg
     suite.set("tests", str(cases))
     suite.set("failures", str(failures))

@@ -2,17 +2,17 @@
 
 Text for terminals, Markdown for PR comments and ``$GITHUB_STEP_SUMMARY``, JSON (schemas
 ``hotpath.diff/1`` and ``hotpath.gate/1``). Function names and paths are untrusted data:
-Markdown output escapes them.
+every format passes them through :mod:`hotpath.escape` (text: :func:`~hotpath.escape.text`,
+Markdown: :func:`~hotpath.escape.markdown`, JSON: :func:`~hotpath.escape.json_dumps`).
 """
 
 from __future__ import annotations
 
-import json
 import math
-import re
 from collections.abc import Iterable
 from typing import IO, Any
 
+from hotpath import escape
 from hotpath.analysis.diff import Change, DiffResult, Side
 from hotpath.analysis.gate import BudgetCheck, GateResult
 
@@ -20,14 +20,7 @@ DIFF_SCHEMA = "hotpath.diff/1"
 GATE_SCHEMA = "hotpath.gate/1"
 ROWS = 15
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~!$])")
-
-
-def md_escape(text: str) -> str:
-    """Escape text for a Markdown table cell: no markup, no HTML, no line breaks."""
-    text = text.replace("\r", " ").replace("\n", " ")
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+md_escape = escape.markdown
 
 
 def pct(share: float) -> str:
@@ -48,17 +41,19 @@ def p_text(p: float) -> str:
 
 
 def describe(c: Change) -> str:
-    """One line naming the function or endpoint with its before/after numbers."""
-    where = f" ({c.location})" if c.location else ""
+    """One line naming the function or endpoint with its before/after numbers (names made
+    safe for plain text; other formats escape the whole line again)."""
+    where = f" ({escape.text(c.location)})" if c.location else ""
     what = "endpoint" if c.metric == "endpoint" else f"{c.metric} share"
+    via = f"; heavier through {escape.text(c.through)}" if c.through else ""
     return (
-        f"{c.name}{where}: {what} {pct(c.base_share)} -> {pct(c.current_share)} "
-        f"({signed_pp(c)}, {relative_text(c)}, p={p_text(c.p_adjusted)})"
+        f"{escape.text(c.name)}{where}: {what} {pct(c.base_share)} -> {pct(c.current_share)} "
+        f"({signed_pp(c)}, {relative_text(c)}, p={p_text(c.p_adjusted)}{via})"
     )
 
 
 def _side_text(name: str, s: Side) -> str:
-    srcs = ", ".join(s.sources[:3]) + (
+    srcs = ", ".join(escape.text(src) for src in s.sources[:3]) + (
         f" and {len(s.sources) - 3} more" if len(s.sources) > 3 else ""
     )
     return f"{name}: {srcs or '(no source)'} — {s.samples:,.0f} samples"
@@ -78,7 +73,7 @@ def render_diff_text(result: DiffResult, out: IO[str]) -> None:
     out.write(_side_text("base", result.base) + "\n")
     out.write(_side_text("current", result.current) + "\n")
     for note in result.notes:
-        out.write(f"note: {note}\n")
+        out.write(f"note: {escape.text(note)}\n")
     out.write(
         f"{len(result.regressions)} regressed, {len(result.improvements)} improved "
         f"(thresholds: {result.options.min_change_pp:g} pp and "
@@ -89,10 +84,10 @@ def render_diff_text(result: DiffResult, out: IO[str]) -> None:
         f"{'status':<10} {'metric':<9} {'base':>7} {'current':>8} {'change':>9} {'rel':>6}  name\n"
     )
     for c in _top_changes(result, ROWS):
-        where = f"  {c.location}" if c.location else ""
+        where = f"  {escape.text(c.location)}" if c.location else ""
         out.write(
             f"{c.status:<10} {c.metric:<9} {pct(c.base_share):>7} {pct(c.current_share):>8} "
-            f"{signed_pp(c):>9} {relative_text(c):>6}  {c.name}{where}\n"
+            f"{signed_pp(c):>9} {relative_text(c):>6}  {escape.text(c.name)}{where}\n"
         )
 
 
@@ -101,7 +96,7 @@ def render_gate_text(result: GateResult, out: IO[str]) -> None:
     for c in result.regressions:
         out.write(f"  regressed: {describe(c)}\n")
     for b in result.budgets:
-        out.write(f"  budget {'ok' if b.passed else 'EXCEEDED'}: {b.message}\n")
+        out.write(f"  budget {'ok' if b.passed else 'EXCEEDED'}: {escape.text(b.message)}\n")
     out.write("\n")
     render_diff_text(result.diff, out)
 
@@ -197,6 +192,7 @@ def change_dict(c: Change) -> dict[str, Any]:
         "p_adjusted": c.p_adjusted,
         "significant": c.significant,
         "exceeds_threshold": c.exceeds_threshold,
+        "through": c.through or None,
     }
 
 
@@ -250,10 +246,10 @@ def gate_to_dict(result: GateResult) -> dict[str, Any]:
 
 
 def render_diff_json(result: DiffResult, out: IO[str]) -> None:
-    json.dump(diff_to_dict(result), out, indent=1, ensure_ascii=False)
+    out.write(escape.json_dumps(diff_to_dict(result), indent=1))
     out.write("\n")
 
 
 def render_gate_json(result: GateResult, out: IO[str]) -> None:
-    json.dump(gate_to_dict(result), out, indent=1, ensure_ascii=False)
+    out.write(escape.json_dumps(gate_to_dict(result), indent=1))
     out.write("\n")

@@ -9,9 +9,9 @@ Every name is HTML-escaped.
 
 from __future__ import annotations
 
-import html
 from typing import IO
 
+from hotpath import escape
 from hotpath.analysis.diff import DiffNode, DiffResult
 from hotpath.report.diff import describe, pct
 
@@ -35,13 +35,13 @@ def _boxes(node: DiffNode, left: float, depth: int, out: list[str]) -> None:
         return
     label = node.name if not node.file else f"{node.name} ({node.file})"
     tip = (
-        f"{label}\nbase {pct(node.base_share)} → current {pct(node.current_share)} "
-        f"({(node.current_share - node.base_share) * 100:+.1f} pp)"
+        f"{escape.html_text(label)}&#10;base {pct(node.base_share)} → current "
+        f"{pct(node.current_share)} ({(node.current_share - node.base_share) * 100:+.1f} pp)"
     )
     out.append(
         f'<div class="b" style="left:{left * 100:.4f}%;width:{width * 100:.4f}%;'
         f'top:{depth * ROW_PX}px;background:{colour(node.base_share, node.current_share)}" '
-        f'title="{html.escape(tip)}">{html.escape(node.name)}</div>'
+        f'title="{tip}">{escape.html_text(node.name)}</div>'
     )
     x = left
     for child in node.children:
@@ -60,7 +60,7 @@ def render_diff_html(result: DiffResult, out: IO[str]) -> None:
     height = (min(_depth(result.tree), MAX_DEPTH + 1) if result.tree else 1) * ROW_PX + 4
     items = (
         "".join(
-            f"<li class='{c.status}'>{html.escape(describe(c))}</li>"
+            f"<li class='{c.status}'>{escape.html_text(describe(c))}</li>"
             for c in (*result.regressions, *result.improvements)
         )
         or "<li>No significant change above the thresholds.</li>"

@@ -21,6 +21,7 @@ from functools import cache
 from importlib import resources
 from typing import IO, Any
 
+from hotpath import escape
 from hotpath._version import __version__
 from hotpath.analysis.calltree import CallTreeNode
 from hotpath.analysis.results import Analysis, FunctionRow
@@ -44,7 +45,7 @@ _PLACEHOLDER_RE = re.compile(r"\{\{(CSP|VERSION|TITLE|CSS|JS|DATA)\}\}")
 def json_for_script(data: Any) -> str:
     """JSON safe inside a ``<script>`` element: no ``</script>``, ``<!--`` or line separators."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return _JSON_ESCAPE_RE.sub(lambda m: _JSON_ESCAPES[m.group(0)], text)
+    return escape.json_text(_JSON_ESCAPE_RE.sub(lambda m: _JSON_ESCAPES[m.group(0)], text))
 
 
 @cache

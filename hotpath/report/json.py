@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import IO, Any
 
+from hotpath import escape
 from hotpath.analysis.results import Analysis, Candidate, EndpointRow, FunctionRow
 from hotpath.report.base import Renderer
 
@@ -115,11 +115,11 @@ def render(analysis: Analysis, out: IO[str]) -> None:
     try:
         import orjson
     except ImportError:  # orjson is a dependency; the standard library is the fallback
-        json.dump(data, out, indent=1, ensure_ascii=False)
-        out.write("\n")
+        out.write(escape.json_dumps(data, indent=1) + "\n")
         return
     # orjson: 0.02 s instead of json's 0.3 s for the 2.4 MB report of a 100 MB profile.
-    out.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode())
+    text = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode()
+    out.write(escape.json_text(text))
 
 
 RENDERER = Renderer("json", ".json", render)

@@ -8,25 +8,19 @@ a table cell (no broken table, no HTML, no links, no emphasis).
 from __future__ import annotations
 
 import os
-import re
 from typing import IO
 
+from hotpath import escape
 from hotpath.analysis.results import Analysis, Candidate, EndpointRow, FunctionRow
 from hotpath.report.base import Renderer
 
 MAX_ROWS = 10
-_SPECIAL = re.compile(r"([\\`*_\[\]|<>#!~])")
 
 
 def escape_cell(text: str) -> str:
-    """Escape text for a Markdown table cell (GitHub/GitLab flavoured).
-
-    Backslash-escapes the characters that start Markdown or HTML syntax; ``<``/``>`` become
-    entities (a backslash does not stop an HTML tag on every forge); newlines become spaces.
-    """
-    text = re.sub(r"[\r\n\t]+", " ", text)
-    text = _SPECIAL.sub(r"\\\1", text.replace("&", "&amp;"))
-    return text.replace("\\<", "&lt;").replace("\\>", "&gt;")
+    """Escape text for a Markdown table cell (GitHub/GitLab flavoured): see
+    :func:`hotpath.escape.markdown` (no markup, HTML, line break, mention or autolink)."""
+    return escape.markdown(text)
 
 
 def _pct(x: float | None) -> str:

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from hotpath import escape
 from hotpath.analysis.results import Analysis, Candidate, EndpointRow, FunctionRow
 from hotpath.report.base import Renderer
 
@@ -52,7 +53,8 @@ def _location(r: FunctionRow, width: int = 40) -> str:
 def _name_cell(r: FunctionRow, path_width: int) -> Text:
     # Text(): names are data, never rich markup.
     loc = _location(r, path_width)
-    return Text.assemble(r.name, ("\n" + loc, "dim")) if loc else Text(r.name)
+    name, loc = escape.text(r.name), escape.text(loc)
+    return Text.assemble(name, ("\n" + loc, "dim")) if loc else Text(name)
 
 
 def _function_table(
@@ -150,15 +152,15 @@ def _endpoint_table(rows: list[EndpointRow], top: int, width: int) -> Table:
             str(i),
             f"{r.share * 100:.1f}",
             *(cell(r) for _name, cell in columns),
-            Text(r.name),  # names are data, never rich markup
-            Text(", ".join(r.top_functions[:2])),
+            Text(escape.text(r.name)),  # names are data, never rich markup
+            Text(escape.text(", ".join(r.top_functions[:2]))),
         )
     return table
 
 
 def headline(analysis: Analysis) -> str:
     p = analysis.profile
-    srcs = ", ".join(f"{os.path.basename(s.path)} ({s.format})" for s in p.sources[:3])
+    srcs = escape.text(", ".join(f"{os.path.basename(s.path)} ({s.format})" for s in p.sources[:3]))
     if len(p.sources) > 3:
         srcs += f" and {len(p.sources) - 3} more"
     parts = [f"{format_weight(p.total, p.unit)} {p.unit if p.unit == 'samples' else 'total'}"]
@@ -166,6 +168,13 @@ def headline(analysis: Analysis) -> str:
         parts.append(f"over {p.duration_s:.1f}s")
     parts.append(f"{len(analysis.functions):,} functions")
     return f"{srcs or 'profile'}: " + ", ".join(parts)
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich exits 1 here, which CI reads as "regression": let the CLI end quietly instead.
+        self.quiet = True
+        raise BrokenPipeError
 
 
 def use_color(out: IO[str]) -> bool:
@@ -186,7 +195,7 @@ def render(
     """
     if color is None:
         color = use_color(out)
-    console = Console(
+    console = _Console(
         file=out,
         width=width,
         force_terminal=color,
@@ -198,7 +207,7 @@ def render(
     path_width = max(24, console.width - 48)
     console.print(Text(headline(analysis), style="bold"))
     if analysis.pareto is not None and analysis.pareto.sentence and analysis.functions:
-        console.print(Text("Pareto: " + analysis.pareto.sentence, style="yellow"))
+        console.print(Text("Pareto: " + escape.text(analysis.pareto.sentence), style="yellow"))
     top = analysis.options.top
     unit = analysis.profile.unit
     if analysis.endpoints:
@@ -241,7 +250,7 @@ def render_advice(
 ) -> None:
     """The Pareto sentence, the candidates table and (``briefs``) the extraction briefs."""
     if pareto and analysis.pareto is not None:
-        console.print(Text("Pareto: " + analysis.pareto.sentence, style="bold"))
+        console.print(Text("Pareto: " + escape.text(analysis.pareto.sentence), style="bold"))
     cands = analysis.candidates
     if not cands:
         return
@@ -262,7 +271,7 @@ def render_advice(
         cells: list[str | Text] = [
             str(i),
             Text(c.recommendation, style=VERDICT_STYLE.get(c.recommendation, "")),
-            Text(f"{c.target} [{', '.join(kinds)}]"),
+            Text(f"{escape.text(c.target)} [{', '.join(kinds)}]"),
             f"{c.share * 100:.1f}",
         ]
         if wide:
@@ -271,7 +280,7 @@ def render_advice(
         saves = Text(
             f"{lo * 100:.1f}–{hi * 100:.1f}", style="dim" if c.recommendation == "leave" else ""
         )
-        cells += [saves, Text(c.reasons[0] if c.reasons else "")]
+        cells += [saves, Text(escape.text(c.reasons[0]) if c.reasons else "")]
         table.add_row(*cells)
     console.print(table)
     if briefs:
@@ -300,7 +309,7 @@ def render_briefs(analysis: Analysis, out: IO[str]) -> None:
     if not briefs:
         out.write("No candidate is recommended, so there is no extraction brief.\n")
     for b in briefs:
-        out.write(f"\n{b}\n")
+        out.write(f"\n{escape.lines(b)}\n")
 
 
 def _render(analysis: Analysis, out: IO[str]) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,26 @@ def test_run_gate_fails_on_budget_only() -> None:
     result = run_gate(p, p, cfg)
     assert not result.regressions and result.exit_code == 1
     assert run_gate(p, p).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("table", "needle"),
+    [
+        ({"gate": {"dispersion": float("nan")}}, "dispersion must be a finite number"),
+        ({"gate": {"min-change-relative": float("nan")}}, "min-change-relative must be"),
+        ({"gate": {"alpha": float("inf")}}, "alpha must be a finite number"),
+        ({"budget": {"x:y": "1%"}}, "unknown key [tool.hotpath] 'budget'"),
+        ({"endpoint-budget": {"GET /": "1%"}}, "did you mean 'endpoint-budgets'"),
+        ({"budgets": {"x:y": "nan%"}}, "between 0% and 100%"),
+    ],
+)
+def test_config_that_would_disable_the_gate_is_an_error(
+    table: dict[str, object], needle: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(needle)):
+        config_from_table(table)
+
+
+def test_override_rejects_nan_from_the_command_line() -> None:
+    with pytest.raises(ConfigError, match="dispersion must be a finite number"):
+        override(GateConfig(), dispersion=float("nan"))

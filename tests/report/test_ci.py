@@ -4,6 +4,7 @@ import io
 import re
 import xml.etree.ElementTree as ET
 
+from hotpath import escape
 from hotpath.analysis.gate import Budget, GateConfig, run_gate
 from hotpath.model import Frame, Profile
 from hotpath.report.ci import (
@@ -49,7 +50,7 @@ def test_junit_parses_with_one_case_per_budget_and_hot_function() -> None:
     assert ("hotpath.budget", "function app.hot:hot") in names
     assert ("hotpath.budget", "function app.cold:cold") in names
     assert ("hotpath.inclusive", "hot (app/hot.py:7)") in names
-    assert any(n == f"{HOSTILE} ({HOSTILE_FILE}:3)" for _c, n in names)
+    assert any(n == escape.xml_text(f"{HOSTILE} ({HOSTILE_FILE}:3)") for _c, n in names)
     failed = {c.get("name") for c in cases if c.find("failure") is not None}
     assert "function app.hot:hot" in failed and "function app.cold:cold" not in failed
     assert "hot (app/hot.py:7)" in failed
