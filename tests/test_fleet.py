@@ -6,6 +6,7 @@ One ``distributed.LocalCluster`` of two worker processes on 127.0.0.1 serves the
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
@@ -244,3 +245,23 @@ def test_workers_without_dask_names_the_extra(fleet: list[Path]) -> None:
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "hotpath[fleet]" in lines[0], lines
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_file_progress_bar_counts_files_on_a_terminal() -> None:
+    from hotpath.report.progress import file_progress
+
+    term = _Terminal()
+    with file_progress(120, term) as advance:
+        assert advance is not None
+        for _ in range(3):
+            advance(40)
+    assert "reading files" in term.getvalue() and "120/120" in term.getvalue()
+    with file_progress(120, io.StringIO()) as advance:  # not a terminal: no bar
+        assert advance is None
+    with file_progress(3, _Terminal()) as advance:  # a few files: no bar
+        assert advance is None
