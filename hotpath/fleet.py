@@ -3,7 +3,7 @@
 ``--workers N`` starts a local ``distributed.LocalCluster`` of N worker processes;
 ``--scheduler ADDRESS`` uses an existing cluster. Each Dask task reads a batch of files into
 one partial :class:`~hotpath.model.Profile` (interned frames and stacks, the model's own
-merge), the partials are merged pairwise as they complete (a tree, on the workers), and only
+merge), the partials are merged in a fixed tree on the workers (up to eight a node), and only
 the final profile travels to the client, where the analysis runs once.
 
 A file that cannot be read stops the run with the usual one-line error naming it; with
@@ -30,6 +30,10 @@ FILES_PER_TASK_MAX = 64
 
 TASKS_PER_WORKER = 4
 """Batches per worker: enough to balance uneven files, few enough to keep per-task cost low."""
+
+MERGE_FAN_IN = 8
+"""Partials merged by one task: each merge moves its inputs between processes once, so a
+wide tree moves fewer bytes than a binary one."""
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -151,15 +155,14 @@ def read_batch(
     return Partial(merge(profiles) if profiles else None, skipped, len(files))
 
 
-def merge_partials(a: Partial, b: Partial) -> Partial:
-    """Two partials into one (a node of the merge tree)."""
-    if a.profile is None:
-        profile = b.profile
-    elif b.profile is None:
-        profile = a.profile
-    else:
-        profile = merge([a.profile, b.profile])
-    return Partial(profile, a.skipped + b.skipped, a.files + b.files)
+def merge_partials(*parts: Partial) -> Partial:
+    """Partials into one (a node of the merge tree), in the order given."""
+    profiles = [p.profile for p in parts if p.profile is not None]
+    return Partial(
+        merge(profiles) if profiles else None,
+        [s for p in parts for s in p.skipped],
+        sum(p.files for p in parts),
+    )
 
 
 # -- the client side ---------------------------------------------------------------------
@@ -251,16 +254,17 @@ def _run(
         for g in groups
     ]
     sizes = {f.key: len(g) for f, g in zip(reads, groups, strict=True)}
-    # A fixed binary tree over the batches, in file order: the merged profile (its frame
-    # and source order) is the same whatever order the workers finish in. Only the root is
-    # kept here, so Dask frees each partial once its parent merge has run.
+    # A fixed tree over the batches (up to MERGE_FAN_IN children a node), in file order: the
+    # merged profile (its frame and source order) is the same whatever order the workers
+    # finish in. Only the root is kept here, so Dask frees each partial once its parent
+    # merge has run.
     level = list(reads)
     while len(level) > 1:
         level = [
-            client.submit(merge_partials, level[i], level[i + 1], pure=False)
-            if i + 1 < len(level)
+            client.submit(merge_partials, *level[i : i + MERGE_FAN_IN], pure=False)
+            if len(level[i : i + MERGE_FAN_IN]) > 1
             else level[i]
-            for i in range(0, len(level), 2)
+            for i in range(0, len(level), MERGE_FAN_IN)
         ]
     root = level[0]
     pending = as_completed(reads)  # it lets go of each future once it has yielded it

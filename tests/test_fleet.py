@@ -265,3 +265,17 @@ def test_file_progress_bar_counts_files_on_a_terminal() -> None:
         assert advance is None
     with file_progress(3, _Terminal()) as advance:  # a few files: no bar
         assert advance is None
+
+
+def test_convert_on_the_cluster_writes_the_same_stacks(
+    fleet: list[Path], cluster: Any, tmp_path: Path
+) -> None:
+    from hotpath.formats import read_profile
+
+    one, many = tmp_path / "one.folded", tmp_path / "many.folded"
+    folder = str(fleet[0].parent)
+    for out, extra in ((one, []), (many, ["--scheduler", cluster.scheduler_address])):
+        result = CliRunner().invoke(main, ["convert", folder, "-o", str(out), *extra])
+        assert result.exit_code == 0, result.output
+    assert samples(read_profile(many)) == samples(read_profile(one))
+    assert read_profile(many).total == read_profiles(fleet).total
