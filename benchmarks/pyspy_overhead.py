@@ -6,6 +6,8 @@ with no profiler and with ``hotpath record`` at several py-spy settings (run by 
 The monolith serves 4 loopback clients on this machine; the load generator and hotpath share
 its cores, as they would not in production, so the ratios are upper bounds on the cost.
 Settings are interleaved; each is compared with the same round's run without a profiler.
+py-spy's own CPU (a share of one core, median over rounds) is printed too: on a loaded machine
+it is the steadier measure of what sampling costs.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from hotpath.demo.load import LoadOptions, run_load
 
 SETTINGS: list[tuple[str, RecordOptions | None]] = [
     ("no profiler", None),
-    ("100 Hz, paused", RecordOptions(rate=100)),
-    ("200 Hz, paused", RecordOptions(rate=200)),
-    ("500 Hz, --nonblocking", RecordOptions(rate=500, nonblocking=True)),
-    ("500 Hz, paused", RecordOptions(rate=500)),
+    ("100 Hz, paused", RecordOptions(rate=100, nonblocking=False)),
+    ("200 Hz, paused", RecordOptions(rate=200, nonblocking=False)),
+    ("500 Hz, --nonblocking (the default)", RecordOptions(rate=500, nonblocking=True)),
+    ("500 Hz, paused", RecordOptions(rate=500, nonblocking=False)),
 ]
 
 
@@ -57,6 +59,7 @@ def main() -> None:
             port = int(port_file.read_text())
             run_load(LoadOptions(port, clients=4, requests=24, duration_s=10))  # warm up
             rates: dict[str, list[float]] = {name: [] for name, _ in SETTINGS}
+            cost: dict[str, list[float]] = {name: [] for name, _ in SETTINGS}
             for _ in range(args.repeat):
                 for name, options in SETTINGS:
                     rec = PySpyRecorder(server.pid, options) if options is not None else None
@@ -67,7 +70,9 @@ def main() -> None:
                     )
                     if rec is not None:
                         rec.stop("duration")
-                        rec.wait()
+                        result = rec.wait()
+                        if rec.pyspy_cpu_s is not None:
+                            cost[name].append(rec.pyspy_cpu_s / result.elapsed_s)
                     rates[name].append(load.total / load.elapsed_s)
         finally:
             server.terminate()
@@ -79,7 +84,9 @@ def main() -> None:
         ratios = sorted(v / b for v, b in zip(values, base, strict=True))
         median = ratios[len(ratios) // 2]
         runs = ", ".join(f"{v:.1f}" for v in values)
-        print(f"{name:24s} median ratio {median:5.2f}x   req/s per round: {runs}")
+        spy = sorted(cost[name])
+        own = f"py-spy {100 * spy[len(spy) // 2]:3.0f}% of a core" if spy else " " * 22
+        print(f"{name:36s} median ratio {median:5.2f}x  {own}  req/s per round: {runs}")
 
 
 if __name__ == "__main__":

@@ -10,15 +10,17 @@ import io
 import os
 import sys
 from collections.abc import Callable
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from hotpath._version import __version__
 from hotpath.cli_common import (
     EXIT_ON_BROKEN_PIPE,
+    InputOptions,
     fleet_from,
     fleet_options,
+    input_options,
     output_stream,
     quiet_stdout,
     read_inputs,
@@ -59,12 +61,6 @@ def _format_choice() -> click.Choice[str]:
     return click.Choice(list(REGISTRY))
 
 
-def _input_format_choice() -> click.Choice[str]:
-    from hotpath.formats import format_names
-
-    return click.Choice(format_names())
-
-
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option(
@@ -75,12 +71,8 @@ def _input_format_choice() -> click.Choice[str]:
     default=None,
     help="Report format (default: text on a terminal or for stdout).",
 )
-@click.option(
-    "--input-format",
-    type=_input_format_choice(),
-    default=None,
-    help="Skip detection and read every file as this format.",
-)
+@input_options
+@fleet_options
 @click.option(
     "--top", type=click.IntRange(1), default=20, show_default=True, help="Rows per table."
 )
@@ -88,8 +80,8 @@ def _input_format_choice() -> click.Choice[str]:
     "--source-root",
     type=click.Path(file_okay=False),
     default=None,
-    help="Directory of the app's own code (default: the current directory when it "
-    "holds the profiled files; otherwise anything not stdlib/library is app).",
+    help="Directory of the app's own code (default: none; then any code that is not the "
+    "standard library, site-packages or native counts as the app's).",
 )
 @click.option(
     "-o",
@@ -125,13 +117,6 @@ def _input_format_choice() -> click.Choice[str]:
     show_default=True,
     help="Refuse profiles with more distinct functions (bounds time and memory).",
 )
-@click.option(
-    "--max-decompressed-mb",
-    type=click.IntRange(1),
-    default=None,
-    help="Refuse gzip input that inflates beyond this many MiB [default: 8192].",
-)
-@fleet_options
 def analyze(
     files: tuple[str, ...],
     fmt: str | None,
@@ -153,8 +138,8 @@ def analyze(
     from hotpath.analysis.pipeline import analyze as run_analysis
     from hotpath.report import REGISTRY
 
-    max_bytes = None if max_decompressed_mb is None else max_decompressed_mb * 1024**2
-    profile = read_inputs(list(files), input_format, max_bytes, fleet_from(fleet))
+    inputs = InputOptions(input_format, max_decompressed_mb, fleet_from(fleet))
+    ((profile, _),) = read_inputs([files], inputs)
     advisor = AdvisorOptions(
         rust_speedup=rust_speedup, cores=cores, core_hour_price=core_hour_price
     )
@@ -209,7 +194,16 @@ def _format_from_output(output: str | None) -> str | None:
     default=None,
     help="Output format (default: from the output file's extension).",
 )
-@click.option("--input-format", type=_input_format_choice(), default=None)
+@input_options
+@fleet_options
+@click.option(
+    "--measure",
+    type=click.Choice(["cpu", "wall"]),
+    default="cpu",
+    show_default=True,
+    help="folded, speedscope, dot: which time to write when the profile holds CPU and wall "
+    "time (pprof holds both; hotpath files keep everything).",
+)
 @click.option(
     "--node-thres",
     type=click.FloatRange(0, 100),
@@ -224,43 +218,41 @@ def _format_from_output(output: str | None) -> str | None:
     show_default=True,
     help="dot: leave out calls below this percent of the total.",
 )
-@fleet_options
 def convert(
     inputs: tuple[str, ...],
     output: str,
     to_fmt: str | None,
     input_format: str | None,
+    max_decompressed_mb: int | None,
+    measure: str,
     node_thres: float,
     edge_thres: float,
     **fleet: Any,
 ) -> None:
     """Convert profile INPUTS (merged) to another format: folded, speedscope, pprof, dot ..."""
-    from hotpath.formats import REGISTRY, format_for_output, write_profile
+    from hotpath.report.dot import DotOptions
+    from hotpath.report.exports import ExportOptions, export, output_format
 
-    fmt = format_for_output(output, to_fmt)
-    profile = read_inputs(list(inputs), input_format, fleet=fleet_from(fleet))
-    writer: Callable[[Any, IO[bytes], str], None] = write_profile
-    if fmt == "dot":  # the thresholds only matter to the DOT writer
-        from hotpath.formats import dot
-
-        options = dot.DotOptions(node_thres, edge_thres)
-        writer = lambda p, stream, _fmt: dot.write_dot(p, stream, options)  # noqa: E731
+    fmt = output_format(output, to_fmt)
+    reading = InputOptions(input_format, max_decompressed_mb, fleet_from(fleet))
+    ((profile, _),) = read_inputs([inputs], reading)
+    options = ExportOptions(measure=measure, dot=DotOptions(node_thres, edge_thres))
     if output == "-":
         buf = io.BytesIO()
-        writer(profile, buf, fmt)
+        what = export(profile, buf, fmt, options)
         sys.stdout.buffer.write(buf.getvalue())
         sys.stdout.flush()
-        return
-    with output_stream(output, binary=True) as out:
-        writer(profile, out, fmt)
-    click.echo(f"wrote {output} ({REGISTRY[fmt].name})", err=True)
+    else:
+        with output_stream(output, binary=True) as out:
+            what = export(profile, out, fmt, options)
+    click.echo(f"wrote {output} ({fmt}: {what})", err=True)
 
 
 # -- collecting with py-spy -----------------------------------------------------------------
 def _record_options(f: F) -> F:
     opts = [
-        click.option("--rate", "-r", type=int, default=100, show_default=True,
-                     help="Samples per second."),
+        click.option("--rate", "-r", type=int, default=500, show_default=True,
+                     help="Samples per second (500: short requests are seen; docs/collect.md)."),
         click.option("--duration", "-d", type=float, default=None,
                      help="Seconds to sample (default: until Ctrl-C or the target exits)."),
         click.option("--idle/--no-idle", "-i", default=True, show_default=True,
@@ -270,8 +262,9 @@ def _record_options(f: F) -> F:
         click.option("--subprocesses", "-s", is_flag=True,
                      help="Also sample child processes (gunicorn/uwsgi workers)."),
         click.option("--native", "-n", is_flag=True, help="Include native (C/Cython) frames."),
-        click.option("--nonblocking", is_flag=True,
-                     help="Do not pause the target to sample (cheaper, less accurate)."),
+        click.option("--nonblocking/--blocking", default=None,
+                     help="Sample without pausing the target (default on Python 3.11+, where "
+                          "it is cheaper and as accurate) or pause it on every sample."),
         click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
                      help="Output file (hotpath profile; default: hotpath-<target>.hotpath)."),
     ]  # fmt: skip
@@ -289,11 +282,16 @@ def _run_recording(target: int | list[str], output: str | None, **kw: Any) -> No
 
     options = RecordOptions(**kw)
     recorder = PySpyRecorder(target, options)
+    for note in recorder.notes:
+        click.echo(f"hotpath: {note}", err=True)
     if output is None:
         output = f"hotpath-{target if isinstance(target, int) else os.path.basename(target[0])}"
         output += ".hotpath"
     console = Console(stderr=True)
+    seen = len(recorder.notes)
     result = drive(recorder, console if console.is_terminal else None)
+    for note in recorder.notes[seen:]:
+        click.echo(f"hotpath: {note}", err=True)
     with output_stream(output, binary=True) as out:
         write_profile(result.profile, out, "hotpath")
     why = {

@@ -1,5 +1,8 @@
-"""What every command shares: where output goes, how many processes read input.
+"""What every command shares: how profile files are read, where output goes.
 
+Every command that reads profiles (``analyze``, ``convert``, ``diff``, ``gate``) takes the
+same input options (:func:`input_options`) and reads through :func:`read_inputs`: the same
+detection, gzip cap, progress bar, worker processes and merging of many files.
 Imported by :mod:`hotpath.cli` and :mod:`hotpath.cli_gate`; it imports neither.
 """
 
@@ -10,7 +13,10 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, TypeVar
+
+import click
 
 if TYPE_CHECKING:
     from hotpath.fleet import FleetOptions
@@ -57,10 +63,30 @@ def read_jobs() -> int:
         return 1
 
 
+def _readable_formats() -> click.Choice[str]:
+    from hotpath.formats.registry import readable_format_names
+
+    return click.Choice(readable_format_names())
+
+
+def input_options(f: F) -> F:
+    """``--input-format`` and ``--max-decompressed-mb``, the same for every reading command."""
+    f = click.option(
+        "--max-decompressed-mb",
+        type=click.IntRange(1),
+        default=None,
+        help="Refuse gzip input that inflates beyond this many MiB [default: 8192].",
+    )(f)
+    return click.option(
+        "--input-format",
+        type=_readable_formats(),
+        default=None,
+        help="Skip detection and read every file as this format.",
+    )(f)
+
+
 def fleet_options(f: F) -> F:
     """--workers, --scheduler and --skip-bad: how a command reads many files."""
-    import click
-
     options = [
         click.option(
             "--workers",
@@ -98,51 +124,78 @@ def fleet_from(kw: dict[str, Any]) -> FleetOptions:
     return FleetOptions(workers, scheduler, bool(kw.pop("skip_bad", False)))
 
 
-def read_inputs(
-    paths: Sequence[str],
-    fmt: str | None,
-    max_decompressed: int | None = None,
-    fleet: FleetOptions | None = None,
-    progress: bool = True,
-) -> Profile:
-    """Every command's input: files, directories and globs, merged into one profile.
+@dataclass(frozen=True)
+class InputOptions:
+    """The parsed :func:`input_options`."""
 
-    Without fleet options this is the single-process reader (HOTPATH_JOBS processes for big
-    inputs); with them, a Dask cluster (hotpath.fleet, imported only then). Skipped files
-    are counted in one line on stderr.
+    input_format: str | None = None
+    max_decompressed_mb: int | None = None
+    fleet: FleetOptions | None = None
+    """--workers / --scheduler / --skip-bad (see :func:`fleet_options`)."""
+
+    @property
+    def max_decompressed(self) -> int | None:
+        mb = self.max_decompressed_mb
+        return None if mb is None else mb * 1024**2
+
+
+def read_inputs(
+    sides: Sequence[Sequence[str]], options: InputOptions, per_file: bool = False
+) -> list[tuple[Profile, list[Profile]]]:
+    """Read each side (files, directories and globs, merged into one profile), one progress bar.
+
+    Returns, per side, the merged profile and, when ``per_file`` is set and the side has
+    several files, each file's own profile (the gate estimates its noise from their spread);
+    otherwise an empty list, and files of one format share an accumulator (folded).
+
+    With ``options.fleet`` naming a Dask cluster (``--workers``/``--scheduler``) the files
+    are read there (:mod:`hotpath.fleet`, imported only then) and no per-file profiles come
+    back. Files skipped with ``--skip-bad`` are counted in one line on stderr.
     """
     from hotpath.errors import UsageError
+    from hotpath.fleet import FleetOptions, FleetResult, expand_inputs, skipped_line
+    from hotpath.model import merge
     from hotpath.report.progress import file_progress, read_progress
 
-    if fleet is not None and fleet.distributed:
+    fleet = options.fleet or FleetOptions()
+    if fleet.distributed:
         from hotpath.fleet import require_dask
 
         require_dask()  # before globbing: the missing extra is the error to report
-    from hotpath.fleet import expand_inputs
-
-    files = expand_inputs(paths)
-    if not files:
+    expanded = [expand_inputs(side) for side in sides]
+    if not all(expanded):
         raise UsageError("no profile files given")
-    names = [os.fspath(f) for f in files]
-    if fleet is not None and fleet.distributed:
-        from hotpath.fleet import read_distributed
+    fmt, cap, jobs = options.input_format, options.max_decompressed, read_jobs()
+    results: list[FleetResult] = []
+    if fleet.distributed:
+        from hotpath.fleet import read_sides
 
-        with file_progress(len(names) if progress else 0) as on_files:
-            result = read_distributed(names, fmt, max_decompressed, fleet, on_files)
+        names = [[os.fspath(f) for f in files] for files in expanded]
+        with file_progress(sum(map(len, names))) as on_files:
+            results = read_sides(names, fmt, cap, fleet, on_files)
     else:
-        size = sum(f.stat().st_size for f in files if f.is_file()) if progress else 0
+        size = sum(p.stat().st_size for files in expanded for p in files if p.is_file())
         with read_progress(size) as on_bytes:
-            if fleet is not None and fleet.skip_bad:
-                from hotpath.fleet import read_local
+            for files in expanded:
+                if fleet.skip_bad:
+                    from hotpath.fleet import read_local
 
-                result = read_local(names, fmt, max_decompressed, on_bytes)
-            else:
-                from hotpath.formats.many import read_many
+                    paths = [os.fspath(f) for f in files]
+                    results.append(read_local(paths, fmt, cap, on_bytes, keep_parts=per_file))
+                elif per_file and len(files) > 1:
+                    from hotpath.formats import read_profiles
 
-                return read_many(files, fmt, max_decompressed, read_jobs(), on_bytes)
-    from hotpath.fleet import skipped_line
+                    parts = [read_profiles([f], fmt, cap, 1, on_bytes) for f in files]
+                    results.append(FleetResult(merge(parts), [], len(files), parts))
+                else:
+                    from hotpath.formats.many import read_many
 
-    line = skipped_line(result)
-    if line is not None:
-        sys.stderr.write(line + "\n")
-    return result.profile
+                    profile = read_many(files, fmt, cap, jobs, on_bytes)
+                    results.append(FleetResult(profile, [], len(files)))
+    out: list[tuple[Profile, list[Profile]]] = []
+    for r in results:
+        line = skipped_line(r)
+        if line is not None:
+            sys.stderr.write(line + "\n")
+        out.append((r.profile, r.parts if len(r.parts) > 1 else []))
+    return out

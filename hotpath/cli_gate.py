@@ -15,7 +15,15 @@ from typing import Any, TypeVar
 
 import click
 
-from hotpath.cli_common import EXIT_ON_BROKEN_PIPE, fleet_from, fleet_options, output_stream
+from hotpath.cli_common import (
+    EXIT_ON_BROKEN_PIPE,
+    InputOptions,
+    fleet_from,
+    fleet_options,
+    input_options,
+    output_stream,
+    read_inputs,
+)
 from hotpath.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,7 +50,6 @@ def _common(f: F) -> F:
         click.option(
             "--current", "current", multiple=True, type=click.Path(), help="Add a current file."
         ),
-        click.option("--input-format", default=None, help="Read every file as this format."),
         click.option(
             "--config",
             "config_file",
@@ -50,7 +57,13 @@ def _common(f: F) -> F:
             default=None,
             help="pyproject.toml to read [tool.hotpath] from (default: nearest one).",
         ),
-        click.option("--source-root", type=click.Path(file_okay=False), default=None),
+        click.option(
+            "--source-root",
+            type=click.Path(file_okay=False),
+            default=None,
+            help="Compare paths under this directory relative to it, so two checkouts "
+            "match (default: [tool.hotpath] source-root; else absolute paths as recorded).",
+        ),
         click.option("--min-change-pp", type=float, default=None, help="Default 1.0."),
         click.option("--min-change-relative", type=float, default=None, help="Default 0.10."),
         click.option("--alpha", type=float, default=None, help="Default 0.05."),
@@ -60,13 +73,12 @@ def _common(f: F) -> F:
         click.option(
             "--estimate-dispersion/--no-estimate-dispersion",
             default=None,
-            help="Measure the dispersion from a side's files, processes or threads "
-            "(default: on).",
+            help="Measure the dispersion from a side's files, processes or threads (default: on).",
         ),
     ]
     for opt in reversed(options):
         f = opt(f)
-    return fleet_options(f)
+    return fleet_options(input_options(f))
 
 
 def _config(kw: dict[str, Any], budgets: tuple[Any, ...] = ()) -> Any:
@@ -86,41 +98,6 @@ def _config(kw: dict[str, Any], budgets: tuple[Any, ...] = ()) -> Any:
     )
 
 
-def _read(files: list[str], fmt: str | None, fleet: Any) -> tuple[Any, list[Any]]:
-    """The merged profile of a side, and its files' profiles when there are several.
-
-    On a Dask cluster (--workers/--scheduler) only the merged profile comes back: the
-    dispersion between files is then the configured one, not estimated from the files.
-    """
-    from hotpath.cli_common import read_inputs
-    from hotpath.errors import HotpathError
-    from hotpath.fleet import expand_inputs
-    from hotpath.formats import read_profile
-    from hotpath.model import merge
-
-    if fleet.distributed:
-        return read_inputs(files, fmt, fleet=fleet), []
-    parts, skipped = [], []
-    paths = expand_inputs(files)
-    for f in paths:
-        try:
-            parts.append(read_profile(f, fmt))
-        except HotpathError as exc:
-            if not fleet.skip_bad:
-                raise
-            skipped.append(str(exc))
-    if not parts:
-        raise UsageError("no profile files given" if not skipped else f"no file read: {skipped[0]}")
-    if skipped:
-        from hotpath import escape
-
-        sys.stderr.write(
-            f"hotpath: skipped {len(skipped)} of {len(paths)} files that could not be read "
-            f"(first: {escape.text(skipped[0])})\n"
-        )
-    return merge(parts), parts if len(parts) > 1 else []
-
-
 @click.command()
 @_common
 @click.option(
@@ -137,6 +114,7 @@ def diff(
     base: tuple[str, ...],
     current: tuple[str, ...],
     input_format: str | None,
+    max_decompressed_mb: int | None,
     fmt: str,
     output: str | None,
     **kw: Any,
@@ -149,8 +127,11 @@ def diff(
     b, c = _sides(paths, base, current)
     fleet = fleet_from(kw)
     config = _config(kw)
-    (base_p, base_parts) = _read(b, input_format, fleet)
-    (cur_p, cur_parts) = _read(c, input_format, fleet)
+    inputs = InputOptions(input_format, max_decompressed_mb, fleet)
+    # A side's files are read one by one only when the noise is estimated from their spread.
+    (base_p, base_parts), (cur_p, cur_parts) = read_inputs(
+        [b, c], inputs, per_file=config.diff.estimate_dispersion
+    )
     result = diff_profiles(base_p, cur_p, config.diff, fmt == "html", base_parts, cur_parts)
     render = {
         "text": rep.render_diff_text,
@@ -199,6 +180,7 @@ def gate(
     base: tuple[str, ...],
     current: tuple[str, ...],
     input_format: str | None,
+    max_decompressed_mb: int | None,
     budgets: tuple[str, ...],
     endpoint_budgets: tuple[str, ...],
     fmt: str,
@@ -225,8 +207,11 @@ def gate(
             click.echo(f"{name:<22} {value}")
         return
     b, c = _sides(paths, base, current)
-    (base_p, base_parts) = _read(b, input_format, fleet)
-    (cur_p, cur_parts) = _read(c, input_format, fleet)
+    inputs = InputOptions(input_format, max_decompressed_mb, fleet)
+    # A side's files are read one by one only when the noise is estimated from their spread.
+    (base_p, base_parts), (cur_p, cur_parts) = read_inputs(
+        [b, c], inputs, per_file=config.diff.estimate_dispersion
+    )
     result = run_gate(base_p, cur_p, config, base_parts, cur_parts)
     ctx = click.get_current_context()
     ctx.meta[EXIT_ON_BROKEN_PIPE] = result.exit_code  # `gate | head` keeps the verdict

@@ -58,6 +58,8 @@ class FleetResult:
     profile: Profile
     skipped: list[tuple[str, str]] = field(default_factory=list)
     files: int = 0
+    parts: list[Profile] = field(default_factory=list)
+    """Each file's own profile, when asked for (one process only)."""
 
 
 def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -303,6 +305,7 @@ def read_local(
     fmt: str | None,
     max_decompressed: int | None,
     on_bytes: Callable[[int], None] | None = None,
+    keep_parts: bool = False,
 ) -> FleetResult:
     """``skip_bad`` without a cluster: the files one by one in this process."""
     from hotpath.formats.many import read_group
@@ -316,7 +319,26 @@ def read_local(
             skipped.append((f, str(exc)))
     if not profiles:
         raise UsageError(f"none of the {len(files)} files could be read: {skipped[0][1]}")
-    return FleetResult(merge(profiles), skipped, len(files))
+    parts = profiles if keep_parts else []
+    return FleetResult(merge(profiles), skipped, len(files), parts)
+
+
+def read_sides(
+    sides: Sequence[Sequence[str]],
+    fmt: str | None,
+    max_decompressed: int | None,
+    options: FleetOptions,
+    on_files: Callable[[int], None] | None = None,
+) -> list[FleetResult]:
+    """Several sides (diff, gate) on one cluster, each merged on its own."""
+    client, close = _client(options)
+    try:
+        return [
+            _run(client, list(files), fmt, max_decompressed, options, on_files, read_batch)
+            for files in sides
+        ]
+    finally:
+        close()
 
 
 def skipped_line(result: FleetResult) -> str | None:

@@ -39,7 +39,12 @@ WALL = "wall"
 
 
 class FunctionKey(NamedTuple):
-    """A function's identity: qualified name and file, as the profile records them.
+    """A function's identity: its name and file.
+
+    A function is its code, (file, first line of its def, name); readers name it so that
+    the name alone tells functions of one file apart (its qualified name, with a ``:LINE``
+    suffix when two definitions share it: see :mod:`hotpath.formats.identity`), so the key
+    needs no line and matches across formats that do not record def lines.
 
     A named tuple, not a dataclass: the analysis hashes keys millions of times on big
     profiles, and a tuple hashes in C (a dataclass's ``__hash__`` is Python code, a quarter
@@ -228,6 +233,23 @@ class Profile:
     ) -> None:
         """Convenience for tests and small readers: add a stack given as frames."""
         self.add(tuple(self.intern_frame(f) for f in frames), weight, self.intern_labels(labels))
+
+    def replace_frames(self, frames: Sequence[Frame]) -> None:
+        """Replace frame ``i`` by ``frames[i]`` for every i (for readers that rename
+        functions); frames that become equal merge, and so do their stacks."""
+        if len(frames) != len(self.frames):
+            raise ValueError("replace_frames needs one new frame per frame")
+        self.frames = []
+        self._frame_ids = {}
+        remap = [self.intern_frame(f) for f in frames]
+        if remap == list(range(len(remap))):
+            return
+        at = remap.__getitem__
+        samples: dict[tuple[Stack, int], float] = {}
+        for (stack, lid), w in self.samples.items():
+            key = (tuple(map(at, stack)), lid)
+            samples[key] = samples.get(key, 0) + w
+        self.samples = samples
 
     # -- reading ------------------------------------------------------------------------
     @property
@@ -426,3 +448,13 @@ def wall_view(profile: Profile) -> Profile:
     if _has_label(profile, MEASURE, CPU):
         return profile.filter(lambda labels: (MEASURE, CPU) not in labels)
     return profile
+
+
+def measure_view(profile: Profile, measure: str) -> Profile:
+    """:func:`cpu_view` for ``"cpu"``, :func:`wall_view` for ``"wall"``: what a one-measure
+    export (folded, speedscope, DOT) shows, so CPU and wall weights are never added."""
+    if measure == CPU:
+        return cpu_view(profile)
+    if measure == WALL:
+        return wall_view(profile)
+    raise ValueError(f"unknown measure {measure!r} (expected {CPU!r} or {WALL!r})")

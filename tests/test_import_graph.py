@@ -24,6 +24,7 @@ to the submodule ``hotpath.formats.X`` when X is one.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "hotpath"
@@ -64,6 +65,7 @@ def _imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
     return edges
 
 
+@functools.cache
 def import_graph(root: Path = PACKAGE) -> dict[str, set[str]]:
     known = _modules(root)
     return {name: _imports(name, path, known) for name, path in known.items()}

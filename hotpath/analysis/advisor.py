@@ -1,17 +1,14 @@
 """The advisor: which hot paths to rewrite in Rust, in which shape, and what it would save.
 
-For each candidate (an app function's dominator region, or an endpoint) the evidence is
-share, CPU-bound fraction, pure-Python fraction, isolation and granularity; the gain is
-Amdahl's law: saved CPU share = on-CPU share x pure-Python fraction x (1 - 1/k) for an
-assumed Rust speed-up k (the share is already on-CPU, so the CPU-bound fraction gates the
-I/O-bound verdict instead of being multiplied in twice). Sample counts are binomial, so
-shares come with Wilson intervals and a candidate seen in a dozen samples is reported as
-too small, not as a finding. docs/advisor.md explains every number.
+For each candidate (an app function's dominator region, or an endpoint) this module measures
+the evidence: share, where its wall time goes (on CPU, waiting for I/O or a lock, waiting for
+a core or the GIL), pure-Python fraction, isolation, granularity, the library it runs in.
+:mod:`hotpath.analysis.verdict` turns the measurements into the verdict and Amdahl's saving.
+docs/advisor.md explains every number.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 from hotpath.analysis.brief import write_brief
@@ -21,14 +18,28 @@ from hotpath.analysis.dominators import dominator_tree, region_of
 from hotpath.analysis.evidence import (
     FrameIndex,
     Measured,
+    Waits,
     native_fractions,
     tally_stacks,
     tally_stats,
 )
 from hotpath.analysis.nativeness import LeafJudge
-from hotpath.analysis.options import AdvisorOptions
+from hotpath.analysis.options import DEFAULT_RUST_SPEEDUP, AdvisorOptions
 from hotpath.analysis.regions import drop_nested, endpoint_shapes, find_branches
 from hotpath.analysis.results import Candidate
+from hotpath.analysis.verdict import (
+    HOURS_PER_MONTH,
+    Estimate,
+    blocking_reasons,
+    confidence,
+    cost,
+    estimate,
+    granularity,
+    recommend,
+    unread_source,
+    where_time_goes,
+    wilson,
+)
 from hotpath.model import (
     ENDPOINT,
     IDLE,
@@ -40,29 +51,40 @@ from hotpath.model import (
     wall_view,
 )
 
-HOURS_PER_MONTH = 730.0
+__all__ = [
+    "DEFAULT_RUST_SPEEDUP",
+    "HOURS_PER_MONTH",
+    "AdvisorOptions",
+    "advise",
+    "measured_cores",
+    "sample_count",
+    "wilson",
+]
 
 
-def wilson(k: float, n: float, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion k/n."""
-    if n <= 0:
-        return (0.0, 0.0)
-    p = min(max(k / n, 0.0), 1.0)
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+def sample_count(profile: Profile, wall: Profile | None = None) -> float | None:
+    """How many samples the weights stand for (None: not a sampled profile, or unknown).
 
-
-def sample_count(profile: Profile) -> float | None:
-    """How many samples the weights stand for (None: not a sampled profile, or unknown)."""
+    CPU seconds spread over sampled stacks (per-thread clocks) rest on the samples of the
+    threads that were running, not on CPU seconds / interval: on an oversubscribed server a
+    thread is on a core a third of the time, and counting CPU seconds would make every
+    share look three times less certain than it is. So with wall samples recorded, the
+    active (not idle) wall samples are the count when they are more."""
     if not profile.samples:
         return None
     meta = profile.meta
     if meta.unit == "samples":
         return profile.total
     if meta.interval_s:
-        return profile.total / meta.interval_s
+        n = profile.total / meta.interval_s
+        if wall is not None and wall is not profile and meta.unit == "seconds":
+            active = sum(
+                w
+                for (_s, lid), w in wall.samples.items()
+                if (STATE, IDLE) not in wall.label_sets[lid]
+            )
+            n = max(n, active / meta.interval_s)
+        return n
     return float(meta.sample_count) if meta.sample_count else None
 
 
@@ -91,14 +113,14 @@ def advise(
     measured = _function_candidates(profile, cg, classifier, judge, children, options, index)
     measured += _endpoint_candidates(profile, cg, judge, children, options, index)
     if wall is not profile and wall.samples:
-        measured = _with_cpu_bound(measured, build_callgraph(wall), wall, judge)
-    n = sample_count(profile)
+        measured = _with_cpu_bound(measured, build_callgraph(wall), wall, profile, judge)
+    n = sample_count(profile, wall if wall.samples else None)
     cores = options.cores if options.cores is not None else measured_cores(profile)
     inclusive = {k: f.inclusive for k, f in cg.functions.items()}
     out = [_verdict(m, cg.total, n, cores, options, inclusive, children) for m in measured]
     out = endpoint_shapes(out, measured)
     out.sort(key=lambda c: (-c.score, -c.share, c.target))
-    out = drop_nested(out, measured)
+    out = _drop_library_duplicates(drop_nested(out, measured))
     by_target = {m.target: m for m in measured}
     return [
         replace(c, brief=write_brief(c, by_target[c.target], cg, judge))
@@ -108,45 +130,87 @@ def advise(
     ]
 
 
-def _with_cpu_bound(
-    measured: list[Measured], wall_cg: CallGraph, wall: Profile, judge: LeafJudge
-) -> list[Measured]:
-    """CPU-bound fraction: a candidate's CPU weight over its wall weight (idle included),
-    less the idle time spent runnable rather than blocked.
+def _library_path(c: Candidate) -> tuple[str, str] | None:
+    """(library, owner) of a recommended library path, from its evidence."""
+    text = c.evidence.get("library")
+    if c.recommendation == "leave" or not text:
+        return None
+    return text.split(" ", 1)[0], text.rsplit("called from ", 1)[-1]
 
-    A thread that is off the CPU while its sampled line runs plain Python (source read under
-    the root: no I/O, database or C call on it) was waiting for a core or for the GIL, not for
-    I/O: on an oversubscribed server a pure-Python kernel is off the CPU half the time, and
-    that is contention a Rust rewrite relieves, not I/O it cannot. Without the source, idle
-    time counts as waiting (the cautious reading)."""
-    keys = {m.key for m in measured if m.kind != "endpoint" and m.key is not None}
-    runnable_fn: dict[FunctionKey, float] = {}
-    runnable_ep: dict[str, float] = {}
-    ep_wall: dict[str, float] = {}
+
+def _drop_library_duplicates(cands: list[Candidate]) -> list[Candidate]:
+    """An endpoint advised to replace the library that a recommended function (the app
+    function owning the call) is advised to replace says the same thing twice: the
+    function's row is the one to act on."""
+    by_function = {_library_path(c) for c in cands if c.kind == "function"} - {None}
+    return [c for c in cands if not (c.kind == "endpoint" and _library_path(c) in by_function)]
+
+
+def _with_cpu_bound(
+    measured: list[Measured], wall_cg: CallGraph, wall: Profile, cpu: Profile, judge: LeafJudge
+) -> list[Measured]:
+    """Where each candidate's wall time goes, and its CPU-bound fraction.
+
+    Per stack, off-CPU time is its wall weight less its CPU weight (idle samples are all
+    off CPU). It is waiting for I/O or a lock when the stack's leaf is a blocking call (a
+    socket, select/poll, sleep, a database call, a lock or condition wait, a queue get), and
+    waiting for a core or the GIL otherwise: 4 threads running Python on 2 cores are off the
+    CPU half the time, and that wait shrinks when the code gets faster. CPU-bound = CPU /
+    (CPU + waiting for I/O): only waiting for I/O is "I/O-bound"."""
     frames = wall.frames
+    cpu_at: dict[tuple[Stack, str | None], float] = {}
+    for (stack, lid), w in cpu.samples.items():
+        key = (stack, dict(cpu.label_sets[lid]).get(ENDPOINT))
+        cpu_at[key] = cpu_at.get(key, 0.0) + w
+    wall_at: dict[tuple[Stack, str | None], float] = {}
     for (stack, lid), w in wall.samples.items():
-        labels = dict(wall.label_sets[lid])
-        ep = labels.get(ENDPOINT)
+        key = (stack, dict(wall.label_sets[lid]).get(ENDPOINT))
+        wall_at[key] = wall_at.get(key, 0.0) + w
+    keys = {m.key for m in measured if m.kind != "endpoint" and m.key is not None}
+    blocked_fn: dict[FunctionKey, float] = {}
+    blocked_ep: dict[str, float] = {}
+    ep_wall: dict[str, float] = {}
+    leaves_fn: dict[FunctionKey, dict[str, float]] = {}
+    leaves_ep: dict[str, dict[str, float]] = {}
+    for (stack, ep), w in wall_at.items():
         if ep is not None:
             ep_wall[ep] = ep_wall.get(ep, 0.0) + w
-        if labels.get(STATE) != IDLE or not stack:
+        off = w - cpu_at.get((stack, ep), 0.0)
+        if off <= 0 or not stack:
             continue
-        if judge.judge(frames[stack[-1]]) != ("python", "source lines"):
-            continue
+        leaf = frames[stack[-1]]
+        if judge.judge(leaf)[0] not in ("io", "db"):
+            continue  # runnable: waiting for a core or the GIL
+        category = judge.judge(leaf)[0]
+        name = f"{leaf.name}'s database call" if category == "db" else leaf.name
         if ep is not None:
-            runnable_ep[ep] = runnable_ep.get(ep, 0.0) + w
+            blocked_ep[ep] = blocked_ep.get(ep, 0.0) + off
+            by = leaves_ep.setdefault(ep, {})
+            by[name] = by.get(name, 0.0) + off
         for k in {frames[f].function for f in stack} & keys:
-            runnable_fn[k] = runnable_fn.get(k, 0.0) + w
+            blocked_fn[k] = blocked_fn.get(k, 0.0) + off
+            by = leaves_fn.setdefault(k, {})
+            by[name] = by.get(name, 0.0) + off
     out = []
     for m in measured:
         if m.kind == "endpoint":
-            wall_w = ep_wall.get(m.target, 0.0) - runnable_ep.get(m.target, 0.0)
+            wall_w = ep_wall.get(m.target, 0.0)
+            blocked = blocked_ep.get(m.target, 0.0)
+            leaves = leaves_ep.get(m.target, {})
         else:
             f = wall_cg.functions.get(m.key) if m.key is not None else None
             wall_w = f.inclusive if f is not None else 0.0
-            wall_w -= runnable_fn.get(m.key, 0.0) if m.key is not None else 0.0
-        bound = min(1.0, m.weight / wall_w) if wall_w > 0 else None
-        out.append(replace(m, cpu_bound=bound))
+            blocked = blocked_fn.get(m.key, 0.0) if m.key is not None else 0.0
+            leaves = leaves_fn.get(m.key, {}) if m.key is not None else {}
+        if wall_w <= 0:
+            out.append(replace(m, cpu_bound=None))
+            continue
+        on_cpu = min(1.0, m.weight / wall_w)
+        blocked_frac = min(1.0 - on_cpu, blocked / wall_w)
+        top = tuple(sorted(leaves, key=lambda n: (-leaves[n], n))[:3])
+        waits = Waits(on_cpu, blocked_frac, max(0.0, 1.0 - on_cpu - blocked_frac), top)
+        bound = min(1.0, m.weight / (m.weight + blocked)) if m.weight + blocked > 0 else None
+        out.append(replace(m, cpu_bound=bound, waits=waits))
     return out
 
 
@@ -298,171 +362,81 @@ def _verdict(
     cg_inclusive: dict[FunctionKey, float],
     children: dict[FunctionKey, list[FunctionKey]],
 ) -> Candidate:
-    t = m.tally
-    z = options.z
-    share = min(1.0, m.weight / total)  # pyinstrument's float sums can overshoot by 1e-3
-    seen = share * n if n else None
-    share_iv = wilson(seen, n, z) if n and seen is not None else (share, share)
-    pure = t.python / t.total if t.total else 0.0
-    cpu_bound = m.cpu_bound
-    isolation = max(0.0, 1 - t.outside / t.total) if t.total else None
-    layer = t.layer / t.total if t.total else 0.0
-    gain = 1 - 1 / options.rust_speedup if options.rust_speedup > 0 else 0.0
-    python_share = share * pure
-    lo, hi = wilson(python_share * n, n, z) if n else (python_share, python_share)
-    # Without evidence for most of the region (no native frames, no readable source line),
-    # "interpreted" is an assumption: the saving is only an upper bound.
-    evidenced = t.total > 0 and t.judged >= 0.5 * t.total
-    if not evidenced:
-        lo = 0.0
-    # share is already an on-CPU share (idle samples are not in the CPU view), so the
-    # CPU-bound fraction must not be multiplied in a second time.
-    saving = (lo * gain, hi * gain)
-
-    blocking: list[str] = []
-    if seen is not None and seen < options.min_samples:
-        blocking.append(f"too small: seen in only {seen:.0f} samples, not a finding")
-    elif share_iv[0] < options.min_share:
-        blocking.append(
-            f"too small: {share:.1%} of the CPU (interval {share_iv[0]:.1%}-{share_iv[1]:.1%}), "
-            f"below the {options.min_share:.0%} worth a rewrite"
-        )
-    io = t.share("io")
-    db, native = t.share("db"), t.share("native")
-    # Native code first: that its time is in C is read off its frames and lines, while its
-    # time off the CPU may be I/O or a wait for a core (on the loaded demo, SQLite and json
-    # calls were off the CPU two thirds of the time).
-    if db + native >= 0.5 and io < 0.5:
-        what = (
-            "database calls that run in the database engine's C code"
-            if db >= native
-            else "C extensions and builtins (json, zlib, regex, ...)"
-        )
-        blocking.append(f"already native: {db + native:.0%} of its time is in {what}")
-    if cpu_bound is not None and cpu_bound < 0.5:
-        blocking.append(
-            f"I/O-bound: only {cpu_bound:.0%} of its samples are on CPU; waiting does not get "
-            "faster in Rust"
-        )
-    elif io >= 0.5:
-        blocking.append(f"I/O-bound: {io:.0%} of its time is in file, socket or sleep calls")
-    if isolation is not None and isolation < 0.5:
-        blocking.append(
-            f"too entangled: {1 - isolation:.0%} of its time is in code outside its region "
-            "(shared callees, framework, ORM) that a rewrite would have to call back into"
-        )
-    elif layer >= 0.5 and len(t.layer_classes) >= 2:
-        names = ", ".join(sorted(t.layer_classes, key=lambda c: -t.layer_classes[c])[:4])
-        blocking.append(
-            f"too entangled: {layer:.0%} of its time is in methods of {len(t.layer_classes)} "
-            f"classes ({names}): an object layer such as an ORM whose objects would have to "
-            "cross the boundary"
-        )
-
+    """One candidate's verdict: numbers, blocking rules, shape, prose, cost (see verdict)."""
+    e = estimate(m, total, n, options)
     branches = find_branches(m, cg_inclusive, children) if m.kind == "function" else []
-    if len(branches) >= 3 and not any("too entangled" in r for r in blocking):
-        blocking.append(
-            f"too entangled: a dispatcher, its time splits over {len(branches)} unrelated paths "
-            f"({', '.join(branches[:4])}); extract those paths, not the dispatcher"
-        )
-    if not evidenced and not blocking:
-        blocking.append(
-            "not enough evidence: no native frames and no source line under --source-root "
-            "for most of its samples, so whether its time is interpreted Python is unknown "
-            "(record with py-spy --native, or pass the source root)"
-        )
-    granularity, detail = _granularity(m, options)
+    blocking = blocking_reasons(m, e, options, branches)
+    shape = granularity(m, options)
     reasons = list(blocking)
-    if blocking:
-        recommendation = "leave"
-    elif granularity == "fine":
-        recommendation = "extension"
-        reasons.append(
-            f"too fine-grained for a network hop: {detail}; an in-process extension (PyO3) "
-            "avoids the hop"
-        )
-    elif granularity == "coarse":
-        recommendation = "microservice"
-        reasons.append(
-            f"coarse-grained: {detail}; a network hop (~{options.hop_cost_s * 1e3:.1f} ms) is "
-            "small against it (an in-process extension fits as well)"
-        )
-    else:
-        recommendation = "extension"
-        reasons.append(f"granularity unknown ({detail}): an in-process extension is the safe shape")
+    recommendation = "leave"
     if not blocking:
+        recommendation, why = recommend(m, e, options, shape)
+        reasons.append(why)
+        isolated = f"{0 if e.isolation is None else e.isolation:.0%} isolated"
+        what = (
+            f"{e.library[1]:.0%} of its time in {e.library[0]} ({e.pure:.0%} interpreted "
+            f"Python), {isolated}; k is the drop-in's per-call speed-up"
+            if e.library is not None
+            else f"{e.pure:.0%} interpreted Python, {isolated}"
+        )
         reasons.append(
-            f"{pure:.0%} interpreted Python, {0 if isolation is None else isolation:.0%} isolated; "
-            f"saves {saving[0]:.1%}-{saving[1]:.1%} of the CPU at {options.rust_speedup:g}x"
+            f"saves {e.saving[0]:.1%}-{e.saving[1]:.1%} of the CPU at "
+            f"k = {options.rust_speedup:g}x: {what}"
         )
-    evidence = {
-        "pure_python": ", ".join(sorted(t.evidence))
-        or "assumed interpreted (no native frames, no source under --source-root)",
-        "cpu_bound": "CPU vs wall samples"
-        if cpu_bound is not None
-        else "unknown (no idle or wall samples recorded)",
-        "isolation": "dominator region" if m.kind == "function" else "dominator region of the view",
-        "granularity": detail,
-        "share": "exact call statistics" if n is None else f"{n:.0f} samples, Wilson {z:g} sigma",
-    }
-    if m.kind == "endpoint" and m.key is not None:
-        evidence["view"] = str(m.key)
-    cores_saved = (saving[0] * cores, saving[1] * cores) if cores else None
-    money = (
-        (
-            cores_saved[0] * options.core_hour_price * HOURS_PER_MONTH,
-            cores_saved[1] * options.core_hour_price * HOURS_PER_MONTH,
-        )
-        if cores_saved and options.core_hour_price is not None
-        else None
-    )
-    if seen is None:
-        confidence = "exact"
-    elif (blocking and seen < options.min_samples) or not evidenced:
-        confidence = "low"
-    else:
-        confidence = "high" if seen >= 100 and share_iv[0] >= options.min_share else "medium"
+        for caveat in (where_time_goes(m), unread_source(m)):
+            if caveat is not None:
+                reasons.append(caveat)
+    cores_saved, money = cost(e.saving, cores, options)
     return Candidate(
         target=m.target,
         kind=m.kind,
         recommendation=recommendation,
-        score=saving[0] if recommendation != "leave" else 0.0,
-        share=share,
-        cpu_bound=cpu_bound,
-        pure_python=pure if evidenced else None,
-        isolation=isolation,
-        saving_share=saving,
+        score=e.saving[0] if recommendation != "leave" else 0.0,
+        share=e.share,
+        cpu_bound=m.cpu_bound,
+        pure_python=e.pure if e.evidenced else None,
+        isolation=e.isolation,
+        saving_share=e.saving,
         reasons=reasons,
         file=m.key.file if m.key else "",
         line=None,
-        evidence=evidence,
-        confidence=confidence,
-        samples=seen,
-        share_interval=share_iv,
+        evidence=_evidence(m, e, shape[1], n, options),
+        confidence=confidence(e, bool(blocking), options),
+        samples=e.seen,
+        share_interval=e.share_interval,
         callers=m.callers,
         per_call_s=m.per_call_s,
-        granularity=granularity,
-        speedup=(1 / (1 - saving[0]), 1 / (1 - saving[1])) if saving[1] < 1 else None,
+        granularity=shape[0],
+        speedup=(1 / (1 - e.saving[0]), 1 / (1 - e.saving[1])) if e.saving[1] < 1 else None,
         cores_saved=cores_saved,
         money_per_month=money,
     )
 
 
-def _granularity(m: Measured, options: AdvisorOptions) -> tuple[str | None, str]:
-    threshold = 10 * options.hop_cost_s
-    if m.per_call_s is not None:
-        what = "per request" if m.kind == "endpoint" else "per call"
-        detail = f"{m.per_call_s * 1e3:.3g} ms CPU {what}"
-        return ("fine" if m.per_call_s < threshold else "coarse"), detail
-    if m.kind == "endpoint":
-        return "coarse", "a whole request, already behind a network hop"
+def _evidence(
+    m: Measured, e: Estimate, grain_detail: str, n: float | None, options: AdvisorOptions
+) -> dict[str, str]:
+    """Which evidence each number came from."""
     t = m.tally
-    if t.call_sites and t.call_sites_known >= 0.5 * t.call_sites:
-        loops = t.call_sites_in_loops / t.call_sites_known
-        if loops >= 0.5:
-            return "fine", f"{loops:.0%} of its sampled call sites are inside loops"
-        return (
-            "coarse",
-            f"called once per caller call ({1 - loops:.0%} of call sites outside loops)",
-        )
-    return None, "no call counts, call sites not in readable source"
+    w = m.waits
+    evidence = {
+        "pure_python": ", ".join(sorted(t.evidence))
+        or "assumed interpreted (no native frames, no source, no Python file)",
+        "cpu_bound": (
+            f"CPU vs wall: {w.on_cpu:.0%} on CPU, {w.blocked:.0%} waiting for I/O or a lock, "
+            f"{w.runnable:.0%} waiting for a core or the GIL"
+            if w is not None
+            else "unknown (no idle or wall samples recorded)"
+        ),
+        "isolation": "dominator region" if m.kind == "function" else "dominator region of the view",
+        "granularity": grain_detail,
+        "share": "exact call statistics"
+        if n is None
+        else f"{n:.0f} samples, Wilson {options.z:g} sigma",
+    }
+    if e.library is not None:
+        name, frac, owner = e.library
+        evidence["library"] = f"{name} ({frac:.0%} of its time), called from {owner}"
+    if m.kind == "endpoint" and m.key is not None:
+        evidence["view"] = str(m.key)
+    return evidence

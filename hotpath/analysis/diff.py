@@ -23,8 +23,9 @@ from functools import partial
 from typing import Literal
 
 from hotpath.analysis.callgraph import build_callgraph
+from hotpath.analysis.endpoints import weight_by_endpoint
 from hotpath.analysis.stats import Correction, adjust_thresholded, two_proportion_z, upper_p
-from hotpath.model import ENDPOINT, PID, THREAD_ID, FunctionKey, Profile, cpu_view
+from hotpath.model import PID, THREAD_ID, FunctionKey, Profile, cpu_view
 
 Status = Literal["regressed", "improved", "new", "vanished", "unchanged"]
 Metric = Literal["inclusive", "self", "endpoint"]
@@ -227,11 +228,7 @@ def _shares(profile: Profile, options: DiffOptions) -> _Shares:
         line = f.first_line if f.first_line is not None else f.min_line
         if lines.get(nkey) is None:
             lines[nkey] = line
-    endpoints: dict[str, float] = {}
-    for (_stack, lid), w in view.samples.items():
-        for k, v in view.label_sets[lid]:
-            if k == ENDPOINT:
-                endpoints[v] = endpoints.get(v, 0.0) + (w / total if total else 0.0)
+    endpoints = {ep: w / total if total else 0.0 for ep, w in weight_by_endpoint(view).items()}
     return _Shares(total, incl, self_, lines, endpoints)
 
 

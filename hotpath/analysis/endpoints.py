@@ -15,16 +15,16 @@ from hotpath.analysis.results import EndpointRow
 from hotpath.model import ENDPOINT, LATENCY_BUCKETS_MS, Profile, RequestStats, cpu_view, wall_view
 
 
-def _by_endpoint(profile: Profile) -> tuple[dict[str, float], float]:
-    endpoint_of = [dict(ls).get(ENDPOINT) for ls in profile.label_sets]
+def weight_by_endpoint(view: Profile) -> dict[str, float]:
+    """The summed sample weight of each endpoint in ``view`` (pass ``cpu_view(profile)``
+    for CPU per endpoint, ``wall_view`` for wall time); samples without one are left out."""
+    endpoint_of = [dict(ls).get(ENDPOINT) for ls in view.label_sets]
     out: dict[str, float] = {}
-    total = 0.0
-    for (_stack, lid), w in profile.samples.items():
-        total += w
+    for (_stack, lid), w in view.samples.items():
         ep = endpoint_of[lid]
         if ep is not None:
             out[ep] = out.get(ep, 0.0) + w
-    return out, total
+    return out
 
 
 def _top_functions(profile: Profile, n: int) -> dict[str, list[str]]:
@@ -65,9 +65,9 @@ def percentile_ms(stats: RequestStats, q: float) -> float | None:
 
 def endpoint_rows(profile: Profile, top_functions: int = 5) -> list[EndpointRow] | None:
     """One row per endpoint, highest CPU share first; None when nothing names endpoints."""
-    cpu = cpu_view(profile)
-    cpu_by, cpu_total = _by_endpoint(cpu)
-    wall_by, wall_total = _by_endpoint(wall_view(profile))
+    cpu, wall = cpu_view(profile), wall_view(profile)
+    cpu_by, wall_by = weight_by_endpoint(cpu), weight_by_endpoint(wall)
+    cpu_total, wall_total = sum(cpu.samples.values()), sum(wall.samples.values())
     names = set(cpu_by) | set(wall_by) | set(profile.requests)
     if not names:
         return None

@@ -10,16 +10,19 @@ region R, every sample under F is sorted into:
 - ``layer``: its innermost app frame below F is a method of a class other than F's own:
   the time sits in an object layer (an ORM's query sets, models and fields) whose objects
   would have to cross the boundary;
+- ``libraries``: the weight under each (non-framework) library that F calls into, by the
+  first library frame below F: a hot path spent in one library is advised as replacing it.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from hotpath.analysis.callgraph import CallGraph
-from hotpath.analysis.classify import Classifier, framework_of
+from hotpath.analysis.classify import Classifier, framework_of, package_of
 from hotpath.analysis.nativeness import Category, Evidence, LeafJudge, c_backed, is_db_call
 from hotpath.model import Frame, FunctionKey, Profile, Stack
 
@@ -38,9 +41,15 @@ class Tally:
     evidence: set[str] = field(default_factory=set)
     judged: float = 0.0
     """Weight whose leaf was judged on evidence (the rest is assumed interpreted)."""
+    unread: float = 0.0
+    """Weight judged only by its leaf's ``.py`` file, its source not read."""
     call_sites: float = 0.0
     call_sites_in_loops: float = 0.0
     call_sites_known: float = 0.0
+    libraries: dict[str, float] = field(default_factory=dict)
+    """Library (top-level package) -> weight of the samples that enter it below the entry."""
+    owners: dict[tuple[str, str], float] = field(default_factory=dict)
+    """(library, the app function that calls into it) -> weight."""
 
     @property
     def python(self) -> float:
@@ -70,6 +79,17 @@ class FrameIndex:
         self.outside_ok = [not framework_of(k.file) for k in self.keys]
         self.app = [classifier.kind(k.name, k.file) == "app" for k in self.keys]
         self.cls = [class_of(k.name) for k in self.keys]
+        # App functions that own a call: comprehension frames belong to their function.
+        self.owner_ok = [
+            a and not k.name.endswith(_COMPREHENSIONS)
+            for a, k in zip(self.app, self.keys, strict=True)
+        ]
+        self.lib = [
+            package_of(k.file)
+            if self.outside_ok[i] and classifier.kind(k.name, k.file) == "library"
+            else None
+            for i, k in enumerate(self.keys)
+        ]
         self.frames = profile.frames
 
 
@@ -81,13 +101,15 @@ def tally_stacks(
 ) -> dict[FunctionKey, Tally]:
     """Tally every sample (stack of frame ids, weight) under each entry (-> its region)."""
     ids = index.id_of
-    fn_of, ok, app, cls_of, frames = (
+    fn_of, ok, app, cls_of, lib_of, frames = (
         index.fn_of,
         index.outside_ok,
         index.app,
         index.cls,
+        index.lib,
         index.frames,
     )
+    owner_ok = index.owner_ok
     entry_ids = {ids[k]: k for k in entries if k in ids}
     regions = {i: {ids[r] for r in entries[k] if r in ids} for i, k in entry_ids.items()}
     entry_set = set(entry_ids)
@@ -95,9 +117,12 @@ def tally_stacks(
     judged: dict[int, tuple[Category, Evidence | None]] = {}  # per leaf frame id
     sites = [-1] * len(frames) + [_NO_CALLER]  # per caller frame id; [-1]: no caller
     # Per (stack, entry) only a key is built: (entry, leaf judgement, outside?, layer class,
-    # call site in a loop?). Their weights add up here and each distinct key is tallied once
-    # below: on the 100 MB benchmark profile 90,000 visits became 36,000 keys.
-    acc: defaultdict[tuple[int, tuple[Category, Evidence | None], bool, str | None, int], float]
+    # call site in a loop?, library entered). Their weights add up here and each distinct key
+    # is tallied once below: on the 100 MB benchmark profile 90,000 visits became 36,000 keys.
+    acc: defaultdict[
+        tuple[int, tuple[Category, Evidence | None], bool, str | None, int, tuple[str, int] | None],
+        float,
+    ]
     acc = defaultdict(float)
     for stack, w in samples:
         if not stack:
@@ -116,6 +141,16 @@ def tally_stacks(
         last_bad = next((j for j in range(n - 1, -1, -1) if not ok[fns[j]]), -1)
         last_app = next((j for j in range(n - 1, -1, -1) if app[fns[j]]), -1)
         inner_cls = cls_of[fns[last_app]] if last_app >= 0 else None
+        # Each library entered on this stack, with the app frame that called into it.
+        libs: list[tuple[int, str, int]] = []
+        owner = -1
+        for j, f in enumerate(fns):
+            name = lib_of[f]
+            if name is not None and (not libs or libs[-1][1] != name or owner > libs[-1][0]):
+                libs.append((j, name, owner))
+            elif owner_ok[f]:
+                owner = j
+        lib_at = [j for j, _name, _o in libs]
         for fn in here:
             i = fns.index(fn)  # the outermost call: a recursive entry counts once
             outside = last_bad > i or not regions[fn].issuperset(fns[i + 1 :])
@@ -124,15 +159,22 @@ def tally_stacks(
             site = sites[caller]
             if site < 0:
                 site = sites[caller] = _call_site(frames[caller], judge)
-            acc[fn, verdict, outside, layer, site] += w
+            at = bisect_right(lib_at, i)  # the first library entered below this entry
+            lib = None
+            if at < len(libs):
+                _j, name, o = libs[at]
+                lib = (name, fns[o] if o >= i or (o >= 0 and not owner_ok[fn]) else fn)
+            acc[fn, verdict, outside, layer, site, lib] += w
     by_id = {i: Tally() for i in entry_ids}
-    for (fn, (category, ev), outside, layer, site), w in acc.items():
+    for (fn, (category, ev), outside, layer, site, lib), w in acc.items():
         t = by_id[fn]
         t.total += w
         t.categories[category] = t.categories.get(category, 0.0) + w
         if ev is not None:
             t.evidence.add(ev)
             t.judged += w
+            if ev == "Python files, source not read":
+                t.unread += w
         if outside:
             t.outside += w
         if layer is not None:
@@ -144,6 +186,11 @@ def tally_stacks(
             t.call_sites_known += w
         if site == _IN_LOOP:
             t.call_sites_in_loops += w
+        if lib is not None:
+            name, owner_fn = lib
+            t.libraries[name] = t.libraries.get(name, 0.0) + w
+            who = (name, index.keys[owner_fn].name)
+            t.owners[who] = t.owners.get(who, 0.0) + w
     tallies = {k: Tally() for k in entries}
     tallies.update((entry_ids[i], t) for i, t in by_id.items())
     return tallies
@@ -254,3 +301,17 @@ class Measured:
     per_call_s: float | None
     requests: int | None
     cpu_bound: float | None = None
+    waits: Waits | None = None
+    """Where its wall time went, when wall time was recorded."""
+
+
+@dataclass(frozen=True)
+class Waits:
+    """A candidate's wall time: on CPU, waiting for I/O or a lock (the leaf is a blocking
+    call), waiting for a core or the GIL (off CPU anywhere else), as fractions of the wall."""
+
+    on_cpu: float
+    blocked: float
+    runnable: float
+    blocking_leaves: tuple[str, ...] = ()
+    """The heaviest blocking leaves (``Condition.wait``, ``select``), for the reasons."""

@@ -26,8 +26,9 @@ from hotpath.analysis.diff import (
     matches,
     normalize_file,
 )
+from hotpath.analysis.endpoints import weight_by_endpoint
 from hotpath.errors import ConfigError
-from hotpath.model import ENDPOINT, Profile, cpu_view
+from hotpath.model import Profile, cpu_view
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -291,10 +292,10 @@ def check_budget(profile: Profile, budget: Budget, source_root: str | None = Non
     under = 0.0
     matched: dict[str, tuple[str, int | None]] = {}
     if budget.kind == "endpoint":
-        for (_stack, lid), w in view.samples.items():
-            if (ENDPOINT, budget.target) in view.label_sets[lid]:
-                under += w
-                matched[budget.target] = ("", None)
+        by_endpoint = weight_by_endpoint(view)
+        if budget.target in by_endpoint:
+            under = by_endpoint[budget.target]
+            matched[budget.target] = ("", None)
     else:
         hit: dict[int, bool] = {}
         for fid, fr in enumerate(view.frames):

@@ -7,13 +7,19 @@ best evidence available, in this order:
    ``~``, shared libraries);
 2. ``C-backed stdlib``: the leaf is a thin stdlib wrapper over a C module (``json``, ``re``,
    ``zlib``, ``sqlite3`` ...): the sampled Python line is the call into C;
-3. ``source lines``: the leaf is app code under the source root and its sampled statement
-   calls something known to run in C (``cursor.execute``, ``json.dumps``, ``zlib.compress``,
-   ``re.``, ``hashlib``, ``.sort(`` ...). Source is read only from files under the root:
-   paths in profiles are untrusted.
+3. ``source lines``: the leaf is app code under the source root, or library code in a
+   library directory (site-packages of the analysing interpreter, or of the target as
+   recorded live), and its sampled statement calls something known to run in C
+   (``cursor.execute``, ``json.dumps``, ``zlib.compress``, ``re.``, ``hashlib``, ``.sort(``
+   ...) or is interpreted Python. Source is read only from ``.py`` files under the root or
+   those directories: paths in profiles are untrusted;
+4. ``Python files, source not read``: the leaf is a ``.py`` file whose source could not be
+   read (another machine's paths, no ``--source-root``): interpreted Python as far as is
+   known, but a call into C on its sampled line is not seen.
 
-Otherwise the sample is interpreted Python. Each native leaf gets a category: ``db``
-(database driver calls), ``io`` (files, sockets, sleeping) or ``native`` (compute in C).
+Otherwise (a generated ``<string>`` frame, no file) the sample is assumed interpreted, without
+evidence. Each native leaf gets a category: ``db`` (database driver calls), ``io`` (files,
+sockets, sleeping, lock and condition waits) or ``native`` (compute in C).
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from hotpath.analysis.classify import Classifier
 from hotpath.model import Frame
 
 Category = Literal["python", "native", "db", "io"]
-Evidence = Literal["native frames", "C-backed stdlib", "source lines"]
+Evidence = Literal[
+    "native frames", "C-backed stdlib", "source lines", "Python files, source not read"
+]
 
 # Statement text -> category. Ordered: the first match wins. Only calls whose cost grows with
 # the data they process are listed: min()/str.strip() on small values are interpreter-bound.
@@ -43,6 +51,8 @@ _LINE_PATTERNS: tuple[tuple[re.Pattern[str], Category], ...] = (
     (re.compile(r"\b(time\.sleep|socket\.|urlopen|requests\.|httpx\.|select\.|signal\.sig)"), "io"),
     (re.compile(r"\.(serve_forever|accept|shutdown|sigwait)\("), "io"),
     (re.compile(r"\.(recv|recv_into|sendall|send|read|readinto|write|flush|wait)\("), "io"),
+    # Lock and condition waits, a blocking queue get.
+    (re.compile(r"\.(acquire|wait_for)\(|\.get\((block|timeout)="), "io"),
     (
         re.compile(
             r"\b(json|zlib|gzip|bz2|lzma|re|hashlib|hmac|pickle|marshal|struct|base64|binascii|"
@@ -79,6 +89,11 @@ _C_BACKED_STDLIB: dict[str, Category] = {
 
 _DB_NAME = re.compile(r"sqlite|psycopg|mysql|libpq|execute|fetch", re.IGNORECASE)
 _IO_NAME = re.compile(r"recv|send|read|write|poll|select|epoll|sleep|wait|accept", re.IGNORECASE)
+# Blocking stdlib calls whose names say nothing of waiting (queue.get waits on a condition,
+# a Lock's acquire is C).
+_STDLIB_WAITS = re.compile(
+    r"^(Queue|SimpleQueue|LifoQueue|PriorityQueue)\.get$|\.acquire$|^Event\."
+)
 
 
 @dataclass
@@ -113,27 +128,33 @@ class LeafJudge:
             module = _stdlib_module(top)
             if module in _C_BACKED_STDLIB:
                 return _C_BACKED_STDLIB[module], "C-backed stdlib"
-            if _IO_NAME.search(leaf.name.rsplit(".", 1)[-1]):
+            if _IO_NAME.search(leaf.name.rsplit(".", 1)[-1]) or _STDLIB_WAITS.search(leaf.name):
                 return "io", "C-backed stdlib"  # e.g. Condition.wait, selector.select
+            if leaf.file.endswith(".py"):
+                return "python", "Python files, source not read"
             return "python", None
-        if kind == "app" and leaf.line is not None:
+        if kind in ("app", "library") and leaf.line is not None:
             statement = self.statement(leaf.file, leaf.line)
             if statement is not None:
                 for pattern, category in _LINE_PATTERNS:
                     if pattern.search(statement):
                         return category, "source lines"
                 return "python", "source lines"
+        if leaf.file.endswith(".py"):
+            return "python", "Python files, source not read"
         return "python", None
 
     def resolve(self, file: str) -> str | None:
-        """The real path of ``file`` when it lies under the source root, else None."""
+        """The real path of ``file`` when it lies under the source root or is a library
+        file in a library directory, else None."""
         root = self.classifier.source_root
-        if root is None or not file or file.startswith("<"):
+        if not file or file.startswith("<"):
             return None
-        path = os.path.realpath(file if os.path.isabs(file) else os.path.join(root, file))
-        if not path.startswith(root + os.sep) or not os.path.isfile(path):
-            return None
-        return path
+        if root is not None:
+            path = os.path.realpath(file if os.path.isabs(file) else os.path.join(root, file))
+            if path.startswith(root + os.sep) and os.path.isfile(path):
+                return path
+        return self.classifier.library_file(file)
 
     def source(self, file: str) -> tuple[str, ast.Module] | None:
         """Text and syntax tree of a source file under the root, read and parsed once."""

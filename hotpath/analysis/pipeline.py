@@ -9,7 +9,7 @@ from hotpath.analysis.advisor import advise
 from hotpath.analysis.callgraph import CallGraph, build_callgraph, recursion_groups
 from hotpath.analysis.calltree import build_calltree
 from hotpath.analysis.classify import make_classifier
-from hotpath.analysis.endpoints import endpoint_rows
+from hotpath.analysis.endpoints import endpoint_rows, weight_by_endpoint
 from hotpath.analysis.options import AdvisorOptions, AnalyzeOptions
 from hotpath.analysis.pareto import compute_pareto
 from hotpath.analysis.recognize import label_endpoints
@@ -21,7 +21,7 @@ from hotpath.analysis.results import (
     ProfileSummary,
 )
 from hotpath.errors import LimitExceeded
-from hotpath.model import ENDPOINT, Profile, cpu_view
+from hotpath.model import Profile, cpu_view
 
 
 def summarize_profile(profile: Profile, cpu: Profile | None = None) -> ProfileSummary:
@@ -108,12 +108,8 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
 def _advise(
     profile: Profile, cpu: Profile, cg: CallGraph, options: AnalyzeOptions
 ) -> tuple[Pareto, list[Candidate]]:
-    classifier = make_classifier(options.source_root)
-    endpoint_weights: dict[str, float] = {}
-    for (_stack, lid), w in cpu.samples.items():
-        ep = dict(cpu.label_sets[lid]).get(ENDPOINT)
-        if ep is not None:
-            endpoint_weights[ep] = endpoint_weights.get(ep, 0.0) + w
-    pareto = compute_pareto(cg, classifier, endpoint_weights)
+    # Library frames are looked up in the target's site-packages too when it was recorded live.
+    classifier = make_classifier(options.source_root, profile.meta.attrs.get("site_dirs"))
+    pareto = compute_pareto(cg, classifier, weight_by_endpoint(cpu))
     candidates = advise(profile, cg, classifier, options.advisor or AdvisorOptions())
     return pareto, candidates

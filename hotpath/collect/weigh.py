@@ -14,7 +14,7 @@ py-spy watched.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
@@ -94,25 +94,29 @@ def weigh_spans(
             lid = label_cache[key] = profile.intern_labels(ls)
         return lid
 
-    offset = clock_offset(span_list, clocks, options.origin)
+    same_tick = options.interval_s / 3
+    offset, births = _birth_offset(span_list, clocks, options.origin)
+    first = replace(clocks, threads=_with_exits(span_list, clocks, options.origin + offset))
+    # Threads born and gone pin the offset directly; the sleeps only refine it then.
+    reach = _NEAR_S if births >= _BIRTHS_ENOUGH else _MAX_OFFSET_S / 2
+    offset = sleep_offset(span_list, first, options.origin, offset, same_tick, reach)
     origin = options.origin + offset
     if clocks.threads:
         meta.attrs["clock_offset_ms"] = f"{offset * 1000:+.1f}"
     clocks = replace(clocks, threads=_with_exits(span_list, clocks, origin))
-    span_list = _stretch(_tile(span_list, options.interval_s / 3), clocks, origin)
-    for s in span_list:
+    tiled = _stretch(_tile(span_list, same_tick), clocks, origin)
+    cpus = _cpu_by_transitions(span_list, tiled, clocks, origin, same_tick, options.interval_s)
+    for s, cpu in zip(tiled, cpus, strict=True):
         wall = s.end - s.start
-        if wall <= 0:
+        if wall <= 0 and not cpu:
             continue
         stack = tuple(profile.intern_frame(f) for f in s.stack)
-        clock = clocks.threads.get((s.pid, s.tid)) if s.tid is not None else None
-        if clock is None or not clock.times:
+        if cpu is None:
             # A thread the clock sampler never saw (it lived less than one sweep): its CPU is
             # unknown, so none is claimed; its wall time counts as active, as py-spy would.
             cpu, busy = 0.0, wall
         else:
-            cpu = max(_at(clock, origin + s.end) - _at(clock, origin + s.start), 0.0)
-            busy = min(cpu, wall)
+            busy = min(cpu, max(wall, 0.0))
         if cpu > 0:
             profile.add(stack, cpu, labels(s.pid, s.tid, CPU))
         if busy > 0:
@@ -123,6 +127,11 @@ def weigh_spans(
 
 
 def clock_offset(spans: list[Span], clocks: ClockRecord, origin: float) -> float:
+    """Seconds to add to ``origin`` (see :func:`_birth_offset`)."""
+    return _birth_offset(spans, clocks, origin)[0]
+
+
+def _birth_offset(spans: list[Span], clocks: ClockRecord, origin: float) -> tuple[float, int]:
     """Seconds to add to ``origin`` so that py-spy's sightings of each thread fall inside
     the thread's life by its clock.
 
@@ -132,10 +141,10 @@ def clock_offset(spans: list[Span], clocks: ClockRecord, origin: float) -> float
     an interval of offsets that keeps py-spy's first and last sighting within its clock's
     first and last reading (plus a sweep, as it may have exited just after one); the offset
     taken is the middle of the range that the most threads agree on, or none when that
-    range holds zero.
+    range holds zero. Also returns how many threads were born or gone (the evidence).
     """
     if not clocks.threads or not spans:
-        return 0.0
+        return 0.0, 0
     sweep = _sweep_s(clocks)
     sighted: dict[tuple[int, int], tuple[float, float]] = {}
     for s in spans:
@@ -144,6 +153,7 @@ def clock_offset(spans: list[Span], clocks: ClockRecord, origin: float) -> float
             f, last = sighted.get(key, (s.start, s.start))
             sighted[key] = (min(f, s.start), max(last, s.start))
     edges: list[tuple[float, int]] = []
+    evidence = 0
     for key, (first, last) in sighted.items():
         clock = clocks.threads.get(key)
         if clock is None or not clock.times:
@@ -155,6 +165,7 @@ def clock_offset(spans: list[Span], clocks: ClockRecord, origin: float) -> float
         hi = clock.times[-1] + sweep - origin - last if gone else _MAX_OFFSET_S
         if lo <= hi:
             edges += [(max(lo, -_MAX_OFFSET_S), 1), (min(hi, _MAX_OFFSET_S), -1)]
+            evidence += born or gone
     best, best_lo, best_hi, count = 0, 0.0, 0.0, 0
     edges.sort(key=lambda e: (e[0], -e[1]))  # at a tie, open before closing
     for i, (x, step) in enumerate(edges):
@@ -164,13 +175,109 @@ def clock_offset(spans: list[Span], clocks: ClockRecord, origin: float) -> float
             best, best_lo = count, x
             best_hi = edges[i + 1][0] if i + 1 < len(edges) else x
     if not best or best_lo <= 0.0 <= best_hi:
-        return 0.0  # the printed moment agrees with the clocks: keep it
+        return 0.0, evidence  # the printed moment agrees with the clocks: keep it
     if best_lo <= -_MAX_OFFSET_S or best_hi >= _MAX_OFFSET_S:
-        return best_hi if best_hi < 0 else best_lo  # one-sided evidence: the least change
-    return (best_lo + best_hi) / 2
+        return (best_hi if best_hi < 0 else best_lo), evidence  # one-sided: least change
+    return (best_lo + best_hi) / 2, evidence
 
 
 _MAX_OFFSET_S = 0.5
+_OFFSET_REGIONS = 3000
+_NEAR_S = 0.005
+_BIRTHS_ENOUGH = 20
+
+
+def sleep_offset(
+    spans: list[Span],
+    clocks: ClockRecord,
+    origin: float,
+    offset: float,
+    same_tick_s: float,
+    reach: float = 0.25,
+) -> float:
+    """``offset`` refined so that threads use the least CPU where py-spy saw them sleep.
+
+    Thread-pool threads are neither born nor gone while a server is recorded, so
+    :func:`clock_offset` has nothing to go by, and the printed moment was 3-66 ms off on
+    waitress, gunicorn and uvicorn under load: a third of the py-spy sightings of views fell
+    outside the requests that ran them, and the requests' CPU onto the waits around them.
+    Every thread that waits between requests says where the offset is: between two ticks
+    that both saw it sleeping (in a stack its threads spend mostly under
+    :data:`SLEEP_RATE` of a core in) its clock should not advance. The offset taken
+    minimises the CPU the clocks put there, searched within ``reach`` of ``offset`` (the
+    middle of the best stretch), over the sleeps that the thread's clock covers at every
+    offset tried (elsewhere the clock says nothing, and a search would run there);
+    ``offset`` is kept when no thread slept twice in a row or nothing does clearly better.
+    """
+    if not clocks.threads or not spans:
+        return offset
+    ticks, tick_of = _ticks(spans, same_tick_s)
+    regions: list[tuple[ThreadClock, tuple[tuple[str, str], ...], float, float]] = []
+    for s in spans:
+        clock = clocks.threads.get((s.pid, s.tid)) if s.tid is not None else None
+        k = tick_of.get(s.end)
+        if clock is None or not clock.times or k is None or k == 0:
+            continue
+        a, b = s.start, ticks[k - 1]  # the first and the last tick that saw this stack
+        lo, hi = origin + offset - reach, origin + offset + reach
+        if b <= a or a + lo < clock.times[0] or b + hi > clock.times[-1]:
+            continue
+        regions.append((clock, tuple((f.name, f.file) for f in s.stack), a, b))
+    if not regions:
+        return offset
+    # A long recording has thousands of regions; an even selection of them is enough.
+    regions = regions[:: max(1, len(regions) // _OFFSET_REGIONS)]
+
+    def asleep_at(d: float, relative: bool) -> list[tuple[ThreadClock, float, float]]:
+        rates: dict[tuple[tuple[str, str], ...], list[tuple[float, float]]] = {}
+        total_cpu = total_wall = 0.0
+        for c, key, a, b in regions:
+            cpu = _at(c, origin + d + b) - _at(c, origin + d + a)
+            rates.setdefault(key, []).append((cpu / (b - a), b - a))
+            total_cpu += cpu
+            total_wall += b - a
+        limit = max(SLEEP_RATE, total_cpu / total_wall) if relative else SLEEP_RATE
+        sleeping = {k for k, v in rates.items() if _weighted_median(v) < limit}
+        return [(c, a, b) for c, k, a, b in regions if k in sleeping]
+
+    def cost(asleep: list[tuple[ThreadClock, float, float]], d: float) -> float:
+        o = origin + d
+        return sum(_at(c, o + b) - _at(c, o + a) for c, a, b in asleep)
+
+    def best(
+        asleep: list[tuple[ThreadClock, float, float]], center: float, step: float, n: int
+    ) -> float:
+        grid = [center + i * step for i in range(-n, n + 1)]
+        costs = [cost(asleep, d) for d in grid]
+        low = min(costs)
+        ties = [d for d, c in zip(grid, costs, strict=True) if c <= low + 1e-6]
+        return (ties[0] + ties[-1]) / 2
+
+    def search(relative: bool) -> float:
+        # Which stacks sleep is read at the offset given, which may be far off (then some
+        # work looks asleep too); it is read again at the first answer, the search narrowed.
+        asleep = asleep_at(offset, relative)
+        if not asleep:
+            return offset
+        found = best(asleep, offset, 0.002, max(1, round(reach / 0.002)))
+        asleep = asleep_at(found, relative) or asleep
+        found = best(asleep, best(asleep, found, 0.0005, 8), 0.0001, 5)
+        return found if cost(asleep, found) < cost(asleep, offset) * 0.95 else offset
+
+    def still(d: float) -> float:
+        """Seconds of the regions in which the thread's clock stood (nearly) still."""
+        o = origin + d
+        return sum(b - a for c, _k, a, b in regions if _at(c, o + b) - _at(c, o + a) <= 1e-4)
+
+    # Two readings of "sleeping": under 5% of a core (right when the offset is far off but
+    # the waits are long), or under the average rate (right when it is a few milliseconds
+    # off and the work's CPU spills into the waits). Of their answers, the one where the
+    # threads' clocks stand still the longest.
+    found = max({search(False), search(True)}, key=still)
+    found = min(max(found, offset - reach), offset + reach)
+    return found
+
+
 _EDGE_S = 0.05
 """A thread first read this soon after the clocks started was there before them (and one
 last read this close to the end outlived them)."""
@@ -282,6 +389,165 @@ def _stretch(spans: list[Span], clocks: ClockRecord, origin: float) -> list[Span
     return out
 
 
+def _ticks(spans: list[Span], same_tick_s: float) -> tuple[list[float], dict[float, int]]:
+    """py-spy's tick times (every span start is one; stamps closer than ``same_tick_s`` are
+    one tick, as py-spy stamps threads one by one) and the tick of every stamp."""
+    ticks: list[float] = []
+    tick_of: dict[float, int] = {}
+    for t in sorted({s.start for s in spans}):
+        if not ticks or t - ticks[-1] > same_tick_s:
+            ticks.append(t)
+        tick_of[t] = len(ticks) - 1
+    return ticks, tick_of
+
+
+def _cpu_by_transitions(
+    spans: list[Span],
+    tiled: list[Span],
+    clocks: ClockRecord,
+    origin: float,
+    same_tick_s: float,
+    interval_s: float,
+) -> list[float | None]:
+    """Each span's CPU seconds: what its thread's clock advanced while py-spy saw it there,
+    plus its share of the CPU used in the gaps where the thread changed stack.
+
+    Between the last tick that saw a thread in stack A and the first that saw it in B the
+    thread changed stack at an unknown moment. Splitting that gap at its midpoint (as the
+    spans' wall time is split) is right for wall time but not for CPU: a thread-pool thread
+    runs a request between two long stretches in ``Condition.wait``, so the midpoint hands
+    the waits the start and the end of every request, and never gives anything back (a wait
+    has no CPU to hand over). Instead the CPU the clock shows in the gap is split between A
+    and B by the chance that the thread was in each at that moment (the change is equally
+    likely anywhere in the gap) times the CPU rate of each stack, learnt from the whole
+    recording: CPU of the stack's spans per second of their wall time, re-estimated a few
+    times (a stack whose thread sleeps in it gets next to nothing). ``None`` for a thread no
+    clock reading covers.
+    """
+    ticks, tick_of = _ticks(spans, same_tick_s)
+    out: list[float | None] = [None] * len(spans)
+    by_thread: dict[tuple[int, int], list[int]] = {}
+    for i, s in enumerate(spans):
+        if s.tid is not None:
+            by_thread.setdefault((s.pid, s.tid), []).append(i)
+
+    def before(t: float) -> float:
+        """The tick before the one that stamped ``t`` (the last one that saw the old stack)."""
+        k = tick_of.get(t)
+        if k is None:
+            k = bisect_right(ticks, t)
+        return ticks[k - 1] if k > 0 else t
+
+    # Gaps to split: (left span, right span, CPU pieces as (cpu, position 0..1 in the gap)).
+    gaps: list[tuple[int, int, list[tuple[float, float]]]] = []
+    keys: dict[tuple[tuple[str, str], ...], int] = {}
+    key_of = [0] * len(spans)
+    for i, s in enumerate(spans):
+        key_of[i] = keys.setdefault(tuple((f.name, f.file) for f in s.stack), len(keys))
+    for key, idx in by_thread.items():
+        clock = clocks.threads.get(key)
+        if clock is None or not clock.times:
+            continue
+        idx.sort(key=lambda i: spans[i].start)
+
+        def cpu_at(t: float, clock: ThreadClock = clock) -> float:
+            return _at(clock, origin + t)
+
+        for n, i in enumerate(idx):
+            raw, tile = spans[i], tiled[i]
+            nxt = idx[n + 1] if n + 1 < len(idx) else None
+            joined = nxt is not None and spans[nxt].start == raw.end and raw.end in tick_of
+            # A thread's first span (or one after a break) owns the time from its tile's edge.
+            lo = min(tile.start, raw.start) if n == 0 or out[i] is None else raw.start
+            hi = before(raw.end) if joined else max(tile.end, lo)
+            hi = max(hi, lo)
+            out[i] = max(cpu_at(hi) - cpu_at(lo), 0.0)
+            if joined:
+                assert nxt is not None
+                a, b = hi, raw.end
+                out[nxt] = 0.0
+                pieces = _pieces(clock, origin, a, b, cpu_at)
+                if pieces:
+                    gaps.append((i, nxt, pieces))
+    # The CPU rate of each stack: its CPU per second of wall, re-estimated from the split.
+    n_keys = len(keys)
+    wall = [0.0] * n_keys
+    for i, t in enumerate(tiled):
+        if out[i] is not None:
+            wall[key_of[i]] += max(t.end - t.start, 0.0)
+    own = [0.0] * n_keys
+    for i, c in enumerate(out):
+        if c is not None:
+            own[key_of[i]] += c
+    total_wall = sum(wall)
+    total_cpu = sum(own) + sum(c for _l, _r, ps in gaps for c, _f in ps)
+    prior = total_cpu / total_wall if total_wall > 0 else 1.0
+    pseudo = 2 * interval_s  # a stack seen only once or twice keeps near the average rate
+    rate = [1.0] * n_keys
+    share: list[float] = [0.5] * len(gaps)
+    for _ in range(_ROUNDS):
+        cpu = list(own)
+        for g, (left, right, pieces) in enumerate(gaps):
+            rl, rr = rate[key_of[left]], rate[key_of[right]]
+            to_left = 0.0
+            for c, f in pieces:
+                wl, wr = rl * (1.0 - f), rr * f
+                to_left += c * (wl / (wl + wr) if wl + wr > 0 else 1.0 - f)
+            total = sum(c for c, _f in pieces)
+            share[g] = to_left / total if total > 0 else 0.5
+            cpu[key_of[left]] += to_left
+            cpu[key_of[right]] += total - to_left
+        rate = [(cpu[k] + prior * pseudo) / (wall[k] + pseudo) for k in range(n_keys)]
+    for g, (left, right, pieces) in enumerate(gaps):
+        total = sum(c for c, _f in pieces)
+        out[left] = (out[left] or 0.0) + total * share[g]
+        out[right] = (out[right] or 0.0) + total * (1.0 - share[g])
+    return out
+
+
+_ROUNDS = 8
+"""Rounds of re-estimating the stacks' CPU rates (they settle in three or four)."""
+
+SLEEP_RATE = 0.05
+"""A stack in which its threads spent most of their time using under 5% of a core sleeps
+there (a wait, a select, a blocking read; also, by this measure, a stack that mostly waits
+for the GIL, which is as good for lining up the clocks)."""
+
+
+def _weighted_median(values: list[tuple[float, float]]) -> float:
+    """The median of (value, weight) pairs."""
+    values = sorted(values)
+    half = sum(w for _v, w in values) / 2
+    acc = 0.0
+    for v, w in values:
+        acc += w
+        if acc >= half:
+            return v
+    return values[-1][0] if values else 0.0
+
+
+def _pieces(
+    clock: ThreadClock, origin: float, a: float, b: float, cpu_at: Callable[[float], float]
+) -> list[tuple[float, float]]:
+    """The CPU a thread's clock shows between py-spy times ``a`` and ``b``, cut at the clock's
+    readings: (CPU seconds, the piece's middle as a fraction of the way from a to b)."""
+    if b <= a:
+        return []
+    times = clock.times
+    cuts = [a]
+    j = bisect_right(times, origin + a)
+    while j < len(times) and times[j] < origin + b:
+        cuts.append(times[j] - origin)
+        j += 1
+    cuts.append(b)
+    out = []
+    for x, y in pairwise(cuts):
+        c = cpu_at(y) - cpu_at(x)
+        if c > 0:
+            out.append((c, ((x + y) / 2 - a) / (b - a)))
+    return out
+
+
 def _tile(spans: list[Span], same_tick_s: float) -> list[Span]:
     """Move every span edge from the tick that saw the change to the midpoint between that
     tick and the one before, so each sample stands for the time nearest to it.
@@ -290,15 +556,9 @@ def _tile(spans: list[Span], same_tick_s: float) -> list[Span]:
     between the real tick times. Every span start is a tick; timestamps less than
     ``same_tick_s`` after the previous one are the same tick (threads handled one by one).
     """
-    stamps = sorted({s.start for s in spans})
-    if len(stamps) < 2:
+    ticks, tick_of = _ticks(spans, same_tick_s)
+    if len(ticks) < 2:
         return spans
-    ticks: list[float] = []
-    tick_of: dict[float, int] = {}
-    for t in stamps:
-        if not ticks or t - ticks[-1] > same_tick_s:
-            ticks.append(t)
-        tick_of[t] = len(ticks) - 1
     mids = [ticks[0]] + [(a + b) / 2 for a, b in pairwise(ticks)]
 
     def edge(t: float) -> float:

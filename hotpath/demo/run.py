@@ -33,22 +33,18 @@ class DemoOptions:
 
 def endpoint_shares(profile: object) -> list[tuple[str, float, float]]:
     """(endpoint, CPU share, wall share) from a profile labelled by recognize, by CPU share."""
+    from hotpath.analysis.endpoints import weight_by_endpoint
     from hotpath.analysis.recognize import label_endpoints
-    from hotpath.model import ENDPOINT, Profile, cpu_view, wall_view
+    from hotpath.model import Profile, cpu_view, wall_view
 
     if not isinstance(profile, Profile):
         raise TypeError("expected a Profile")
     p = label_endpoints(profile)
-    shares: dict[str, list[float]] = {}
-    for i, view in enumerate((cpu_view(p), wall_view(p))):
-        for _frames, labels, w in view.iter_samples():
-            ep = dict(labels).get(ENDPOINT)
-            if ep is not None:
-                shares.setdefault(ep, [0.0, 0.0])[i] += w
-    tot_cpu = sum(v[0] for v in shares.values()) or 1.0
-    tot_wall = sum(v[1] for v in shares.values()) or 1.0
-    rows = [(k, v[0] / tot_cpu, v[1] / tot_wall) for k, v in shares.items()]
-    return sorted(rows, key=lambda r: -r[1])
+    cpu, wall = weight_by_endpoint(cpu_view(p)), weight_by_endpoint(wall_view(p))
+    tot_cpu = sum(cpu.values()) or 1.0
+    tot_wall = sum(wall.values()) or 1.0
+    rows = [(k, cpu.get(k, 0.0) / tot_cpu, wall.get(k, 0.0) / tot_wall) for k in {*cpu, *wall}]
+    return sorted(rows, key=lambda r: (-r[1], r[0]))
 
 
 def _start_monolith(workdir: str) -> tuple[subprocess.Popen[bytes], int]:

@@ -30,6 +30,7 @@ if _typing.TYPE_CHECKING:
         detect,
         format_names,
         read_stream,
+        readable_format_names,
         spec_of_stream,
         writable_format_names,
     )
@@ -42,6 +43,7 @@ _LAZY = {
     "REGISTRY": "hotpath.formats.registry",
     "detect": "hotpath.formats.registry",
     "format_names": "hotpath.formats.registry",
+    "readable_format_names": "hotpath.formats.registry",
     "read_stream": "hotpath.formats.registry",
     "spec_of_stream": "hotpath.formats.registry",
     "writable_format_names": "hotpath.formats.registry",
@@ -75,6 +77,7 @@ __all__ = [
     "read_profile",
     "read_profiles",
     "read_stream",
+    "readable_format_names",
     "spec_of_stream",
     "wrap_stream",
     "writable_format_names",

@@ -15,27 +15,44 @@ from hotpath.formats.spec import ProgressFn
 from hotpath.model import Profile
 
 
+def _named(profile: Profile, source: bool) -> Profile:
+    """Every function named once for all formats (see :mod:`hotpath.formats.identity`)."""
+    from hotpath.formats.identity import name_functions
+    from hotpath.formats.source import SourceIndex
+
+    return name_functions(profile, SourceIndex() if source else SourceIndex(roots=[], off=True))
+
+
 def read_profile(
     path: str | os.PathLike[str],
     fmt: str | None = None,
     max_decompressed: int | None = None,
     on_bytes: ProgressFn | None = None,
+    source: bool = True,
 ) -> Profile:
-    """Read one profile file, detecting its format from its content unless ``fmt`` is given."""
+    """Read one profile file, detecting its format from its content unless ``fmt`` is given.
+
+    ``source``: name functions from their source files where they are on this machine
+    (qualified names, def lines); False names them from the file alone.
+    """
     display = os.fspath(path)
     if fmt is not None and fmt not in REGISTRY:
         raise UsageError(f"unknown format {fmt!r}; known: {', '.join(format_names())}")
     with open_profile(display, max_decompressed, on_bytes) as stream:
-        return read_stream(stream, display, fmt)[0]
+        return _named(read_stream(stream, display, fmt)[0], source)
 
 
 def read_bytes(
-    data: bytes, name: str = "<bytes>", fmt: str | None = None, max_decompressed: int | None = None
+    data: bytes,
+    name: str = "<bytes>",
+    fmt: str | None = None,
+    max_decompressed: int | None = None,
+    source: bool = True,
 ) -> Profile:
-    """Read a profile held in memory (same detection and gzip handling as files)."""
+    """Read a profile held in memory (same detection, gzip handling and naming as files)."""
     raw = io.BufferedReader(io.BytesIO(data), buffer_size=1024 * 1024)
     with wrap_stream(raw, name, max_decompressed) as stream:
-        return read_stream(stream, name, fmt)[0]
+        return _named(read_stream(stream, name, fmt)[0], source)
 
 
 def read_profiles(
@@ -44,15 +61,17 @@ def read_profiles(
     max_decompressed: int | None = None,
     jobs: int = 1,
     on_bytes: ProgressFn | None = None,
+    source: bool = True,
 ) -> Profile:
     """Read and merge several profile files (directories are expanded) into one profile.
 
     With ``jobs`` > 1, big inputs are read by that many processes (files split by size).
+    ``source`` as for :func:`read_profile`.
     """
     files = expand_paths(paths)
     if not files:
         raise UsageError("no profile files given")
-    return read_many(files, fmt, max_decompressed, jobs, on_bytes)
+    return _named(read_many(files, fmt, max_decompressed, jobs, on_bytes), source)
 
 
 def write_profile(profile: Profile, stream: IO[bytes], fmt: str) -> None:
@@ -61,7 +80,7 @@ def write_profile(profile: Profile, stream: IO[bytes], fmt: str) -> None:
         raise UsageError(
             f"cannot write format {fmt!r}; writable: {', '.join(writable_format_names())}"
         )
-    if not profile.samples and profile.function_stats:
+    if not profile.samples and profile.function_stats and not spec.call_stats:
         # cProfile/pstats hold per-function totals, not stacks: a stack format would be empty.
         raise UsageError(
             f"cannot write call statistics (cProfile/pstats) as {fmt}: they hold no stacks"

@@ -17,7 +17,18 @@ from typing import IO, BinaryIO
 from hotpath import escape
 from hotpath.errors import LimitExceeded, ProfileParseError
 from hotpath.formats.spec import FormatSpec
-from hotpath.model import PID, PROCESS, THREAD, THREAD_ID, Frame, Labels, Metadata, Profile
+from hotpath.model import (
+    CPU,
+    PID,
+    PROCESS,
+    THREAD,
+    THREAD_ID,
+    Frame,
+    Labels,
+    Metadata,
+    Profile,
+    measure_view,
+)
 
 _THREAD_RE = re.compile(r"thread \((0x[0-9a-fA-F]+|\d+)\)(?:: (.*))?\Z", re.S)
 _PROCESS_RE = re.compile(r'process (\d+):"(.*)"\Z', re.S)
@@ -327,8 +338,8 @@ class _BlockReader:
 def _label_prefix(labels: Labels) -> str:
     d = dict(labels)
     parts = []
-    if PID in d:
-        parts.append(f'process {d[PID]}:"{escape.folded_frame(d.get(PROCESS, ""))}"')
+    if d.get(PROCESS):  # py-spy's frame holds the command line; none is no frame
+        parts.append(f'process {d.get(PID, "")}:"{escape.folded_frame(d[PROCESS])}"')
     if THREAD_ID in d:
         name = d.get(THREAD)
         name = None if name is None else escape.folded_frame(name)
@@ -337,25 +348,40 @@ def _label_prefix(labels: Labels) -> str:
     return ";".join(parts)
 
 
-def _format_weight(w: float) -> str:
-    if float(w).is_integer():
-        return str(int(w))
-    return repr(float(w))
+def count_unit(profile: Profile) -> str:
+    """What the counts :func:`write` writes for ``profile`` are: ``samples``,
+    ``microseconds`` (profiles in seconds) or ``bytes``."""
+    return "microseconds" if profile.meta.unit == "seconds" else profile.meta.unit
 
 
-def write(profile: Profile, stream: IO[bytes]) -> None:
-    """Write collapsed stacks. Labels other than process and thread are not representable
-    in this format and are dropped (their weights are kept, summed per stack)."""
+def write(profile: Profile, stream: IO[bytes], measure: str = CPU) -> None:
+    """Write collapsed stacks of one measure (:func:`~hotpath.model.measure_view`: CPU by
+    default, ``"wall"`` for wall-clock time), never the two added together.
+
+    Counts are integers, as flamegraph.pl, inferno and speedscope require: samples, or
+    whole microseconds for profiles in seconds (:func:`count_unit`), rounded so that the
+    file's total stays within half a unit of the profile's. Labels other than process
+    (with a command line) and thread are not representable in this format and are dropped
+    (their weights are kept, summed per stack).
+    """
+    view = measure_view(profile, measure)
+    factor = 1e6 if view.meta.unit == "seconds" else 1.0
     out: dict[str, float] = {}
-    texts = [format_frame(f) for f in profile.frames]
-    prefixes = [_label_prefix(ls) for ls in profile.label_sets]
-    for (stack, lid), w in profile.samples.items():
+    texts = [format_frame(f) for f in view.frames]
+    prefixes = [_label_prefix(ls) for ls in view.label_sets]
+    for (stack, lid), w in view.samples.items():
         body = ";".join(texts[i] for i in stack)
         prefix = prefixes[lid]
         key = f"{prefix};{body}" if prefix and body else prefix or body
         out[key] = out.get(key, 0) + w
+    exact = 0.0
+    written = 0
     for key, w in out.items():
-        stream.write(f"{key} {_format_weight(w)}\n".encode())
+        exact += w * factor
+        count = round(exact) - written  # running rounding: the total stays exact
+        if count > 0:
+            written += count
+            stream.write(f"{key} {count}\n".encode())
 
 
 def sniff(head: bytes) -> bool:

@@ -273,4 +273,5 @@ SPEC = FormatSpec(
     read=read,
     write=write,
     binary=True,
+    call_stats=True,
 )

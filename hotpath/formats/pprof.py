@@ -2,24 +2,50 @@
 
 Encoded and decoded with the ``protobuf`` package and classes generated from the schema in
 ``pprof_proto/profile.proto`` (never a hand-written encoder). Writing: one Function per
-(name, file), one Location per (function, line), samples leaf first, every label kept as a
-string label. Weights in samples are written as ``samples/count`` (plus ``cpu/nanoseconds``
-when the sampling interval is known); weights in seconds as ``cpu/nanoseconds``.
-Reading takes the default sample type (else a ``samples/count`` one, else the last), expands
-inlined lines into frames, and turns string and numeric labels into labels.
+function, one Location per (function, line), samples leaf first, every label kept as a
+string label. Sample types (see :func:`columns`): ``samples/count`` for sampled profiles,
+``cpu/nanoseconds`` (idle samples left out) and ``wall/nanoseconds`` (everything) when idle
+time was recorded; a profile holding ``measure=cpu`` and ``measure=wall`` copies of its
+stacks is written as one sample per stack with a ``cpu`` and a ``wall`` value, never their
+sum. Reading takes ``cpu`` and ``wall`` time columns back as those two measures; otherwise
+the default sample type (else a ``count`` one, else the last). Time units are those of
+google/pprof (``ns``, ``us``, ``µs``, ``ms``, ``s`` and the long names). Inlined lines
+expand into frames; string and numeric labels become labels.
 """
 
 from __future__ import annotations
 
 import gzip
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO, NamedTuple
 
 from hotpath.errors import ProfileParseError, UsageError
 from hotpath.formats.spec import FormatSpec
-from hotpath.model import Frame, FunctionKey, Metadata, Profile, Unit
+from hotpath.model import (
+    ACTIVE,
+    CPU,
+    IDLE,
+    MEASURE,
+    STATE,
+    WALL,
+    Frame,
+    FunctionKey,
+    Labels,
+    Metadata,
+    Profile,
+    Stack,
+    Unit,
+)
 
-_TIME_UNITS = {"nanoseconds": 1e-9, "microseconds": 1e-6, "milliseconds": 1e-3, "seconds": 1.0}
+_TIME_UNITS = {
+    # google/pprof's measurement table: long names, abbreviations, both micro signs.
+    **dict.fromkeys(("nanoseconds", "nanosecond", "ns"), 1e-9),
+    **dict.fromkeys(("microseconds", "microsecond", "us", "\u00b5s", "\u03bcs"), 1e-6),
+    **dict.fromkeys(("milliseconds", "millisecond", "ms"), 1e-3),
+    **dict.fromkeys(("seconds", "second", "s", "sec"), 1.0),
+    **dict.fromkeys(("minutes", "minute", "m"), 60.0),
+    **dict.fromkeys(("hours", "hour", "h"), 3600.0),
+}
 
 
 class _Strings:
@@ -48,6 +74,61 @@ def _new_profile() -> pb.Profile:
     return msg
 
 
+class _Column(NamedTuple):
+    """One sample type: its name and unit, the factor from the model's weights, and which
+    label sets it counts (a CPU column leaves idle and wall-clock samples out)."""
+
+    type: str
+    unit: str
+    factor: float
+    counts: Callable[[Labels], bool]
+
+
+def _every(_labels: Labels) -> bool:
+    return True
+
+
+def _is_measure(measure: str) -> Callable[[Labels], bool]:
+    return lambda labels: (MEASURE, measure) in labels
+
+
+def _not_idle(labels: Labels) -> bool:
+    return (STATE, IDLE) not in labels
+
+
+def columns(profile: Profile) -> list[_Column]:
+    """The sample types a profile is written with, the default (CPU) first.
+
+    A profile holding ``measure=cpu`` and ``measure=wall`` copies of its stacks gets one
+    ``cpu`` and one ``wall`` column, each counting only its own copies; a profile with idle
+    samples gets a ``wall`` column beside a ``cpu`` column that leaves them out. Time is in
+    nanoseconds; samples also as ``samples/count``.
+    """
+    meta = profile.meta
+    labels_seen = {kv for ls in profile.label_sets for kv in ls}
+    interval = meta.interval_s or 0.0
+    if meta.unit == "bytes":
+        return [_Column("space", "bytes", 1.0, _every)]
+    per_ns = 1e9 if meta.unit == "seconds" else interval * 1e9
+    if (MEASURE, CPU) in labels_seen or (MEASURE, WALL) in labels_seen:
+        if per_ns:
+            return [
+                _Column("cpu", "nanoseconds", per_ns, _is_measure(CPU)),
+                _Column("wall", "nanoseconds", per_ns, _is_measure(WALL)),
+            ]
+        return [
+            _Column("cpu", "count", 1.0, _is_measure(CPU)),
+            _Column("wall", "count", 1.0, _is_measure(WALL)),
+        ]
+    idle = (STATE, IDLE) in labels_seen
+    out = [_Column("samples", "count", 1.0, _every)] if meta.unit == "samples" else []
+    if per_ns:
+        out.append(_Column("cpu", "nanoseconds", per_ns, _not_idle if idle else _every))
+        if idle:
+            out.append(_Column("wall", "nanoseconds", per_ns, _every))
+    return out
+
+
 def to_proto(profile: Profile) -> pb.Profile:
     """Build the protobuf message of a profile with stacks."""
     if not profile.samples and profile.function_stats:
@@ -58,16 +139,9 @@ def to_proto(profile: Profile) -> pb.Profile:
     out = _new_profile()
     meta = profile.meta
     interval_ns = round(meta.interval_s * 1e9) if meta.interval_s else 0
-    if meta.unit == "samples":
-        types = [("samples", "count", 1.0)]
-        if interval_ns:
-            types.append(("cpu", "nanoseconds", float(interval_ns)))
-    elif meta.unit == "seconds":
-        types = [("cpu", "nanoseconds", 1e9)]
-    else:
-        types = [("space", "bytes", 1.0)]
-    for name, unit, _f in types:
-        out.sample_type.add(type=st(name), unit=st(unit))
+    cols = columns(profile)
+    for col in cols:
+        out.sample_type.add(type=st(col.type), unit=st(col.unit))
     out.default_sample_type = out.sample_type[0].type
     if interval_ns:
         out.period_type.type = st("cpu")
@@ -75,40 +149,57 @@ def to_proto(profile: Profile) -> pb.Profile:
         out.period = interval_ns
     if meta.duration_s:
         out.duration_nanos = round(meta.duration_s * 1e9)
-    fn_ids: dict[FunctionKey, int] = {}
-    first_lines: dict[FunctionKey, int | None] = {}
+    # One Function per function: frames of one function at other lines share its def line.
+    first_of: dict[FunctionKey, int | None] = {}
     for fr in profile.frames:
-        key = fr.function
-        if key not in fn_ids:
-            fn_ids[key] = len(fn_ids) + 1
-            first_lines[key] = fr.first_line
-        elif first_lines[key] is None:
-            first_lines[key] = fr.first_line
-    for key, fid in fn_ids.items():
+        if first_of.get(fr.function) is None:
+            first_of[fr.function] = fr.first_line
+    fn_of_key: dict[FunctionKey, int] = {}
+    for fkey, first in first_of.items():
+        fid = fn_of_key[fkey] = len(fn_of_key) + 1
         out.function.add(
             id=fid,
-            name=st(key.name),
-            system_name=st(key.name),
-            filename=st(key.file),
-            start_line=first_lines[key] or 0,
+            name=st(fkey.name),
+            system_name=st(fkey.name),
+            filename=st(fkey.file),
+            start_line=first or 0,
         )
     loc_ids: dict[tuple[int, int], int] = {}
     loc_of_frame: list[int] = []
     for fr in profile.frames:
-        lk = (fn_ids[fr.function], fr.line or 0)
+        lk = (fn_of_key[fr.function], fr.line or 0)
         lid = loc_ids.get(lk)
         if lid is None:
             lid = loc_ids[lk] = len(loc_ids) + 1
             loc = out.location.add(id=lid)
             loc.line.add(function_id=lk[0], line=lk[1])
         loc_of_frame.append(lid)
-    label_msgs = [[(st(k), st(v)) for k, v in labels] for labels in profile.label_sets]
+    # The measure label says which column a weight goes to; the rest stay labels. A stack's
+    # CPU and wall copies become one sample: state=active (implied where a stack has CPU
+    # time) would keep them apart.
+    measured = any(c.type == WALL for c in cols) and any(
+        k == MEASURE for ls in profile.label_sets for k, _v in ls
+    )
+    drop = {(STATE, ACTIVE)} if measured else set()
+    kept = [
+        tuple(kv for kv in ls if kv[0] != MEASURE and kv not in drop) for ls in profile.label_sets
+    ]
+    wanted = [[col.counts(ls) for col in cols] for ls in profile.label_sets]
+    rows: dict[tuple[Stack, Labels], list[float]] = {}
     for (stack, lid), w in profile.samples.items():
+        rkey = (stack, kept[lid])
+        row = rows.get(rkey)
+        if row is None:
+            row = rows[rkey] = [0.0] * len(cols)
+        for i, col in enumerate(cols):
+            if wanted[lid][i]:
+                row[i] += w * col.factor
+    for (stack, labels), values in rows.items():
         sample = out.sample.add()
         sample.location_id.extend(loc_of_frame[f] for f in reversed(stack))
-        sample.value.extend(round(w * factor) for _n, _u, factor in types)
-        for k, v in label_msgs[lid]:
-            sample.label.add(key=k, str=v)
+        sample.value.extend(round(v) for v in values)
+        for k, v in labels:
+            sample.label.add(key=st(k), str=st(v))
     for src in meta.sources:
         out.comment.append(st(f"hotpath: from {src.path} ({src.format})"))
     out.string_table.extend(st.table)
@@ -121,9 +212,19 @@ def write(profile: Profile, stream: IO[bytes]) -> None:
     stream.write(gzip.compress(data, compresslevel=6, mtime=0))
 
 
-def _pick_value(msg: pb.Profile, s: Callable[[int, str], str]) -> tuple[int, Unit, float]:
-    """Index of the sample value to read, its unit in the model, and the factor to it."""
+def _pick_values(
+    msg: pb.Profile, s: Callable[[int, str], str]
+) -> tuple[list[tuple[int, float, dict[str, str]]], Unit]:
+    """Which sample values to read: (index, factor to the model's unit, extra labels) each,
+    and the unit. ``cpu`` and ``wall`` time columns (as hotpath writes them) are both read,
+    as ``measure=cpu`` and ``measure=wall`` samples; otherwise the default sample type (else
+    a ``count`` one, else the last)."""
     types = [(s(t.type, "sample type"), s(t.unit, "sample unit")) for t in msg.sample_type]
+    timed = {t: i for i, (t, u) in enumerate(types) if u in _TIME_UNITS}
+    if CPU in timed and WALL in timed:
+        return [
+            (timed[m], _TIME_UNITS[types[timed[m]][1]], {MEASURE: m}) for m in (CPU, WALL)
+        ], "seconds"
     index = len(types) - 1
     if msg.default_sample_type:
         wanted = s(msg.default_sample_type, "default sample type")
@@ -131,13 +232,11 @@ def _pick_value(msg: pb.Profile, s: Callable[[int, str], str]) -> tuple[int, Uni
     else:
         index = next((i for i, (t, u) in enumerate(types) if u == "count"), index)
     unit = types[index][1]
-    if unit == "count" or unit == "":
-        return index, "samples", 1.0
     if unit in _TIME_UNITS:
-        return index, "seconds", _TIME_UNITS[unit]
+        return [(index, _TIME_UNITS[unit], {})], "seconds"
     if unit == "bytes":
-        return index, "bytes", 1.0
-    return index, "samples", 1.0
+        return [(index, 1.0, {})], "bytes"
+    return [(index, 1.0, {})], "samples"
 
 
 def from_proto(msg: pb.Profile, path: str) -> Profile:
@@ -151,7 +250,7 @@ def from_proto(msg: pb.Profile, path: str) -> Profile:
 
     if not msg.sample_type:
         raise ProfileParseError(path, "pprof profile has no sample_type")
-    index, unit, factor = _pick_value(msg, s)
+    picks, unit = _pick_values(msg, s)
     meta = Metadata(unit=unit)
     if msg.period and msg.period_type.unit and s(msg.period_type.unit, "period") in _TIME_UNITS:
         meta.interval_s = msg.period * _TIME_UNITS[strings[msg.period_type.unit]]
@@ -174,8 +273,9 @@ def from_proto(msg: pb.Profile, path: str) -> Profile:
             frames.append(Frame(f"0x{loc.address:x}"))
         loc_frames[loc.id] = tuple(profile.intern_frame(f) for f in frames)
     count = 0
+    need = max(i for i, _f, _l in picks)
     for sample in msg.sample:
-        if index >= len(sample.value):
+        if need >= len(sample.value):
             raise ProfileParseError(path, "a sample has fewer values than sample types")
         stack: list[int] = []
         for lid in reversed(sample.location_id):
@@ -186,9 +286,15 @@ def from_proto(msg: pb.Profile, path: str) -> Profile:
         labels = {
             s(lb.key, "label"): s(lb.str, "label") if lb.str else str(lb.num) for lb in sample.label
         }
-        v = sample.value[index]
-        count += v
-        profile.add(tuple(stack), v * factor, profile.intern_labels(labels))
+        for index, factor, extra in picks:
+            v = sample.value[index]
+            if v < 0:
+                raise ProfileParseError(path, f"negative sample value {v}")
+            if extra and not v:
+                continue  # a stack with no CPU time still has its wall time, and vice versa
+            count += v
+            lid = profile.intern_labels({**labels, **extra} if extra else labels)
+            profile.add(tuple(stack), v * factor, lid)
     if unit == "samples":
         meta.sample_count = count
     return profile

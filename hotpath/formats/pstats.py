@@ -8,9 +8,12 @@ are then apportioned by calls, as gprof does). Builtins have file ``~`` and line
 names are shown as pstats shows them: ``{built-in method builtins.getattr}``.
 
 The ``profile`` module names its builtins ``('', 0, 'len')`` and its command's frame with a
-code object instead of a string (its ``co_name`` is used). Functions are keyed by
-(name, file) like every other format; two functions with one name in one file (two
-``<lambda>``) are summed. Units are seconds.
+code object instead of a string (its ``co_name`` is used). pyinstrument's ``-r pstats``
+output writes -1 for every call count (a sampling profiler does not count calls): read as 0,
+unknown. A function is (file, def line, name): two functions with one name in one file (two
+``<lambda>``, ``__init__`` of two classes) stay two, named by
+:func:`hotpath.formats.identity.name_functions` (``Class.__init__`` from the source, else
+``__init__:LINE``). Units are seconds.
 """
 
 from __future__ import annotations
@@ -39,6 +42,15 @@ def _fail(path: str, reason: str) -> NoReturn:
 
 def _num(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+
+
+def _count(v: object) -> bool:
+    """A call count: a non-negative int, or pyinstrument's -1 (unknown)."""
+    return isinstance(v, int) and not isinstance(v, bool) and v >= -1
+
+
+def _calls(v: int) -> int:
+    return max(v, 0)
 
 
 def _is_func(k: object) -> bool:
@@ -161,7 +173,7 @@ def _check_entry(path: str, func: object, value: object) -> None:
     if not (
         isinstance(value, tuple)
         and len(value) == 5
-        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value[:2])
+        and all(_count(v) for v in value[:2])
         and _num(value[2])
         and _num(value[3])
         and isinstance(value[4], dict)
@@ -169,10 +181,31 @@ def _check_entry(path: str, func: object, value: object) -> None:
         _fail(path, f"entry {func}: expected (calls, calls, tottime, cumtime, callers)")
     for caller, cv in value[4].items():
         ok = (isinstance(cv, int) and not isinstance(cv, bool) and cv >= 0) or (
-            isinstance(cv, tuple) and len(cv) == 4 and all(_num(x) for x in cv)
+            isinstance(cv, tuple)
+            and len(cv) == 4
+            and all(_count(x) for x in cv[:2])
+            and all(_num(x) for x in cv[2:])
         )
         if not _is_func(caller) or not ok:
             _fail(path, f"entry {func}: bad caller record {str(caller)[:80]}: {str(cv)[:80]}")
+
+
+def _keys(path: str, stats: dict[Any, Any]) -> dict[FuncTuple, FunctionKey]:
+    """Keys of every function (and caller): one name in one file at several def lines gets
+    a ``:LINE`` suffix, so they stay apart until the source names them."""
+    funcs: set[FuncTuple] = set()
+    for func, value in stats.items():
+        _check_entry(path, func, value)
+        funcs.add(func)
+        funcs.update(value[4])
+    plain = {func: function_key(func) for func in funcs}
+    lines: dict[FunctionKey, set[int]] = {}
+    for func, key in plain.items():
+        lines.setdefault(key, set()).add(func[1])
+    return {
+        func: FunctionKey(f"{key.name}:{func[1]}", key.file) if len(lines[key]) > 1 else key
+        for func, key in plain.items()
+    }
 
 
 def read(stream: BinaryIO, path: str) -> Profile:
@@ -185,25 +218,31 @@ def read(stream: BinaryIO, path: str) -> Profile:
     profile = Profile(Metadata(unit="seconds"))
     fstats = profile.function_stats
     edges = profile.call_edges
+    keys = _keys(path, stats)
     counts_only = False
+    unknown_counts = False
     for func, value in stats.items():
-        _check_entry(path, func, value)
         cc, nc, tt, ct, callers = value
-        key = function_key(func)
+        unknown_counts = unknown_counts or nc < 0
+        cc, nc = _calls(cc), _calls(nc)
+        key = keys[func]
         st = FunctionStats(float(tt), float(ct), nc, cc, func[1] if func[1] > 0 else None)
         prev = fstats.get(key)
         fstats[key] = st if prev is None else prev + st
         for caller, cv in callers.items():
             if isinstance(cv, tuple):
-                e = EdgeStats(float(cv[2]), float(cv[3]), int(cv[0]))
+                e = EdgeStats(float(cv[2]), float(cv[3]), _calls(int(cv[0])))
             else:  # profile module: a count only; apportion the callee's time by calls
                 counts_only = True
                 share = cv / nc if nc else 0.0
                 e = EdgeStats(tt * share, ct * share, cv)
-            ekey = (function_key(caller), key)
+            ekey = (keys[caller], key)
             eprev = edges.get(ekey)
             edges[ekey] = e if eprev is None else eprev + e
-    profile.meta.tools["profile" if counts_only else "cProfile"] = ""
+    if unknown_counts:
+        profile.meta.attrs["calls"] = "unknown (a sampling profiler's pstats output)"
+    tool = "pyinstrument" if unknown_counts else "profile" if counts_only else "cProfile"
+    profile.meta.tools[tool] = ""
     return profile
 
 

@@ -61,6 +61,10 @@ def format_names() -> list[str]:
     return list(REGISTRY)
 
 
+def readable_format_names() -> list[str]:
+    return [n for n, s in REGISTRY.items() if s.read is not None]
+
+
 def writable_format_names() -> list[str]:
     return [n for n, s in REGISTRY.items() if s.write is not None]
 
@@ -132,6 +136,10 @@ def read_stream(
 ) -> tuple[Profile, FormatSpec]:
     """Read a profile from an open (already gunzipped) binary stream."""
     spec = spec_of_stream(stream, display, fmt)
+    if spec.read is None:
+        raise ProfileParseError(
+            display, f"hotpath writes {spec.name} files but cannot read them back"
+        )
     try:
         profile = spec.read(stream, display)
     except (OSError, EOFError, zlib.error) as exc:

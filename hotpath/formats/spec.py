@@ -31,15 +31,18 @@ ProgressFn = Callable[[int], None]
 
 @dataclass(frozen=True)
 class FormatSpec:
-    """A profile format: how to recognise, read and (optionally) write it."""
+    """A profile format: how to recognise, read and write it (either may be missing)."""
 
     name: str
     description: str
     extensions: tuple[str, ...]
     sniff: Callable[[bytes], bool]
-    read: Reader
+    read: Reader | None
+    """None: hotpath writes this format but cannot read it (DOT)."""
     write: Writer | None = None
     binary: bool = False
     """Whether written files are binary (pstats, pprof) rather than text."""
     accumulator: Callable[[], Accumulator] | None = None
     """For formats read many files at a time (worker files): faster than read + merge."""
+    call_stats: bool = False
+    """Whether written files keep exact call statistics (cProfile/pstats) without stacks."""

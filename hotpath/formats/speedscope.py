@@ -21,7 +21,7 @@ from hotpath.errors import ProfileParseError, UsageError
 from hotpath.formats.jsondoc import dump_json, load_json
 from hotpath.formats.spec import FormatSpec
 from hotpath.formats.speedscope_stream import Originals, load_streamed
-from hotpath.model import THREAD, Frame, Labels, Metadata, Profile, Stack, Unit
+from hotpath.model import CPU, THREAD, Frame, Labels, Metadata, Profile, Stack, Unit, measure_view
 
 SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
 _TIME_FACTORS = {"nanoseconds": 1e-9, "microseconds": 1e-6, "milliseconds": 1e-3, "seconds": 1.0}
@@ -355,13 +355,15 @@ def _frame_json(f: Frame) -> dict[str, Any]:
     return out
 
 
-def to_document(profile: Profile) -> dict[str, Any]:
-    """The speedscope document of a profile: one sampled profile per label set."""
+def to_document(profile: Profile, measure: str = CPU) -> dict[str, Any]:
+    """The speedscope document of one measure of a profile (CPU by default, ``"wall"``:
+    see :func:`~hotpath.model.measure_view`): one sampled profile per label set."""
     if not profile.samples and profile.function_stats:
         raise UsageError(
             "this profile has call statistics (cProfile/pstats) but no stacks; "
             "it cannot be written as speedscope"
         )
+    profile = measure_view(profile, measure)
     from hotpath._version import __version__
 
     index: dict[int, int] = {}
@@ -405,8 +407,9 @@ def to_document(profile: Profile) -> dict[str, Any]:
     }
 
 
-def write(profile: Profile, stream: IO[bytes]) -> None:
-    stream.write(dump_json(to_document(profile)))
+def write(profile: Profile, stream: IO[bytes], measure: str = CPU) -> None:
+    """Write the speedscope JSON of one measure of ``profile`` (see :func:`to_document`)."""
+    stream.write(dump_json(to_document(profile, measure)))
     stream.write(b"\n")
 
 

@@ -26,6 +26,7 @@ from hotpath._version import __version__
 from hotpath.analysis.calltree import CallTreeNode
 from hotpath.analysis.results import Analysis, FunctionRow
 from hotpath.report.base import Renderer
+from hotpath.report.json import function_dict
 
 MAX_FUNCTIONS = 1000
 """Rows of the function table: enough to browse, bounded so huge profiles stay small."""
@@ -118,17 +119,9 @@ def _tree_data(root: CallTreeNode, min_share: float) -> dict[str, Any]:
 
 
 def _function(r: FunctionRow) -> dict[str, Any]:
-    return {
-        "name": r.name,
-        "file": r.file,
-        "line": r.line,
-        "kind": r.kind,
-        "self": r.self,
-        "inclusive": r.inclusive,
-        "self_share": r.self_share,
-        "inclusive_share": r.inclusive_share,
-        "calls": r.calls,
-    }
+    # The JSON report's row, plus the line the page shows (first_line where known, else
+    # the smallest sampled line).
+    return {**function_dict(r), "line": r.line}
 
 
 def report_data(analysis: Analysis, min_share: float | None = None) -> dict[str, Any]:

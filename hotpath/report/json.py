@@ -70,7 +70,7 @@ def _pair(p: tuple[float, float] | None) -> list[float] | None:
 
 
 def candidate_dict(c: Candidate) -> dict[str, Any]:
-    """The keys issue 4 specifies first, then the supporting evidence."""
+    """The verdict's keys first (target to reasons), then the supporting evidence."""
     return {
         "target": c.target,
         "kind": c.kind,

@@ -7,6 +7,7 @@ is set (rich honours it). Tables fit the terminal's width; long paths keep their
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from typing import IO
 
@@ -245,46 +246,108 @@ def _pct(x: float | None) -> str:
     return "?" if x is None else f"{x * 100:.0f}%"
 
 
+SHORT_KEYS = {
+    "too fine-grained for a network hop": "fine-grained",
+    "not enough evidence": "no evidence",
+    "granularity unknown": "shape unknown",
+}
+"""Reason keys shortened for the table (the details below it say them in full)."""
+KIND_TAGS = {"function": "fn", "endpoint": "ep"}
+
+
+def short_reason(c: Candidate) -> str:
+    """The first reason's key (the text before its colon), and how many more block it."""
+    if not c.reasons:
+        return ""
+    key = c.reasons[0].split(":", 1)[0]
+    key = SHORT_KEYS.get(key, key)
+    if len(key) > 24:  # a reason without a short key: its first clause
+        key = re.split(r"[,;(]", key, maxsplit=1)[0].strip()
+    more = len(c.reasons) - 1 if c.recommendation == "leave" else 0
+    return f"{key} +{more}" if more else key
+
+
 def render_advice(
     analysis: Analysis, console: Console, briefs: bool = False, pareto: bool = True
 ) -> None:
-    """The Pareto sentence, the candidates table and (``briefs``) the extraction briefs."""
+    """The Pareto sentence, the candidates table (a short reason per row), each candidate's
+    reasons in full below it, and (``briefs``) the extraction briefs."""
     if pareto and analysis.pareto is not None:
         console.print(Text("Pareto: " + escape.text(analysis.pareto.sentence), style="bold"))
     cands = analysis.candidates
     if not cands:
         return
+    rows = _merge_rows(cands[: analysis.options.top])
     wide = console.width >= 110  # the evidence columns only where they fit
-    table = Table(title="Rust candidates", title_justify="left", box=box.SIMPLE_HEAD, expand=True)
-    table.add_column("#", justify="right", style="dim")
-    table.add_column("verdict", no_wrap=True)
-    table.add_column("target", overflow="fold", ratio=2)
-    table.add_column("CPU %", justify="right", no_wrap=True)
+    table = Table(
+        title="Rust candidates",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+        expand=True,
+    )
+    # Names never wrap (a name split mid-word reads as two): on a narrow terminal they end
+    # in an ellipsis, and the details below the table give them whole. The other columns
+    # keep their width; "why" (the first reason's key) takes what is left, at least 17.
+    longest = max(len(c.target) for c, _k in rows)
+    tags = console.width >= 100
+    savings = console.width >= 72  # below that the details carry the savings
+    number = len(str(len(rows)))
+    fixed = number + 12 + 5 + 17 + (11 if savings else 0) + (5 if tags else 0)
+    fixed += 15 if wide else 0
+    gaps = 2 * (5 + (1 if savings else 0) + (1 if tags else 0) + (3 if wide else 0))
+    room = max(12, console.width - fixed - gaps)
+    table.add_column("#", justify="right", style="dim", no_wrap=True, min_width=number)
+    table.add_column("verdict", no_wrap=True, min_width=12)
+    table.add_column("target", no_wrap=True, overflow="ellipsis", max_width=min(room, longest))
+    if tags:
+        table.add_column("as", no_wrap=True, style="dim")
+    table.add_column("CPU %", justify="right", no_wrap=True, min_width=5)
     if wide:
-        table.add_column("py", justify="right")
-        table.add_column("isol", justify="right")
-        table.add_column("cpu", justify="right")
-    table.add_column("saves %", justify="right", no_wrap=True)
-    table.add_column("why", overflow="fold", ratio=3)
-    for i, (c, kinds) in enumerate(_merge_rows(cands[: analysis.options.top]), 1):
+        table.add_column("py", justify="right", no_wrap=True)
+        table.add_column("isol", justify="right", no_wrap=True)
+        table.add_column("cpu", justify="right", no_wrap=True)
+    if savings:
+        table.add_column("saves %", justify="right", no_wrap=True, min_width=11)
+    table.add_column("why", overflow="fold", ratio=1, min_width=17)
+    for i, (c, kinds) in enumerate(rows, 1):
         lo, hi = c.saving_share
         cells: list[str | Text] = [
             str(i),
             Text(c.recommendation, style=VERDICT_STYLE.get(c.recommendation, "")),
-            Text(f"{escape.text(c.target)} [{', '.join(kinds)}]"),
-            f"{c.share * 100:.1f}",
+            Text(escape.text(c.target)),  # names are data, never rich markup
         ]
+        if tags:
+            cells.append("+".join(KIND_TAGS.get(k, k) for k in kinds))
+        cells += [f"{c.share * 100:.1f}"]
         if wide:
             cells += [_pct(c.pure_python), _pct(c.isolation), _pct(c.cpu_bound)]
         # A row left alone shows what a rewrite would save only dimmed: the reason is the news.
-        saves = Text(
-            f"{lo * 100:.1f}–{hi * 100:.1f}", style="dim" if c.recommendation == "leave" else ""
-        )
-        cells += [saves, Text(escape.text(c.reasons[0]) if c.reasons else "")]
+        if savings:
+            style = "dim" if c.recommendation == "leave" else ""
+            cells.append(Text(f"{lo * 100:.1f}–{hi * 100:.1f}", style=style))
+        cells.append(Text(escape.text(short_reason(c))))
         table.add_row(*cells)
     console.print(table)
+    console.print(_details(rows))
     if briefs:
         render_briefs(analysis, console.file)
+
+
+def _details(rows: list[tuple[Candidate, list[str]]]) -> Table:
+    """Every row's reasons in full, wrapped under its number."""
+    grid = Table.grid(padding=(0, 1), expand=True)
+    grid.add_column(justify="right", style="dim", no_wrap=True)
+    grid.add_column(ratio=1, overflow="fold")
+    for i, (c, kinds) in enumerate(rows, 1):
+        text = Text.assemble(
+            (escape.text(c.target), "bold"), f" ({', '.join(kinds)}, {c.recommendation})"
+        )
+        for r in c.reasons:
+            text.append("\n" + escape.text(r))
+        grid.add_row(str(i), text)
+    return grid
 
 
 def _merge_rows(cands: list[Candidate]) -> list[tuple[Candidate, list[str]]]:

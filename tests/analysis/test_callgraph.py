@@ -107,7 +107,8 @@ def test_callgraph_ranked_is_descending(by: str) -> None:
     st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=120),
 )
 def test_strongly_connected_matches_networkx(pairs: list[tuple[int, int]]) -> None:
-    """Our iterative Tarjan (networkx is not imported by analyze) against networkx's SCCs."""
+    """Our iterative Tarjan (analyze does not import networkx: see its docstring) against
+    networkx's SCCs."""
     import networkx as nx
 
     from hotpath.analysis.callgraph import strongly_connected
@@ -131,6 +132,47 @@ def test_strongly_connected_survives_a_chain_deeper_than_the_recursion_limit() -
     succ = [[i + 1] for i in range(n - 1)] + [[0]]  # one cycle through n functions
     (comp,) = strongly_connected(succ)
     assert sorted(comp) == list(range(n))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(NAMES), min_size=1, max_size=8), max_size=12))
+def test_recursion_groups_are_the_functions_that_reach_each_other(stacks: list[list[str]]) -> None:
+    """By definition: a and b are in one group iff each reaches the other along call edges
+    (a function calling itself is a group of one)."""
+    cg = build_callgraph(_profile([(names, 1.0) for names in stacks]))
+    succ: dict[FunctionKey, set[FunctionKey]] = {}
+    for a, b in cg.edges:
+        succ.setdefault(a, set()).add(b)
+
+    def reach(start: FunctionKey) -> set[FunctionKey]:
+        seen: set[FunctionKey] = set()
+        todo = list(succ.get(start, ()))
+        while todo:
+            k = todo.pop()
+            if k not in seen:
+                seen.add(k)
+                todo.extend(succ.get(k, ()))
+        return seen
+
+    reaches = {k: reach(k) for k in cg.functions}
+    expected = {
+        frozenset(k2 for k2 in cg.functions if k2 in reaches[k] and k in reaches[k2])
+        for k in cg.functions
+        if k in reaches[k]
+    }
+    groups = recursion_groups(cg)
+    assert {frozenset(g) for g in groups} == expected
+    assert len(groups) == len(expected)
+    # networkx on the same graph (CallGraph.digraph) agrees.
+    import networkx as nx
+
+    g = cg.digraph()
+    theirs = {
+        frozenset(c)
+        for c in nx.strongly_connected_components(g)
+        if len(c) > 1 or g.has_edge(next(iter(c)), next(iter(c)))
+    }
+    assert theirs == expected
 
 
 def test_recursion_groups_on_labelled_threads_adds_stacks_once() -> None:

@@ -6,7 +6,7 @@ import networkx as nx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hotpath.analysis.callgraph import build_callgraph
+from hotpath.analysis.callgraph import ROOT, CallGraph, FunctionTotals, build_callgraph
 from hotpath.analysis.dominators import dominator_tree, immediate_dominators, region_of
 from hotpath.model import FunctionKey
 from tests.analysis.conftest import profile_of
@@ -62,6 +62,49 @@ def test_immediate_dominators_survive_a_chain_deeper_than_the_recursion_limit() 
     idom = immediate_dominators(succ, 0)
     assert idom[0] == 0
     assert idom[n - 1] == n - 2
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from("abcdefg"), min_size=1, max_size=7), min_size=1, max_size=20)
+)
+def test_regions_match_the_definition_of_dominance(stacks: list[list[str]]) -> None:
+    """By definition: F's region is every function that cannot be reached from the root
+    once F is taken out (each stack weighs 1 and there are few: no edge is noise)."""
+    p = profile_of([([(n, "a.py", 1) for n in names], 1, None) for names in stacks])
+    cg = build_callgraph(p)
+    tree = dominator_tree(cg)
+
+    def reachable_without(gone: FunctionKey) -> set[FunctionKey]:
+        seen = {ROOT}
+        todo = [ROOT]
+        while todo:
+            node = todo.pop()
+            for a, b in cg.edges:
+                if a == node and b != gone and b not in seen:
+                    seen.add(b)
+                    todo.append(b)
+        return seen
+
+    for f in cg.functions:
+        expected = {f} | (set(cg.functions) - reachable_without(f))
+        assert region_of(tree, f) == expected, f
+
+
+def test_unreachable_parts_hang_off_their_heaviest_function() -> None:
+    """cProfile's outermost ``exec`` calls itself: nothing hangs off the root. The heaviest
+    function of such a part becomes its entry."""
+    ex, main, f = _k("exec"), _k("main"), _k("f")
+    functions = {
+        ex: FunctionTotals(ex, 0.0, 10.0),
+        main: FunctionTotals(main, 0.0, 9.0),
+        f: FunctionTotals(f, 9.0, 9.0),
+    }
+    edges = {(ex, ex): 1.0, (ex, main): 9.0, (main, f): 9.0}
+    tree = dominator_tree(CallGraph("seconds", 10.0, functions, edges, {}, {(ex, main): 1}))
+    assert tree[ROOT] == [ex]
+    assert region_of(tree, ex) == {ex, main, f}
+    assert region_of(tree, main) == {main, f}
 
 
 def test_a_torn_stack_does_not_take_the_kernel_out_of_its_region() -> None:

@@ -50,7 +50,11 @@ def test_judge_native_and_stdlib_frames(judge: LeafJudge) -> None:
         "C-backed stdlib",
     )
     assert judge.judge(Frame("Condition.wait", "threading.py", 327))[0] == "io"
-    assert judge.judge(Frame("Thread.run", "threading.py", 975)) == ("python", None)
+    assert judge.judge(Frame("Thread.run", "threading.py", 975)) == (
+        "python",
+        "Python files, source not read",
+    )
+    assert judge.judge(Frame("<module>", "<string>", 1)) == ("python", None)
 
 
 def test_judge_never_reads_outside_root(tmp_path: Path) -> None:

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from hotpath.analysis.callgraph import build_callgraph
 from hotpath.cli import main
 from hotpath.errors import UsageError
-from hotpath.formats.dot import DotOptions, escape, write_dot
 from hotpath.model import Frame, Profile
+from hotpath.report.dot import DotOptions, escape, render_dot
 from tests.capability import require
 
 
@@ -28,7 +29,7 @@ def _profile() -> Profile:
 
 def _dot(p: Profile, opts: DotOptions | None = None) -> str:
     buf = io.BytesIO()
-    write_dot(p, buf, opts)
+    render_dot(build_callgraph(p), buf, opts)
     return buf.getvalue().decode()
 
 

@@ -16,8 +16,9 @@ from hotpath.analysis.callgraph import build_callgraph
 from hotpath.cli import main
 from hotpath.errors import ProfileParseError
 from hotpath.formats import read_profile
+from hotpath.formats.identity import bare_name
 from hotpath.formats.pstats import check_marshal_sizes, function_key, sniff
-from hotpath.model import FunctionKey
+from hotpath.model import FunctionKey, Profile
 from tests.formats.conftest import UNIT
 
 FIXTURES = [UNIT / "cprofile.pstats", UNIT / "profile.pstats"]
@@ -44,14 +45,39 @@ def live_dumps(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return [out / "live.cprofile", out / "live.profile"]
 
 
-def _expected(path: Path) -> dict[FunctionKey, tuple[float, float, int, int]]:
-    """pstats' own numbers per function, summed per (name, file) like hotpath keys them."""
-    out: dict[FunctionKey, tuple[float, float, int, int]] = {}
+Code = tuple[str, int, str]
+"""(file, def line, name): a function's identity in pstats."""
+
+
+def _expected(path: Path) -> dict[Code, tuple[float, float, int, int]]:
+    """pstats' own numbers per function, as the standard library reports them."""
+    out: dict[Code, tuple[float, float, int, int]] = {}
     for func, (cc, nc, tt, ct, _callers) in pstats.Stats(str(path)).stats.items():  # type: ignore[attr-defined]
         key = function_key(func)
-        prev = out.get(key, (0.0, 0.0, 0, 0))
-        out[key] = (prev[0] + tt, prev[1] + ct, prev[2] + nc, prev[3] + cc)
+        out[(key.file, func[1], key.name)] = (tt, ct, nc, cc)
     return out
+
+
+def _by_code(prof: Profile) -> dict[Code, tuple[float, float, int, int]]:
+    out = {}
+    for k, s in prof.function_stats.items():
+        code = (k.file, s.first_line or 0, bare_name(k.name, s.first_line))
+        assert code not in out, f"two functions read as one: {code}"
+        out[code] = (s.self, s.inclusive, s.calls, s.primitive_calls)
+    return out
+
+
+def _keys(prof: Profile) -> dict[Code, FunctionKey]:
+    """(file, def line, name as pstats shows it) -> hotpath's key of that function."""
+    return {
+        (k.file, s.first_line or 0, bare_name(k.name, s.first_line)): k
+        for k, s in prof.function_stats.items()
+    }
+
+
+def _code(func: tuple[str, int, str]) -> Code:
+    key = function_key(func)
+    return (key.file, func[1], key.name)
 
 
 @pytest.mark.parametrize("index", [0, 1, 2, 3])
@@ -59,9 +85,8 @@ def test_read_pstats_equals_stdlib_pstats(live_dumps: list[Path], index: int) ->
     path = (FIXTURES + live_dumps)[index]
     prof = read_profile(path)
     want = _expected(path)
-    got = {
-        k: (s.self, s.inclusive, s.calls, s.primitive_calls) for k, s in prof.function_stats.items()
-    }
+    got = _by_code(prof)
+    assert len(prof.function_stats) == len(want)
     assert got.keys() == want.keys()
     for key, values in want.items():
         assert got[key] == pytest.approx(values, rel=1e-12), key
@@ -82,10 +107,11 @@ def test_read_pstats_builtin_names_as_pstats_prints_them() -> None:
 def test_read_pstats_edges_equal_pstats_callers(live_dumps: list[Path]) -> None:
     path = live_dumps[0]
     prof = read_profile(path)
+    keys = _keys(prof)
     n = 0
     for callee, (*_, callers) in pstats.Stats(str(path)).stats.items():  # type: ignore[attr-defined]
         for caller, (nc, _cc, tt, ct) in callers.items():
-            edge = prof.call_edges[(function_key(caller), function_key(callee))]
+            edge = prof.call_edges[(keys[_code(caller)], keys[_code(callee)])]
             assert (edge.calls, edge.self, edge.inclusive) == pytest.approx((nc, tt, ct))
             n += 1
     assert n > 5
@@ -97,9 +123,10 @@ def test_read_pstats_profile_module_edges_apportioned_by_calls(live_dumps: list[
     path = live_dumps[1]
     prof = read_profile(path)
     stats = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
+    keys = _keys(prof)
     for callee, (_cc, nc, tt, _ct, callers) in stats.items():
         for caller, count in callers.items():
-            edge = prof.call_edges[(function_key(caller), function_key(callee))]
+            edge = prof.call_edges[(keys[_code(caller)], keys[_code(callee)])]
             assert edge.calls == count
             assert edge.self == pytest.approx(tt * count / nc)
     assert "profile" in prof.meta.tools
@@ -120,7 +147,8 @@ def test_analyze_json_reports_pstats_numbers_exactly() -> None:
     want = _expected(path)
     assert len(report["functions"]) == len(want)
     for row in report["functions"]:
-        tt, ct, nc, _cc = want[FunctionKey(row["name"], row["file"])]
+        first = row["first_line"]
+        tt, ct, nc, _cc = want[(row["file"], first or 0, bare_name(row["name"], first))]
         assert (row["self"], row["inclusive"], row["calls"]) == (tt, ct, nc)
 
 

@@ -13,7 +13,7 @@ from hotpath.errors import ProfileParseError
 from hotpath.formats import read_profile
 from hotpath.formats.pyinstrument import parse_identifier
 from hotpath.model import IDLE, STATE, THREAD, THREAD_ID, Frame, FunctionKey
-from tests.formats.conftest import UNIT, count_stacks
+from tests.formats.conftest import UNIT, count_stacks, totals_by_code
 
 SESSION = UNIT / "pyinstrument.pyisession"
 
@@ -24,22 +24,19 @@ def _pyinstrument_truth(path: Path) -> tuple[dict[Any, float], dict[Any, float],
 
     session = Session.load(path)
     root = session.root_frame(trim_stem=False)
-    stacks: list[tuple[list[tuple[str, str]], float]] = []
+    stacks: list[tuple[list[tuple[str, str, int | None]], float]] = []
 
-    def walk(frame: Any, path: list[tuple[str, str]]) -> None:
+    def walk(frame: Any, path: list[tuple[str, str, int | None]]) -> None:
         if frame.identifier == "[self]":
             stacks.append((path, frame.time))
             return
         if frame.file_path == "<thread>":  # hotpath keeps the thread as a label
             here = path
         elif frame.is_synthetic_leaf:
-            stacks.append(([*path, (frame.identifier, "")], frame.time))
+            stacks.append(([*path, (frame.identifier, "", None)], frame.time))
             return
-        else:
-            name = frame.function
-            if frame.class_name:
-                name = f"{frame.class_name}.{name}"
-            here = [*path, (name, frame.file_path)]
+        else:  # a function is its code: (name, file, def line), whatever class `self` had
+            here = [*path, (frame.function, frame.file_path, frame.line_no or None)]
         for child in frame.children:
             walk(child, here)
 
@@ -51,13 +48,12 @@ def test_read_pyinstrument_matches_session_frame_tree() -> None:
     profile = read_profile(SESSION)
     cg = build_callgraph(profile)
     want_self, want_incl, want_total = _pyinstrument_truth(SESSION)
-    got_self = {(k.name, k.file): f.self for k, f in cg.functions.items() if f.self}
-    got_incl = {(k.name, k.file): f.inclusive for k, f in cg.functions.items()}
+    got_self, got_incl = totals_by_code(profile)
     assert got_self == pytest.approx({k: v for k, v in want_self.items() if v}, rel=1e-9)
     assert got_incl == pytest.approx(want_incl, rel=1e-9)
     assert cg.total == pytest.approx(want_total, rel=1e-9)
-    # class-qualified methods, as the tree's class_name says
-    assert any(k.name == "Sorter.run" for k in cg.functions)
+    # qualified names from the source: the method's class, and the comprehension inside it
+    assert {"Sorter.run", "Sorter.run.<locals>.<listcomp>"} <= {k.name for k in cg.functions}
 
 
 def test_read_pyinstrument_metadata_and_thread_label() -> None:

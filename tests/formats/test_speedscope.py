@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from hotpath.analysis.callgraph import build_callgraph
 from hotpath.errors import ProfileParseError, UsageError
 from hotpath.formats import read_profile, speedscope
+from hotpath.formats.identity import name_functions
 from hotpath.model import THREAD, Frame, FunctionKey, Metadata, Profile
-from tests.formats.conftest import SPEEDSCOPE_REF, UNIT, count_stacks
+from tests.formats.conftest import SPEEDSCOPE_REF, UNIT, count_stacks, totals_by_code
 
 PYSPY = UNIT / "pyspy.speedscope.json"
 PYINST = UNIT / "pyinstrument.speedscope.json"
@@ -161,10 +162,10 @@ def _pyinstrument_speedscope_truth(session_path: Path) -> tuple[dict[Any, float]
 
     session = Session.load(session_path)
     root = SpeedscopeRenderer(show_all=True).preprocess(session.root_frame())
-    stacks: list[tuple[list[tuple[str, str]], float]] = []
+    stacks: list[tuple[list[tuple[str, str, int | None]], float]] = []
 
-    def walk(frame: Any, path: list[tuple[str, str]]) -> None:
-        here = [*path, (frame.function, frame.file_path or "")]
+    def walk(frame: Any, path: list[tuple[str, str, int | None]]) -> None:
+        here = [*path, (frame.function, frame.file_path or "", frame.line_no or None)]
         own = frame.absorbed_time + (frame.time if frame.is_synthetic_leaf else 0.0)
         if own:
             stacks.append((here, own))
@@ -177,7 +178,7 @@ def _pyinstrument_speedscope_truth(session_path: Path) -> tuple[dict[Any, float]
 
 def test_read_speedscope_pyinstrument_matches_pyinstrument_frame_tree() -> None:
     profile = read_profile(PYINST)
-    self_w, incl_w = _totals(profile)
+    self_w, incl_w = totals_by_code(profile)
     want_self, want_incl, want_total = _pyinstrument_speedscope_truth(
         UNIT / "pyinstrument.pyisession"
     )
@@ -391,7 +392,9 @@ def test_write_speedscope_round_trip_generated(
     if not profile.samples:
         return
     _, again = _write_read(profile, tmp_path_factory.mktemp("rt"))
-    assert _sample_map(again) == _sample_map(profile)
+    # Reading names functions (one name, one file, two def lines: `a:1`, `a:2`): the round
+    # trip keeps every stack and weight of the named profile.
+    assert _sample_map(again) == _sample_map(name_functions(profile))
 
 
 def _events_of(timeline: list[tuple[list[int], int]]) -> list[dict[str, Any]]:

@@ -139,5 +139,24 @@ def test_text_candidates_table_gives_a_view_one_row_per_verdict() -> None:
     assert rows[0][0] is fn
     out = io.StringIO()
     render(replace(a, candidates=[fn, other, ep]), out, width=200, color=False)
-    assert "view [function, endpoint]" in out.getvalue()
-    assert out.getvalue().count("view [") == 1
+    text = out.getvalue()
+    assert "view (function, endpoint, microservice)" in text  # the details under the table
+    assert text.count("view (") == 1
+    assert any(
+        line.split()[:4] == ["1", "microservice", "view", "fn+ep"] for line in text.splitlines()
+    )
+
+
+def test_text_candidates_at_80_columns_never_split_a_name_or_wrap_a_row() -> None:
+    out = io.StringIO()
+    render(_analysis(), out, width=80, color=False)
+    text = out.getvalue()
+    lines = text[text.index("Rust candidates") :].splitlines()
+    start = next(i for i, line in enumerate(lines) if "───" in line) + 1
+    end = next(i for i in range(start, len(lines)) if not lines[i].strip())
+    rows = lines[start:end]
+    assert len(rows) >= 10 and all(line.split()[0].isdigit() for line in rows), rows
+    assert any(" rank_candidates " in line for line in rows)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    # The details below the table give every reason in full.
+    assert "coarse-grained: called once per caller call" in text.replace("\n   ", " ")

@@ -39,6 +39,12 @@ def test_cli_analyze_text_to_a_pipe_has_no_colour(tmp_path: Path) -> None:
 def test_cli_convert_dot_reader_refuses_with_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "g.dot"
     path.write_text("digraph x {}\n")
+    # DOT is written, never read: --input-format does not offer it.
     res = CliRunner().invoke(main, ["analyze", str(path), "--input-format", "dot"])
     assert res.exit_code == 2
-    assert "cannot read them back" in res.output
+    assert "'dot' is not one of" in res.output
+    from hotpath.errors import ProfileParseError
+    from hotpath.formats import read_profile
+
+    with pytest.raises(ProfileParseError, match="cannot read them back"):
+        read_profile(path, "dot")
