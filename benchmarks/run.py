@@ -229,6 +229,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--pool", type=int, default=30_000, help="distinct stacks of the synthetic program"
     )
+    p.add_argument(
+        "--fleet", action="store_true", help="only the fleet benchmark (benchmarks/fleet.py)"
+    )
     p.add_argument("--no-gprof2dot", action="store_true", help="skip gprof2dot (slow)")
     p.add_argument("--data", type=Path, default=HERE / "data")
     p.add_argument("--results", type=Path, default=HERE / "results")
@@ -237,6 +240,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.fleet:
+        from benchmarks.fleet import main as fleet_main
+
+        return fleet_main(["--repeat", str(args.repeat), "--data", str(args.data)])
     sizes = [float(s) for s in args.sizes.split(",") if s]
     if args.big and 1000 not in sizes:
         sizes.append(1000)

@@ -19,6 +19,8 @@ from hotpath._version import __version__
 from hotpath.cli_common import (
     EXIT_ON_BROKEN_PIPE,
     InputOptions,
+    fleet_from,
+    fleet_options,
     input_options,
     output_stream,
     quiet_stdout,
@@ -81,6 +83,7 @@ def _format_choice() -> click.Choice[str]:
     help="Report format (default: text on a terminal or for stdout).",
 )
 @input_options
+@fleet_options
 @click.option(
     "--top", type=click.IntRange(1), default=20, show_default=True, help="Rows per table."
 )
@@ -138,13 +141,16 @@ def analyze(
     brief: bool,
     max_functions: int,
     max_decompressed_mb: int | None,
+    **fleet: Any,
 ) -> None:
-    """Read profile FILES (merged into one) and rank the hot functions."""
+    """Read profile FILES (merged into one; directories and quoted globs too) and rank the
+    hot functions."""
     from hotpath.analysis.options import AdvisorOptions, AnalyzeOptions
     from hotpath.analysis.pipeline import analyze as run_analysis
     from hotpath.report import REGISTRY
 
-    ((profile, _),) = read_inputs([files], InputOptions(input_format, max_decompressed_mb))
+    inputs = InputOptions(input_format, max_decompressed_mb, fleet_from(fleet))
+    ((profile, _),) = read_inputs([files], inputs)
     advisor = AdvisorOptions(
         rust_speedup=rust_speedup, cores=cores, core_hour_price=core_hour_price
     )
@@ -201,6 +207,7 @@ def _format_from_output(output: str | None) -> str | None:
     help="Output format (default: from the output file's extension).",
 )
 @input_options
+@fleet_options
 @click.option(
     "--measure",
     type=click.Choice(["cpu", "wall"]),
@@ -232,13 +239,15 @@ def convert(
     measure: str,
     node_thres: float,
     edge_thres: float,
+    **fleet: Any,
 ) -> None:
     """Convert profile INPUTS (merged) to another format: folded, speedscope, pprof, dot ..."""
     from hotpath.report.dot import DotOptions
     from hotpath.report.exports import ExportOptions, export, output_format
 
     fmt = output_format(output, to_fmt)
-    ((profile, _),) = read_inputs([inputs], InputOptions(input_format, max_decompressed_mb))
+    reading = InputOptions(input_format, max_decompressed_mb, fleet_from(fleet))
+    ((profile, _),) = read_inputs([inputs], reading)
     options = ExportOptions(measure=measure, dot=DotOptions(node_thres, edge_thres))
     if output == "-":
         buf = io.BytesIO()  # a failing writer leaves nothing half-written on stdout

@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from hotpath.fleet import FleetOptions
     from hotpath.model import Profile
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -81,12 +82,53 @@ def input_options(f: F) -> F:
     )(f)
 
 
+def fleet_options(f: F) -> F:
+    """--workers, --scheduler and --skip-bad: how a command reads many files."""
+    options = [
+        click.option(
+            "--workers",
+            type=click.IntRange(1),
+            default=None,
+            help="Read the files on a local Dask cluster of N worker processes "
+            "(needs hotpath[fleet]).",
+        ),
+        click.option(
+            "--scheduler",
+            default=None,
+            metavar="ADDRESS",
+            help="Read the files on an existing Dask cluster (e.g. tcp://scheduler.internal:8786).",
+        ),
+        click.option(
+            "--skip-bad",
+            is_flag=True,
+            help="Leave out files that cannot be read, and say how many on stderr.",
+        ),
+    ]
+    for opt in reversed(options):
+        f = opt(f)
+    return f
+
+
+def fleet_from(kw: dict[str, Any]) -> FleetOptions:
+    """Pop the fleet options from a command's keyword arguments."""
+    from hotpath.fleet import FleetOptions
+
+    workers, scheduler = kw.pop("workers", None), kw.pop("scheduler", None)
+    if workers is not None and scheduler is not None:
+        from hotpath.errors import UsageError
+
+        raise UsageError("give --workers or --scheduler, not both")
+    return FleetOptions(workers, scheduler, bool(kw.pop("skip_bad", False)))
+
+
 @dataclass(frozen=True)
 class InputOptions:
     """The parsed :func:`input_options`."""
 
     input_format: str | None = None
     max_decompressed_mb: int | None = None
+    fleet: FleetOptions | None = None
+    """--workers / --scheduler / --skip-bad (see :func:`fleet_options`)."""
 
     @property
     def max_decompressed(self) -> int | None:
@@ -97,28 +139,60 @@ class InputOptions:
 def read_inputs(
     sides: Sequence[Sequence[str]], options: InputOptions, per_file: bool = False
 ) -> list[tuple[Profile, list[Profile]]]:
-    """Read each side (files and directories, merged into one profile) with one progress bar.
+    """Read each side (files, directories and globs, merged into one profile), one progress bar.
 
     Returns, per side, the merged profile and, when ``per_file`` is set and the side has
     several files, each file's own profile (the gate estimates its noise from their spread);
     otherwise an empty list, and files of one format share an accumulator (folded).
+
+    With ``options.fleet`` naming a Dask cluster (``--workers``/``--scheduler``) the files
+    are read there (:mod:`hotpath.fleet`, imported only then) and no per-file profiles come
+    back. Files skipped with ``--skip-bad`` are counted in one line on stderr.
     """
     from hotpath.errors import UsageError
-    from hotpath.formats import expand_paths, read_profiles
+    from hotpath.fleet import FleetOptions, FleetResult, expand_inputs, skipped_line
     from hotpath.model import merge
-    from hotpath.report.progress import read_progress
+    from hotpath.report.progress import file_progress, read_progress
 
-    expanded = [expand_paths(side) for side in sides]
+    fleet = options.fleet or FleetOptions()
+    if fleet.distributed:
+        from hotpath.fleet import require_dask
+
+        require_dask()  # before globbing: the missing extra is the error to report
+    expanded = [expand_inputs(side) for side in sides]
     if not all(expanded):
         raise UsageError("no profile files given")
-    size = sum(p.stat().st_size for files in expanded for p in files if p.is_file())
     fmt, cap, jobs = options.input_format, options.max_decompressed, read_jobs()
+    results: list[FleetResult] = []
+    if fleet.distributed:
+        from hotpath.fleet import read_sides
+
+        names = [[os.fspath(f) for f in files] for files in expanded]
+        with file_progress(sum(map(len, names))) as on_files:
+            results = read_sides(names, fmt, cap, fleet, on_files)
+    else:
+        size = sum(p.stat().st_size for files in expanded for p in files if p.is_file())
+        with read_progress(size) as on_bytes:
+            for files in expanded:
+                if fleet.skip_bad:
+                    from hotpath.fleet import read_local
+
+                    paths = [os.fspath(f) for f in files]
+                    results.append(read_local(paths, fmt, cap, on_bytes, keep_parts=per_file))
+                elif per_file and len(files) > 1:
+                    from hotpath.formats import read_profiles
+
+                    parts = [read_profiles([f], fmt, cap, 1, on_bytes) for f in files]
+                    results.append(FleetResult(merge(parts), [], len(files), parts))
+                else:
+                    from hotpath.formats.many import read_many
+
+                    profile = read_many(files, fmt, cap, jobs, on_bytes)
+                    results.append(FleetResult(profile, [], len(files)))
     out: list[tuple[Profile, list[Profile]]] = []
-    with read_progress(size) as on_bytes:
-        for files in expanded:
-            if per_file and len(files) > 1:
-                parts = [read_profiles([f], fmt, cap, 1, on_bytes) for f in files]
-                out.append((merge(parts), parts))
-            else:
-                out.append((read_profiles(files, fmt, cap, jobs, on_bytes), []))
+    for r in results:
+        line = skipped_line(r)
+        if line is not None:
+            sys.stderr.write(line + "\n")
+        out.append((r.profile, r.parts if len(r.parts) > 1 else []))
     return out

@@ -17,6 +17,8 @@ import click
 from hotpath.cli_common import (
     EXIT_ON_BROKEN_PIPE,
     InputOptions,
+    fleet_from,
+    fleet_options,
     input_options,
     output_stream,
     read_inputs,
@@ -75,7 +77,7 @@ def _common(f: F) -> F:
     ]
     for opt in reversed(options):
         f = opt(f)
-    return input_options(f)
+    return fleet_options(input_options(f))
 
 
 def _config(kw: dict[str, Any], budgets: tuple[Any, ...] = ()) -> Any:
@@ -122,8 +124,9 @@ def diff(
     from hotpath.report.diff_html import render_diff_html
 
     b, c = _sides(paths, base, current)
+    fleet = fleet_from(kw)
     config = _config(kw)
-    inputs = InputOptions(input_format, max_decompressed_mb)
+    inputs = InputOptions(input_format, max_decompressed_mb, fleet)
     # A side's files are read one by one only when the noise is estimated from their spread.
     (base_p, base_parts), (cur_p, cur_parts) = read_inputs(
         [b, c], inputs, per_file=config.diff.estimate_dispersion
@@ -196,13 +199,14 @@ def gate(
     extra = tuple(parse_budget_option(t, "function") for t in budgets) + tuple(
         parse_budget_option(t, "endpoint") for t in endpoint_budgets
     )
+    fleet = fleet_from(kw)
     config = _config(kw, extra)
     if explain:
         for name, value in explain_rows(config):
             click.echo(f"{name:<22} {value}")
         return
     b, c = _sides(paths, base, current)
-    inputs = InputOptions(input_format, max_decompressed_mb)
+    inputs = InputOptions(input_format, max_decompressed_mb, fleet)
     # A side's files are read one by one only when the noise is estimated from their spread.
     (base_p, base_parts), (cur_p, cur_parts) = read_inputs(
         [b, c], inputs, per_file=config.diff.estimate_dispersion

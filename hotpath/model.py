@@ -296,6 +296,37 @@ class Profile:
         out.meta.unit = unit
         return out
 
+    # -- pickling (partial profiles travel between Dask workers) ----------------------
+    def __getstate__(self) -> tuple[object, ...]:
+        """The tables without their reverse indexes (rebuilt on load: half the bytes)."""
+        # Frames as plain tuples: pickling a slotted dataclass runs Python code per object
+        # (a quarter of a second for 16,000 frames); tuples pickle in C.
+        frames = [(f.name, f.file, f.line, f.first_line) for f in self.frames]
+        return (
+            frames,
+            self.label_sets,
+            self.samples,
+            self.function_stats,
+            self.call_edges,
+            self.requests,
+            self.meta,
+        )
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        frames: list[tuple[str, str, int | None, int | None]]
+        (
+            frames,
+            self.label_sets,
+            self.samples,
+            self.function_stats,
+            self.call_edges,
+            self.requests,
+            self.meta,
+        ) = state  # type: ignore[assignment]
+        self.frames = [Frame(*f) for f in frames]
+        self._frame_ids = {f: i for i, f in enumerate(self.frames)}
+        self._label_ids = {ls: i for i, ls in enumerate(self.label_sets)}
+
     # -- merging ------------------------------------------------------------------------
     def __add__(self, other: Profile) -> Profile:
         return merge([self, other])

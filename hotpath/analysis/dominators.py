@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hotpath.analysis.callgraph import ROOT, CallGraph
+from hotpath.analysis.callgraph import ROOT, CallGraph, recursion_groups
 from hotpath.model import FunctionKey
 
 NOISE_SHARE = 0.01
@@ -42,6 +42,13 @@ def dominator_tree(cg: CallGraph) -> dict[FunctionKey, list[FunctionKey]]:
     incoming: dict[FunctionKey, float] = {}
     for (_a, b), w in cg.edges.items():
         incoming[b] = incoming.get(b, 0.0) + w
+    # Calls from b's own recursion group come from stacks b started itself: they are no other
+    # caller, and a recursive entry point's stacks are not torn (see TORN_ROOT_SHARE).
+    group = {k: i for i, g in enumerate(recursion_groups(cg)) if sampled for k in g}
+    from_others = dict(incoming)
+    for (a, b), w in cg.edges.items():
+        if a in group and group.get(b) == group[a]:
+            from_others[b] -= w
     for (a, b), w in cg.edges.items():
         for k in (a, b):
             if k not in ids:  # an edge of a function the profile has no totals for
@@ -51,7 +58,7 @@ def dominator_tree(cg: CallGraph) -> dict[FunctionKey, list[FunctionKey]]:
                 succ.append([])
         if sampled and w < NOISE_SHARE * incoming[b]:
             continue
-        if sampled and a == ROOT and incoming[b] - w >= TORN_ROOT_SHARE * incoming[b]:
+        if sampled and a == ROOT and from_others[b] - w >= TORN_ROOT_SHARE * from_others[b]:
             continue
         succ[ids[a]].append(ids[b])
     _connect_unreachable(succ, weight, keys)

@@ -46,3 +46,38 @@ def read_progress(
     ) as bar:
         task = bar.add_task("read", total=total_bytes)
         yield lambda n: bar.advance(task, n)
+
+
+MIN_FILES = 50
+"""Below this many files no bar over files is shown."""
+
+
+@contextmanager
+def file_progress(
+    total_files: int, stream: IO[str] | None = None, min_files: int = MIN_FILES
+) -> Iterator[Callable[[int], None] | None]:
+    """Yield a callback that advances a bar by files read (Dask reads), or None."""
+    out = sys.stderr if stream is None else stream
+    if total_files < min_files or not out.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(file=out, stderr=stream is None)
+    with Progress(
+        TextColumn("reading files"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("files", total=total_files)
+        yield lambda n: bar.advance(task, n)

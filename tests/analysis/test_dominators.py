@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import networkx as nx
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from hotpath.analysis.callgraph import ROOT, CallGraph, FunctionTotals, build_callgraph
@@ -70,7 +70,10 @@ def test_immediate_dominators_survive_a_chain_deeper_than_the_recursion_limit() 
 )
 def test_regions_match_the_definition_of_dominance(stacks: list[list[str]]) -> None:
     """By definition: F's region is every function that cannot be reached from the root
-    once F is taken out (each stack weighs 1 and there are few: no edge is noise)."""
+    once F is taken out (each stack weighs 1 and there are few: no edge is noise). Stacks whose
+    outermost function other stacks show called by another function read as torn samples
+    (dominators.TORN_ROOT_SHARE) and are left to the torn-stack tests; recursion is kept."""
+    assume(not any(s[0] in t[1:] for s in stacks for t in stacks if t[0] != s[0]))
     p = profile_of([([(n, "a.py", 1) for n in names], 1, None) for names in stacks])
     cg = build_callgraph(p)
     tree = dominator_tree(cg)
