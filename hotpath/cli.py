@@ -291,17 +291,16 @@ def _run_recording(target: int | list[str], output: str | None, **kw: Any) -> No
     from hotpath.collect.live import drive
     from hotpath.collect.pyspy import PySpyRecorder, RecordOptions
     from hotpath.formats import write_profile
+    from hotpath.output import check_writable
 
+    if output is None:
+        output = f"hotpath-{target if isinstance(target, int) else os.path.basename(target[0])}"
+        output += ".hotpath"
+    check_writable(output)  # before anything is started or said, not after the recording
     options = RecordOptions(**kw)
     recorder = PySpyRecorder(target, options)
     for note in recorder.notes:
         click.echo(f"hotpath: {note}", err=True)
-    if output is None:
-        output = f"hotpath-{target if isinstance(target, int) else os.path.basename(target[0])}"
-        output += ".hotpath"
-    from hotpath.output import check_writable
-
-    check_writable(output)  # before the recording, not after it
     console = Console(stderr=True)
     seen = len(recorder.notes)
     result = drive(recorder, console if console.is_terminal else None)

@@ -111,7 +111,9 @@ def _installed_package(name: str) -> bool:
 
 
 _HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
-_ALWAYS_HOOKS = frozenset({"__init__", "__del__", "__repr__", "__str__"})
+# A module body below a dispatch frame is an import on first use (RQ imports a job's module
+# inside Job.perform), never the endpoint.
+_ALWAYS_HOOKS = frozenset({"__init__", "__del__", "__repr__", "__str__", "<module>"})
 
 
 @dataclass(frozen=True)
