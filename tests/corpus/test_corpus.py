@@ -51,6 +51,8 @@ CPU_XFAIL: dict[str, tuple[str, bool]] = {
     "tornado": (_LOOP.format("tornado", "8-9"), False),
     "quart": (_LOOP.format("hypercorn", "7-10"), False),
     "sanic": (_LOOP.format("sanic", "7-11"), False),
+    # 4.6-4.7 points in the frameworks run, 7.1 and 7.6 (+-1.9) in a quiet clean-clone CI run.
+    "litestar": (_LOOP.format("uvicorn", "4.6-7.6"), False),
 }
 """Frameworks whose CPU shares are off by more than 5 points for a known cause outside the
 recognisers, with the measured errors."""
