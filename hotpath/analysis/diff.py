@@ -351,34 +351,32 @@ def _compare(
 # so their spread between the two profiles is noise alone, whatever that function did.
 
 Cell = tuple[FunctionKey | None, FunctionKey | None]
-CellGroups = dict[tuple[Cell, frozenset[FunctionKey]], float]
 
 
-def cell_groups(profile: Profile, n: float, options: DiffOptions) -> CellGroups:
-    """A profile's samples (scaled to ``n`` in all) by cell and the functions on the stack."""
+def cell_table(
+    profile: Profile,
+    n: float,
+    options: DiffOptions,
+    without: frozenset[FunctionKey] = frozenset(),
+) -> dict[Cell, float]:
+    """A profile's samples (scaled to ``n`` in all) by (caller, leaf) cell, leaving out the
+    stacks on which any function of ``without`` is."""
     view = cpu_view(profile)
     total = view.total
-    out: CellGroups = {}
+    out: dict[Cell, float] = {}
     if total <= 0:
         return out
     keys = [FunctionKey(f.name, normalize_file(f.file, options.source_root)) for f in view.frames]
+    dropped = [k in without for k in keys]
     scale = n / total
     for (stack, _lid), w in view.samples.items():
-        fk = [keys[i] for i in stack]
-        cell: Cell = (fk[-2] if len(fk) > 1 else None, fk[-1] if fk else None)
-        group = (cell, frozenset(fk))
-        out[group] = out.get(group, 0.0) + w * scale
-    return out
-
-
-def _cells_without(
-    groups: CellGroups, functions: frozenset[FunctionKey] = frozenset()
-) -> dict[Cell, float]:
-    """The cell table of the stacks on which none of ``functions`` is."""
-    out: dict[Cell, float] = {}
-    for (cell, on_stack), w in groups.items():
-        if not functions or functions.isdisjoint(on_stack):
-            out[cell] = out.get(cell, 0.0) + w
+        if not stack:
+            cell: Cell = (None, None)
+        elif any(dropped[i] for i in stack):
+            continue
+        else:
+            cell = (keys[stack[-2]] if len(stack) > 1 else None, keys[stack[-1]])
+        out[cell] = out.get(cell, 0.0) + w * scale
     return out
 
 
@@ -408,14 +406,6 @@ def table_chi2(tables: Sequence[Mapping[Cell, float]]) -> tuple[float, int]:
             expected = col_total * size / total
             chi2 += (x - expected) ** 2 / expected
     return chi2, max(0, (k - 1) * (len(tables) - 1))
-
-
-def pair_dispersion(
-    base: CellGroups, current: CellGroups, without: frozenset[FunctionKey] = frozenset()
-) -> tuple[float, int]:
-    """Pearson's chi-square between one file's cells and another's (only the cells of the
-    stacks on which none of ``without`` is) and its degrees of freedom."""
-    return table_chi2([_cells_without(base, without), _cells_without(current, without)])
 
 
 RAISE_LEVEL_Z = 2.326
@@ -493,7 +483,7 @@ def _within_parts(
             out = []
             for v in big:
                 part = view.filter(partial(_has, (key, v)))
-                out.append(_cells_without(cell_groups(part, n * weight[v] / total, options)))
+                out.append(cell_table(part, n * weight[v] / total, options))
             return out
     return []
 
@@ -536,9 +526,9 @@ def choose_noise(
             note=f"dispersion {est:.2f}, measured between the {count} files of the sides "
             f"(configured {options.dispersion:g})",
         )
-    bg, cg = cell_groups(base, n1, options), cell_groups(current, n2, options)
     configured = options.dispersion
-    overall = raised_dispersion(*pair_dispersion(bg, cg, moved), configured)
+    tables = [cell_table(base, n1, options, moved), cell_table(current, n2, options, moved)]
+    overall = raised_dispersion(*table_chi2(tables), configured)
     base_value = overall if overall is not None else configured
     within_chi2, within_df = 0.0, 0
     for profile, n in ((base, n1), (current, n2)):

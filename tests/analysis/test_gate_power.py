@@ -17,10 +17,9 @@ import pytest
 
 from hotpath.analysis.diff import (
     DiffOptions,
-    cell_groups,
+    cell_table,
     diff_profiles,
     estimate_dispersion,
-    pair_dispersion,
     raised_dispersion,
     table_chi2,
 )
@@ -126,10 +125,16 @@ def test_pair_dispersion_without_the_changed_function(bases: list[Profile]) -> N
 
     slowed = _issue("score150")[0]
     options = DiffOptions()
-    a = cell_groups(bases[0], bases[0].total, options)
-    b = cell_groups(slowed, slowed.total, options)
-    with_it = pair_dispersion(a, b)
-    without = pair_dispersion(a, b, frozenset({FunctionKey("score", "program.py")}))
+    score = frozenset({FunctionKey("score", "program.py")})
+    with_it = table_chi2(
+        [cell_table(bases[0], bases[0].total, options), cell_table(slowed, slowed.total, options)]
+    )
+    without = table_chi2(
+        [
+            cell_table(bases[0], bases[0].total, options, score),
+            cell_table(slowed, slowed.total, options, score),
+        ]
+    )
     assert with_it[0] / with_it[1] > 1.5 * without[0] / without[1]
     assert raised_dispersion(*without, 2.0) is None
 
