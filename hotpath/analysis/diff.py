@@ -504,9 +504,9 @@ def choose_noise(
       significantly more than it allows (:func:`raised_dispersion`), counting only the
       stacks on which none of the functions that ``moved`` is: when only they changed, the
       other stacks keep their proportions among themselves, so a real change does not
-      pass for noise. (Estimating it down as well was measured: a pair has some 15 cells,
-      and the t-distribution of so few degrees of freedom costs more power than a lower
-      estimate gains; see docs/ci.md.)
+      pass for noise. (It is never estimated down: a pair has some 15 cells, and Student's t
+      with so few degrees of freedom costs more power than a lower estimate gains; see
+      docs/ci.md.)
     - Processes or threads of one file that share the work can only raise it: they may
       differ for reasons other than noise.
     """
