@@ -10,7 +10,7 @@ docs/advisor.md explains every number.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from hotpath.analysis.brief import write_brief
 from hotpath.analysis.callgraph import ROOT, CallGraph, build_callgraph
@@ -126,6 +126,10 @@ class Advice:
     total: float
     n: float | None
     cores: float | None
+    children: dict[FunctionKey, list[FunctionKey]] = field(default_factory=dict)
+    """The dominator tree the candidates were measured with."""
+    index: FrameIndex | None = None
+    """Their per-frame facts (None without stacks)."""
 
 
 def advice(
@@ -137,7 +141,7 @@ def advice(
     judge = LeafJudge(classifier)
     if cg.total <= 0:
         return Advice([], {}, profile, judge, cg.total, None, None)
-    measured, children = measure(profile, cg, classifier, judge, options)
+    measured, children, index = measure(profile, cg, classifier, judge, options)
     if wall is not profile and wall.samples:
         measured = _with_cpu_bound(measured, build_callgraph(wall), wall, profile, judge)
     n = sample_count(profile, wall if wall.samples else None)
@@ -155,19 +159,19 @@ def advice(
         for c in out
     ]
     by_kind = {(m.kind, m.target): m for m in measured}
-    return Advice(cands, by_kind, profile, judge, cg.total, n, cores)
+    return Advice(cands, by_kind, profile, judge, cg.total, n, cores, children, index)
 
 
 def measure(
     cpu: Profile, cg: CallGraph, classifier: Classifier, judge: LeafJudge, options: AdvisorOptions
-) -> tuple[list[Measured], dict[FunctionKey, list[FunctionKey]]]:
+) -> tuple[list[Measured], dict[FunctionKey, list[FunctionKey]], FrameIndex | None]:
     """Every candidate's measurements on the CPU view ``cpu`` (functions, then endpoints;
-    no wall-time split), and the dominator tree they were measured with."""
+    no wall-time split), the dominator tree and the frame index they were measured with."""
     children = dominator_tree(cg)
     index = FrameIndex(cpu, classifier) if cpu.samples else None
     measured = _function_candidates(cpu, cg, classifier, judge, children, options, index)
     measured += _endpoint_candidates(cpu, cg, judge, children, options, index)
-    return measured, children
+    return measured, children, index
 
 
 def _library_path(c: Candidate) -> tuple[str, str] | None:

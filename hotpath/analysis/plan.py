@@ -22,20 +22,30 @@ cumulative saving are shares of the original profile's CPU.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from hotpath.analysis.advisor import Advice, advice, measure, verdict_of
-from hotpath.analysis.callgraph import CallGraph, build_callgraph
+from hotpath.analysis.advisor import Advice, advice, verdict_of
+from hotpath.analysis.callgraph import CallGraph
 from hotpath.analysis.classify import Classifier, framework_of, package_of
-from hotpath.analysis.evidence import Measured
+from hotpath.analysis.evidence import FrameIndex, Measured, Tally, tally_stacks
 from hotpath.analysis.nativeness import Category, Evidence, LeafJudge
 from hotpath.analysis.options import AdvisorOptions
 from hotpath.analysis.results import Candidate, Plan, PlanLeft, PlanStep
 from hotpath.analysis.verdict import cost, estimate, gain_of, speedup_for, wilson
 from hotpath.model import ENDPOINT, Frame, FunctionKey, Profile, Stack
 
-__all__ = ["PLAN_RULE", "Applied", "advise_with_plan", "apply_step", "plan_extractions"]
+__all__ = [
+    "PLAN_RULE",
+    "Applied",
+    "PlanState",
+    "add_tally",
+    "advise_with_plan",
+    "apply_step",
+    "plan_extractions",
+]
 
 PLAN_RULE = (
     "greedy by saving: each step is the recommended candidate saving the most (low end of "
@@ -61,11 +71,13 @@ class _StepJudge(LeafJudge):
 
 @dataclass(frozen=True)
 class Applied:
-    """A profile with one more step applied."""
+    """A profile with one more step applied, and the samples the step rewrote."""
 
     profile: Profile
     faster: float
     """Weight (before the step) of the samples the step made faster."""
+    rewritten: list[tuple[Stack, Stack, int, float, float]]
+    """(stack before, stack after, label set id, weight before, weight after) per sample."""
 
 
 def apply_step(
@@ -76,13 +88,16 @@ def apply_step(
     endpoint: str | None,
     library: str | None,
     k: float,
+    functions: list[FunctionKey] | None = None,
 ) -> Applied:
     """``profile`` with the samples under ``key`` that get faster divided by ``k`` and their
     leaves marked native (in ``judge``). ``endpoint``: only that endpoint's samples;
     ``library``: the samples entering that library below ``key`` (a drop-in replaces the
-    whole call), else those whose leaf is interpreted Python."""
+    whole call), else those whose leaf is interpreted Python. Label set ids are kept.
+    ``functions``: each frame's function, when the caller keeps that list."""
     frames = profile.frames
-    functions = [f.function for f in frames]
+    if functions is None:
+        functions = [f.function for f in frames]
     lib_of: dict[FunctionKey, str | None] = {}
     if library is not None:
         for fn in set(functions):
@@ -91,31 +106,172 @@ def apply_step(
     endpoint_of = [dict(labels).get(ENDPOINT) for labels in profile.label_sets]
     out = profile.filter(lambda _labels: False)  # frames, requests and metadata; no samples
     lid_of = [out.intern_labels(labels) for labels in profile.label_sets]
+    if lid_of != list(range(len(lid_of))):
+        raise RuntimeError("label set ids changed while copying a profile")
     samples: dict[tuple[Stack, int], float] = {}
+    rewritten: list[tuple[Stack, Stack, int, float, float]] = []
     faster = 0.0
+    at_key = {i for i, fn in enumerate(functions) if fn == key}  # frames of the entry
     for (stack, lid), w in profile.samples.items():
         hit = bool(stack) and (endpoint is None or endpoint_of[lid] == endpoint)
         if hit:
             leaf = frames[stack[-1]]
-            fns = [functions[f] for f in stack]
-            hit = leaf not in judge.rewritten and key in fns
+            hit = not at_key.isdisjoint(stack) and leaf not in judge.rewritten
         if hit:
             if library is not None:
+                fns = [functions[f] for f in stack]
                 below = fns[fns.index(key) + 1 :]
                 hit = next((lib_of[fn] for fn in below if lib_of[fn] is not None), None) == library
             else:
                 hit = judge.judge(leaf)[0] == "python"
-        at = lid_of[lid]
         if not hit:
-            samples[stack, at] = samples.get((stack, at), 0.0) + w
+            samples[stack, lid] = samples.get((stack, lid), 0.0) + w
             continue
         faster += w
         marked = Frame(leaf.name, leaf.file, REWRITTEN_LINE, leaf.first_line)
         judge.rewritten.add(marked)
         new = (*stack[:-1], out.intern_frame(marked))
-        samples[new, at] = samples.get((new, at), 0.0) + (w / k if k > 0 else w)
+        after = w / k if k > 0 else w
+        samples[new, lid] = samples.get((new, lid), 0.0) + after
+        rewritten.append((stack, new, lid, w, after))
     out.samples = samples
-    return Applied(out, faster)
+    return Applied(out, faster, rewritten)
+
+
+def add_tally(into: Tally, other: Tally, sign: float) -> None:
+    """``into`` += ``sign`` x ``other``, field by field (a tally is a sum over samples)."""
+
+    def add(d: dict[Any, float], o: dict[Any, float]) -> None:
+        for k, v in o.items():
+            d[k] = d.get(k, 0.0) + sign * v
+
+    into.total += sign * other.total
+    add(into.categories, other.categories)
+    into.outside += sign * other.outside
+    into.layer += sign * other.layer
+    add(into.layer_classes, other.layer_classes)
+    into.evidence |= other.evidence
+    into.judged += sign * other.judged
+    into.unread += sign * other.unread
+    into.call_sites += sign * other.call_sites
+    into.call_sites_in_loops += sign * other.call_sites_in_loops
+    into.call_sites_known += sign * other.call_sites_known
+    add(into.libraries, other.libraries)
+    add(into.owners, other.owners)
+
+
+class PlanState:
+    """The profile with the steps so far applied, and every remaining candidate's
+    measurements on it.
+
+    A tally is a sum over samples, so a step changes a candidate's measurements by what its
+    rewritten samples weighed before and weigh after: those few samples are tallied (by the
+    advisor's :func:`~hotpath.analysis.evidence.tally_stacks`) instead of the whole profile.
+    The dominator tree does not change (a step changes weights and leaf frames, never which
+    function calls which), nor does an endpoint's view.
+    """
+
+    def __init__(
+        self, adv: Advice, classifier: Classifier, cg: CallGraph, watch: list[Candidate]
+    ) -> None:
+        base = adv.judge
+        self.judge = _StepJudge(
+            base.classifier,
+            _statements=base._statements,
+            _cache=base._cache,
+            _loops=base._loops,
+            _sources=base._sources,
+        )
+        self.adv = adv
+        self.classifier = classifier
+        self.profile = adv.cpu
+        self.functions = [f.function for f in adv.cpu.frames]
+        self.index = (
+            copy.copy(adv.index) if adv.index is not None else FrameIndex(adv.cpu, classifier)
+        )
+        self.index.fn_of = list(self.index.fn_of)
+        """Per-frame facts, extended by the frames the steps add (old frame ids stay)."""
+        self.measured = dict(adv.measured)
+        self.watch = list(dict.fromkeys((c.kind, c.target) for c in watch))
+        """The candidates kept up to date (the plan's pool)."""
+        self.inclusive = {k: f.inclusive for k, f in cg.functions.items()}
+        self.steps = 0
+
+    def apply(self, m: Measured, endpoint: str | None, library: str | None, k: float) -> float:
+        """Apply one step (entry ``m.key``); the weight of the samples it made faster."""
+        key = m.key if m.key is not None else FunctionKey(m.target, "")
+        applied = apply_step(
+            self.profile, self.judge, self.classifier, key, endpoint, library, k, self.functions
+        )
+        frames = applied.profile.frames  # a rewritten leaf is a new frame of the same function
+        new = frames[len(self.functions) :]
+        self.functions += [f.function for f in new]
+        index = self.index
+        index.fn_of += [index.id_of[f.function] for f in new]
+        index.frames = frames
+        self._update(applied)
+        self.profile = applied.profile
+        self.steps += 1
+        return applied.faster
+
+    def _update(self, applied: Applied) -> None:
+        """Every watched candidate's measurements less its rewritten samples as they were,
+        plus those samples as they are now."""
+        rows = applied.rewritten
+        before = [(old, lid, w) for old, _new, lid, w, _w2 in rows]
+        after = [(new, lid, w2) for _old, new, lid, _w, w2 in rows]
+        endpoint_of = [dict(labels).get(ENDPOINT) for labels in self.profile.label_sets]
+        functions = self.functions
+        # A new dict: the dispatcher rule caches its tree by the identity of this one.
+        self.inclusive = dict(self.inclusive)
+        for stack, _new, _lid, w, w2 in applied.rewritten:
+            for fn in set(map(functions.__getitem__, stack)):
+                self.inclusive[fn] = self.inclusive.get(fn, 0.0) + w2 - w
+        # Functions in one pass over the samples; each endpoint over its own samples.
+        groups: list[tuple[str | None, list[tuple[str, str]]]] = []
+        fn_targets = [kt for kt in self.watch if kt[0] == "function"]
+        if fn_targets:
+            groups.append((None, fn_targets))
+        groups += [(kt[1], [kt]) for kt in self.watch if kt[0] == "endpoint"]
+        for ep, targets in groups:
+            ms = {kt: self.measured[kt] for kt in targets}
+            entries = {m.key: m.region for m in ms.values() if m.key is not None}
+            tallies = {kt: _copy(m.tally) for kt, m in ms.items()}
+            weights = {kt: m.weight for kt, m in ms.items()}
+            for samples, sign in ((before, -1.0), (after, 1.0)):
+                picked = [(st, w) for st, lid, w in samples if ep is None or endpoint_of[lid] == ep]
+                got = tally_stacks(self.index, picked, entries, self.judge)
+                moved = sum(w for _st, w in picked)
+                for kt, m in ms.items():
+                    if m.key is None:
+                        continue
+                    g = got[m.key]
+                    add_tally(tallies[kt], g, sign)
+                    if ep is None:
+                        weights[kt] += sign * g.total
+                    else:
+                        # Samples of the endpoint outside its view stay framework time.
+                        weights[kt] += sign * moved
+                        tallies[kt].outside += sign * (moved - g.total)
+                        tallies[kt].total += sign * (moved - g.total)
+            for kt, m in ms.items():
+                self.measured[kt] = replace(m, tally=tallies[kt], weight=max(0.0, weights[kt]))
+
+    def verdict(self, c: Candidate, options: AdvisorOptions) -> tuple[Measured, Candidate]:
+        """The advisor's verdict on a candidate as the profile now stands (savings as shares
+        of the original CPU; the original split of wall time: a step changes CPU only)."""
+        m = self.measured[c.kind, c.target]
+        if not self.steps:
+            return m, c  # nothing applied yet: the advisor's own verdict
+        adv = self.adv
+        v = verdict_of(m, adv.total, adv.n, adv.cores, options, self.inclusive, adv.children)
+        return m, v
+
+
+def _copy(t: Tally) -> Tally:
+    out = Tally()
+    add_tally(out, t, 1.0)
+    return out
 
 
 def advise_with_plan(
@@ -143,20 +299,10 @@ def plan_extractions(
             "overlapping candidates share cannot be told apart: no plan; each candidate's "
             "saving stands alone",
         )
-    base = adv.judge
-    judge = _StepJudge(
-        base.classifier,
-        _statements=base._statements,
-        _cache=base._cache,
-        _loops=base._loops,
-        _sources=base._sources,
-    )
+    state = PlanState(adv, classifier, cg, pool)
     total, n = adv.total, adv.n
-    current, current_cg = adv.cpu, cg
     steps: list[PlanStep] = []
-    regions: list[
-        tuple[Measured, list[tuple[str, str]]]
-    ] = []  # per step: its measurements, what it covers
+    regions: list[tuple[Measured, list[tuple[str, str]]]] = []  # per step: what it covers
     left: list[PlanLeft] = []
     faster_sum = saved_sum = 0.0
     remaining = list(pool)
@@ -164,33 +310,24 @@ def plan_extractions(
         remaining = _drop_covered(remaining, adv, steps, regions, left)
         if not remaining:
             break
-        judged = _judge_again(remaining, adv, current, current_cg, classifier, judge, options)
-        eligible = [
-            (c, m, v)
-            for c, m, v in judged
-            if m is not None and v is not None and v.recommendation != "leave"
-        ]
-        kept = {id(c) for c, _m, _v in eligible}
+        judged = [(c, *state.verdict(c, options)) for c in remaining]
+        eligible = [j for j in judged if j[2].recommendation != "leave"]
         for c, _m, v in judged:  # after a step: a candidate the advisor would now leave
-            if id(c) not in kept:
-                why = v.reasons[0] if v is not None and v.reasons else "below the listing share"
+            if v.recommendation == "leave":
+                why = v.reasons[0] if v.reasons else "left in Python"
                 left.append(PlanLeft(c.target, c.kind, f"after step {len(steps)}: {why}"))
         if not eligible:
             break
         c, m, v = max(eligible, key=lambda j: (j[2].score, j[2].saving_share[1], j[0].target))
         e = estimate(m, total, n, options)
         k = speedup_for(m, options)
-        key = m.key if m.key is not None else FunctionKey(c.target, "")
-        applied = apply_step(
-            current,
-            judge,
-            classifier,
-            key,
+        faster = state.apply(
+            m,
             c.target if c.kind == "endpoint" else None,
             e.library[0] if e.library is not None else None,
             k,
         )
-        step_faster = applied.faster / total
+        step_faster = faster / total
         faster_sum += step_faster
         saved_sum += step_faster * gain_of(k)
         if n:
@@ -206,7 +343,7 @@ def plan_extractions(
                 number=len(steps) + 1,
                 target=c.target,
                 kind=c.kind,
-                entry=key.name,
+                entry=m.key.name if m.key is not None else c.target,
                 recommendation=c.recommendation,
                 speedup=k,
                 saving=step_faster * gain_of(k),
@@ -219,13 +356,9 @@ def plan_extractions(
             )
         )
         regions.append((m, covers))
+        kept = {id(j[0]) for j in eligible}
         remaining = [r for r in remaining if r is not c and id(r) in kept]
-        current = applied.profile
-        current_cg = build_callgraph(current)
     return Plan(steps, left, PLAN_RULE)
-
-
-_Judged = tuple[Candidate, Measured | None, Candidate | None]
 
 
 def _drop_covered(
@@ -255,35 +388,4 @@ def _drop_covered(
                 "step's region, whose samples that step already counts",
             )
         )
-    return out
-
-
-def _judge_again(
-    cands: list[Candidate],
-    adv: Advice,
-    current: Profile,
-    current_cg: CallGraph,
-    classifier: Classifier,
-    judge: _StepJudge,
-    options: AdvisorOptions,
-) -> list[_Judged]:
-    """Each candidate measured on ``current`` and judged by the advisor's verdict, with the
-    original profile's total, sample count and cores (savings stay shares of the original
-    CPU) and the original split of wall time (the profile a step changes is CPU only)."""
-    if current is adv.cpu:
-        # Nothing applied yet: the advisor's own candidates are the verdicts.
-        return [(c, adv.measured[c.kind, c.target], c) for c in cands]
-    measured, children = measure(current, current_cg, classifier, judge, options)
-    by = {(m.kind, m.key if m.kind == "function" else m.target): m for m in measured}
-    inclusive = {k: f.inclusive for k, f in current_cg.functions.items()}
-    out: list[_Judged] = []
-    for c in cands:
-        m0 = adv.measured[c.kind, c.target]
-        m = by.get((c.kind, m0.key if c.kind == "function" else c.target))
-        if m is None:
-            out.append((c, None, None))
-            continue
-        m = replace(m, target=m0.target, cpu_bound=m0.cpu_bound, waits=m0.waits)
-        v = verdict_of(m, adv.total, adv.n, adv.cores, options, inclusive, children)
-        out.append((c, m, v))
     return out

@@ -15,10 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from hotpath.analysis.advisor import advice, measure
+from hotpath.analysis.callgraph import build_callgraph
 from hotpath.analysis.classify import make_classifier
 from hotpath.analysis.nativeness import LeafJudge
 from hotpath.analysis.options import AdvisorOptions, AnalyzeOptions
 from hotpath.analysis.pipeline import analyze
+from hotpath.analysis.plan import PlanState
 from hotpath.analysis.recognize import label_endpoints
 from hotpath.analysis.results import Analysis, Plan
 from hotpath.formats import read_profile
@@ -325,3 +328,50 @@ def test_plan_on_other_recordings_of_the_monolith(name: str) -> None:
     kernel = {"edit_distance", "rank_candidates", "kernel_view"}
     assert plan.steps[0].target in kernel
     assert not kernel & set(_steps(plan)[1:])  # the kernel path is one step
+
+
+@pytest.mark.parametrize(
+    ("name", "root"), [("pyspy.speedscope.json", None), ("pyspy.raw.txt", REPO)]
+)
+def test_plan_state_matches_the_advisor_measuring_the_applied_profile(
+    name: str, root: Path | None
+) -> None:
+    # The plan updates each candidate's tally by the samples a step rewrote; measuring the
+    # whole applied profile again with the advisor's own code must give the same numbers.
+    classifier = make_classifier(None if root is None else str(root))
+    profile = label_endpoints(read_profile(str(SAMPLE / name)))
+    cg = build_callgraph(cpu_view(profile))
+    options = AdvisorOptions()
+    adv = advice(profile, cg, classifier, options)
+    pool = [c for c in adv.candidates if c.recommendation != "leave"]
+    state = PlanState(adv, classifier, cg, pool)
+    compared = 0
+    for c in pool[:3]:
+        state.apply(
+            state.measured[c.kind, c.target], None if c.kind == "function" else c.target, None, 10.0
+        )
+        again, _tree, _index = measure(
+            state.profile, build_callgraph(state.profile), classifier, state.judge, options
+        )
+        fresh = {(m.kind, m.target if m.kind == "endpoint" else m.key): m for m in again}
+        for (kind, target), m in state.measured.items():
+            if (kind, target) not in state.watch:
+                continue
+            f = fresh.get((kind, target if kind == "endpoint" else m.key))
+            if f is None or f.key != m.key:
+                continue  # below the listing share now, or an endpoint's view moved
+            assert m.weight == pytest.approx(f.weight), target
+            t, u = m.tally, f.tally
+            assert t.total == pytest.approx(u.total), target
+            assert t.outside == pytest.approx(u.outside, abs=1e-9), target
+            assert t.layer == pytest.approx(u.layer, abs=1e-9), target
+            for cat in ("python", "native", "db", "io"):
+                assert t.categories.get(cat, 0.0) == pytest.approx(
+                    u.categories.get(cat, 0.0), abs=1e-9
+                ), (target, cat)
+            for lib in t.libraries.keys() | u.libraries.keys():
+                assert t.libraries.get(lib, 0.0) == pytest.approx(
+                    u.libraries.get(lib, 0.0), abs=1e-9
+                ), (target, lib)
+            compared += 1
+    assert compared >= 3
