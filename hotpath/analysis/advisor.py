@@ -38,7 +38,6 @@ from hotpath.analysis.verdict import (
     estimate,
     granularity,
     recommend,
-    speedup_for,
     unread_source,
     where_time_goes,
     wilson,
@@ -426,7 +425,7 @@ def verdict_of(
         )
         reasons.append(
             f"saves {e.saving[0]:.1%}-{e.saving[1]:.1%} of the CPU at "
-            f"k = {speedup_for(m, options):g}x: {what}"
+            f"k = {options.rust_speedup:g}x: {what}"
         )
         for caveat in (where_time_goes(m), unread_source(m)):
             if caveat is not None:

@@ -89,11 +89,13 @@ def apply_step(
     library: str | None,
     k: float,
     functions: list[FunctionKey] | None = None,
+    whole: bool = False,
 ) -> Applied:
     """``profile`` with the samples under ``key`` that get faster divided by ``k`` and their
     leaves marked native (in ``judge``). ``endpoint``: only that endpoint's samples;
     ``library``: the samples entering that library below ``key`` (a drop-in replaces the
-    whole call), else those whose leaf is interpreted Python. Label set ids are kept.
+    whole call); ``whole``: every sample under ``key`` (a replacement measured to stand in
+    for the whole call); else those whose leaf is interpreted Python. Label set ids are kept.
     ``functions``: each frame's function, when the caller keeps that list."""
     frames = profile.frames
     if functions is None:
@@ -105,9 +107,8 @@ def apply_step(
             lib_of[fn] = package_of(fn.file) if is_lib else None
     endpoint_of = [dict(labels).get(ENDPOINT) for labels in profile.label_sets]
     out = profile.filter(lambda _labels: False)  # frames, requests and metadata; no samples
-    lid_of = [out.intern_labels(labels) for labels in profile.label_sets]
-    if lid_of != list(range(len(lid_of))):
-        raise RuntimeError("label set ids changed while copying a profile")
+    for labels in profile.label_sets:  # in order, so every label set keeps its id
+        out.intern_labels(labels)
     samples: dict[tuple[Stack, int], float] = {}
     rewritten: list[tuple[Stack, Stack, int, float, float]] = []
     faster = 0.0
@@ -117,7 +118,7 @@ def apply_step(
         if hit:
             leaf = frames[stack[-1]]
             hit = not at_key.isdisjoint(stack) and leaf not in judge.rewritten
-        if hit:
+        if hit and not whole:
             if library is not None:
                 fns = [functions[f] for f in stack]
                 below = fns[fns.index(key) + 1 :]
@@ -197,11 +198,27 @@ class PlanState:
         self.inclusive = {k: f.inclusive for k, f in cg.functions.items()}
         self.steps = 0
 
-    def apply(self, m: Measured, endpoint: str | None, library: str | None, k: float) -> float:
-        """Apply one step (entry ``m.key``); the weight of the samples it made faster."""
+    def apply(
+        self,
+        m: Measured,
+        endpoint: str | None,
+        library: str | None,
+        k: float,
+        whole: bool = False,
+    ) -> float:
+        """Apply one step (entry ``m.key``, see :func:`apply_step`); the weight of the
+        samples it made faster."""
         key = m.key if m.key is not None else FunctionKey(m.target, "")
         applied = apply_step(
-            self.profile, self.judge, self.classifier, key, endpoint, library, k, self.functions
+            self.profile,
+            self.judge,
+            self.classifier,
+            key,
+            endpoint,
+            library,
+            k,
+            self.functions,
+            whole=whole,
         )
         frames = applied.profile.frames  # a rewritten leaf is a new frame of the same function
         new = frames[len(self.functions) :]
@@ -320,12 +337,14 @@ def plan_extractions(
             break
         c, m, v = max(eligible, key=lambda j: (j[2].score, j[2].saving_share[1], j[0].target))
         e = estimate(m, total, n, options)
-        k = speedup_for(m, options)
+        speedup = speedup_for(m, options)
+        k = speedup.k
         faster = state.apply(
             m,
             c.target if c.kind == "endpoint" else None,
-            e.library[0] if e.library is not None else None,
+            e.library[0] if e.library is not None and not speedup.whole else None,
             k,
+            whole=speedup.whole,
         )
         step_faster = faster / total
         faster_sum += step_faster

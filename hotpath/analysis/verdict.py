@@ -81,11 +81,22 @@ class Estimate:
     calls into it)."""
 
 
-def speedup_for(m: Measured, options: AdvisorOptions) -> float:
-    """The Rust speed-up k assumed for one candidate. The one place it is decided: the
+@dataclass(frozen=True)
+class Speedup:
+    """What rewriting one candidate makes faster, and by how much."""
+
+    k: float
+    """The speed-up (the extraction plan applies this value)."""
+    whole: bool = False
+    """True: the candidate's whole call gets k times faster (a replacement measured on its
+    real calls); False: its interpreted part, or a library's whole call (see estimate)."""
+
+
+def speedup_for(m: Measured, options: AdvisorOptions) -> Speedup:
+    """The Rust speed-up assumed for one candidate. The one place it is decided: the
     saving (:func:`estimate`) and the extraction plan (:mod:`hotpath.analysis.plan`) both
     ask here, so a per-candidate figure entered here reaches both."""
-    return options.rust_speedup
+    return Speedup(options.rust_speedup)
 
 
 def gain_of(k: float) -> float:
@@ -107,7 +118,7 @@ def estimate(m: Measured, total: float, n: float | None, options: AdvisorOptions
     pure = t.python / t.total if t.total else 0.0
     isolation = max(0.0, 1 - t.outside / t.total) if t.total else None
     layer = t.layer / t.total if t.total else 0.0
-    gain = gain_of(speedup_for(m, options))
+    gain = gain_of(speedup_for(m, options).k)
     library = None
     if t.libraries and t.total:
         name, w = max(t.libraries.items(), key=lambda kv: (kv[1], kv[0]))

@@ -375,3 +375,28 @@ def test_plan_state_matches_the_advisor_measuring_the_applied_profile(
                 ), (target, lib)
             compared += 1
     assert compared >= 3
+
+
+def test_plan_step_standing_in_for_the_whole_call_rewrites_its_c_time_too(src: Path) -> None:
+    # A replacement measured on the real calls replaces the whole call, C parts included;
+    # samples an earlier step rewrote are not rewritten again.
+    p = profile_of(
+        [
+            ([MAIN, VIEW, KERNEL], 400, None),
+            ([MAIN, VIEW, ("sorted", "", 0)], 200, None),
+            ([MAIN, VIEW_OWN], 100, None),
+            (OTHER, 300, None),
+        ]
+    )
+    classifier = make_classifier(str(src))
+    cg = build_callgraph(p)
+    options = AdvisorOptions()
+    adv = advice(p, cg, classifier, options)
+    pool = [c for c in adv.candidates if c.recommendation != "leave"]
+    state = PlanState(adv, classifier, cg, pool)
+    kernel = state.measured["function", "kernel"]
+    view = state.measured["function", "view"]
+    assert state.apply(kernel, None, None, 10.0) == 400
+    assert state.apply(view, None, None, 5.0, whole=True) == 300  # 200 in C, 100 its own
+    assert state.profile.total == pytest.approx(40 + 300 / 5 + 300)
+    assert state.measured["function", "view"].weight == pytest.approx(40 + 60)
