@@ -172,7 +172,7 @@ def render(analysis: Analysis, out: IO[str]) -> None:
             lines += ["_No candidate: nothing the evidence supports rewriting._", ""]
     if analysis.plan is not None and analysis.plan.steps and analysis.functions:
         lines += ["### Extraction plan", ""]
-        lines += ["_Each step is measured on the profile with the earlier steps applied._", ""]
+        lines += ["Each step is measured on the profile with the earlier steps applied.", ""]
         lines += [*plan_section(analysis.plan), ""]
     out.write("\n".join(lines))
 
