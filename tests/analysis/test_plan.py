@@ -10,6 +10,7 @@ saving.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -294,8 +295,21 @@ def test_plan_without_a_recommendation_says_so(src: Path) -> None:
     assert plan is not None and not plan.steps and plan.note
 
 
+@functools.cache
+def monolith_recording() -> tuple[Profile, Analysis]:
+    """py-spy's recording of the demo monolith and its analysis (read once per session)."""
+    profile = read_profile(str(SAMPLE / "pyspy.raw.txt"))
+    return profile, _analyze(profile, REPO)
+
+
+@functools.cache
+def call_statistics() -> Analysis:
+    """The cProfile recording of the demo monolith, analysed once per session."""
+    return analyze(read_profile(str(SAMPLE / "cprofile.pstats")))
+
+
 def test_plan_of_call_statistics_is_none_with_a_reason() -> None:
-    a = analyze(read_profile(str(SAMPLE / "cprofile.pstats")))
+    a = call_statistics()
     assert a.plan is not None and not a.plan.steps
     assert a.plan.note is not None and "no stacks" in a.plan.note
     assert {x.target for x in a.plan.left} == {
@@ -306,8 +320,7 @@ def test_plan_of_call_statistics_is_none_with_a_reason() -> None:
 def test_plan_on_the_sample_monolith_recording() -> None:
     # py-spy's recording of the demo monolith: the kernel's caller first (it holds the
     # kernel and the kernel endpoint's view), then the tags view; nothing counted twice.
-    profile = read_profile(str(SAMPLE / "pyspy.raw.txt"))
-    a = _analyze(profile, REPO)
+    profile, a = monolith_recording()
     judge = LeafJudge(make_classifier(str(REPO)))
     plan = check_against_recount(profile, a, lambda leaf: judge.judge(leaf)[0] == "python")
     assert _steps(plan) == ["rank_candidates", "tags_view"]

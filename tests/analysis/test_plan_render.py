@@ -16,13 +16,11 @@ import jsonschema
 import pytest
 from rich.console import Console
 
-from hotpath.analysis.options import AnalyzeOptions
-from hotpath.analysis.pipeline import analyze
 from hotpath.analysis.results import Analysis
-from hotpath.formats import read_profile
 from hotpath.report import html, markdown, text
 from hotpath.report import json as json_report
-from tests.analysis.conftest import REPO, SAMPLE
+from tests.analysis.conftest import REPO
+from tests.analysis.test_plan import call_statistics, monolith_recording
 
 Golden = Callable[[str, str], None]
 SCHEMA = json.loads((REPO / "docs" / "json-report.schema.json").read_text())
@@ -30,7 +28,7 @@ SCHEMA = json.loads((REPO / "docs" / "json-report.schema.json").read_text())
 
 @pytest.fixture(scope="module")
 def monolith() -> Analysis:
-    a = analyze(read_profile(str(SAMPLE / "pyspy.raw.txt")), AnalyzeOptions(source_root=str(REPO)))
+    a = monolith_recording()[1]
     assert a.plan is not None and len(a.plan.steps) == 2
     return a
 
@@ -84,7 +82,7 @@ def test_plan_html_embeds_the_json_reports_plan(monolith: Analysis) -> None:
 
 
 def test_plan_absent_from_reports_without_steps(tmp_path: Path) -> None:
-    a = analyze(read_profile(str(SAMPLE / "cprofile.pstats")))
+    a = call_statistics()
     out = io.StringIO()
     markdown.render(a, out)
     assert "Extraction plan" not in out.getvalue()
