@@ -6,8 +6,9 @@ recommended candidates one at a time and applies each step to the profile before
 next, so no sample is saved twice:
 
 1. a candidate whose entry lies inside the region of an earlier step is covered by it;
-2. every other candidate is measured again (:func:`hotpath.analysis.advisor.measure`) on the
-   profile with the earlier steps applied, and judged by the advisor's own verdict
+2. every other candidate's measurements are brought up to date with the earlier steps
+   (:class:`PlanState`: the advisor's tallies of the samples a step rewrote, before and
+   after) and judged by the advisor's own verdict
    (:func:`hotpath.analysis.advisor.verdict_of`): the same saving formula, the same speed-up
    (:func:`hotpath.analysis.verdict.speedup_for`), the same "leave" rules;
 3. the one with the largest saving (the lower end of its interval, as the advisor ranks) is
