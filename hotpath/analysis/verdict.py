@@ -79,6 +79,10 @@ class Estimate:
     library: tuple[str, float, str] | None
     """The one library holding most of its time: (name, that share, the app function that
     calls into it)."""
+    k: tuple[float, float] | None = None
+    """The per-call speed-up measured by replay, (low, high), when one was used."""
+    measured: str | None = None
+    """What the replay found (used or not) for this candidate's function."""
 
 
 def estimate(m: Measured, total: float, n: float | None, options: AdvisorOptions) -> Estimate:
@@ -96,6 +100,11 @@ def estimate(m: Measured, total: float, n: float | None, options: AdvisorOptions
     isolation = max(0.0, 1 - t.outside / t.total) if t.total else None
     layer = t.layer / t.total if t.total else 0.0
     gain = 1 - 1 / options.rust_speedup if options.rust_speedup > 0 else 0.0
+    replayed = (
+        options.measured_for(m.key.name, m.key.file)
+        if m.kind == "function" and m.key is not None
+        else None
+    )
     library = None
     if t.libraries and t.total:
         name, w = max(t.libraries.items(), key=lambda kv: (kv[1], kv[0]))
@@ -115,8 +124,30 @@ def estimate(m: Measured, total: float, n: float | None, options: AdvisorOptions
         lo = 0.0
     unread = t.total > 0 and t.unread >= 0.5 * t.total
     saving = (lo * gain, hi * gain)
+    k: tuple[float, float] | None = None
+    said = None
+    if replayed is not None and replayed.all_equal and replayed.low > 1:
+        # The replacement stands in for the whole call (its C parts too): the whole share
+        # gets k times faster, k within the spread the replay measured.
+        k = (replayed.low, replayed.high)
+        slo, shi = share_iv
+        saving = (slo * (1 - 1 / k[0]), shi * (1 - 1 / k[1]))
+        said = f"measured by replay: {replayed.summary}"
+    elif replayed is not None:
+        said = f"replay not used ({replayed.summary})"
     return Estimate(
-        share, share_iv, seen, pure, isolation, layer, evidenced, unread, saving, library
+        share,
+        share_iv,
+        seen,
+        pure,
+        isolation,
+        layer,
+        evidenced,
+        unread,
+        saving,
+        library,
+        k,
+        said,
     )
 
 

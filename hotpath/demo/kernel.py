@@ -3,7 +3,9 @@
 Deliberately interpreted Python end to end (no C helpers on the hot loop), coarse-grained
 (one call per request, milliseconds of CPU) and isolated (strings in, scores out), so it is
 the textbook candidate to move to Rust. ``HOTPATH_DEMO_STUB_KERNEL=1`` makes
-:func:`rank_candidates` near-free so that what removing the kernel saves can be measured.
+:func:`rank_candidates` near-free so that what removing the kernel saves can be measured;
+``HOTPATH_DEMO_RUST_KERNEL=1`` swaps :func:`edit_distance` for its Rust-backed equivalent
+(:mod:`hotpath.demo.kernel_rust`, jellyfish) so that what the rewrite saves can be measured.
 """
 
 from __future__ import annotations
@@ -11,11 +13,17 @@ from __future__ import annotations
 import os
 
 STUB_ENV = "HOTPATH_DEMO_STUB_KERNEL"
+RUST_ENV = "HOTPATH_DEMO_RUST_KERNEL"
 
 
 def kernel_stubbed() -> bool:
     """True when the environment asks for the near-zero-cost kernel."""
     return os.environ.get(STUB_ENV, "") not in ("", "0")
+
+
+def kernel_in_rust() -> bool:
+    """True when the environment asks for jellyfish's edit distance in the kernel."""
+    return os.environ.get(RUST_ENV, "") not in ("", "0")
 
 
 def edit_distance(a: str, b: str, rows: tuple[list[int], list[int]] | None = None) -> int:
@@ -60,6 +68,9 @@ def rank_candidates(query: str, candidates: list[str], top: int = 10) -> list[tu
     # pauses would be billed to whichever request happens to trigger them.
     width = max([len(query), *map(len, candidates)]) + 1
     rows = ([0] * width, [0] * width)
-    distances = [edit_distance(query, c, rows) for c in candidates]
+    distance = edit_distance  # looked up per call: a capture's wrapper is seen
+    if kernel_in_rust():
+        from hotpath.demo.kernel_rust import edit_distance as distance
+    distances = [distance(query, c, rows) for c in candidates]
     order = sorted(range(len(candidates)), key=distances.__getitem__)[:top]
     return [(candidates[k], distances[k]) for k in order]
