@@ -325,20 +325,32 @@ def label_endpoints(profile: Profile) -> Profile:
                 routed_apps.add(routed)
     # A torn stack (py-spy reading a running thread without pausing it) can lose the view's
     # frame and put a helper right below the dispatch frame: a name that other stacks show
-    # below an endpoint's frame is that endpoint's helper, not an endpoint.
-    under: dict[str, dict[str, int]] = {}
+    # below an endpoint's frame, with more weight than it has as an endpoint of its own, is
+    # that endpoint's helper. A routed app is no such endpoint (a torn read that loses the
+    # router frame shows the view below the app callable), and weights keep a view's own
+    # requests from following the few torn reads that put it below something else.
+    weight: dict[tuple[int, ...], float] = {}
+    for stack, lid in unlabelled:
+        weight[stack] = weight.get(stack, 0.0) + profile.samples[(stack, lid)]
+    own: dict[str, float] = {}
+    under: dict[str, dict[str, float]] = {}
     for stack, name in found.items():
-        if name is None:
+        if name is None or name in routed_apps:
             continue
+        own[name] = own.get(name, 0.0) + weight[stack]
         names = [described[i].name for i in stack]
-        for below in names[names.index(name) + 1 :]:
+        for below in dict.fromkeys(names[names.index(name) + 1 :]):
             if below != name:
                 per = under.setdefault(below, {})
-                per[name] = per.get(name, 0) + 1
+                per[name] = per.get(name, 0.0) + weight[stack]
+    helper_of = {
+        name: max(sorted(per), key=lambda k: per[k])
+        for name, per in under.items()
+        if sum(per.values()) > own.get(name, 0.0)
+    }
     for stack, name in list(found.items()):
-        if name is not None and name in under:
-            per = under[name]
-            found[stack] = max(sorted(per), key=lambda k: per[k])
+        if name is not None and name in helper_of:
+            found[stack] = helper_of[name]
     relabel: dict[tuple[tuple[int, ...], int], Labels] = {}
     for stack, lid in unlabelled:
         name = found[stack]
