@@ -8,8 +8,8 @@ the saving, then measure it with the Rust function swapped into the running mono
 3. :func:`predict`: the advisor on the demo's py-spy profile with that measured speed-up:
    the saving predicted for ``edit_distance``, share x (1 - 1/k).
 4. :func:`measure_swap`: two monoliths side by side, one with ``HOTPATH_DEMO_RUST_KERNEL=1``,
-   given the same requests in alternating rounds; the saving is 1 - (process CPU with
-   Rust) / (process CPU without), read from ``/proc`` (Linux).
+   given the same requests at the same time, round after round; the saving is 1 - (process
+   CPU with Rust) / (process CPU without), read from ``/proc`` (Linux).
 """
 
 from __future__ import annotations
@@ -168,10 +168,13 @@ class Measured:
 
 
 def measure_swap(workdir: str, options: ProveOptions) -> Measured:
-    """The process-CPU saving of the Rust kernel: two monoliths, the same requests, rounds
-    alternating which goes first."""
+    """The process-CPU saving of the Rust kernel: two monoliths side by side, each round giving
+    both the same requests at the same time (half the clients each), so that whatever else
+    the machine runs meanwhile disturbs both alike."""
+    import threading
+
     from hotpath.demo.kernel import RUST_ENV
-    from hotpath.demo.load import LoadOptions, run_load
+    from hotpath.demo.load import LoadOptions, LoadResult, run_load
 
     python, p_port = start_monolith(workdir)
     try:
@@ -181,21 +184,33 @@ def measure_swap(workdir: str, options: ProveOptions) -> Measured:
         raise
     spent = {"python": 0.0, "rust": 0.0}
     per_round = []
+    clients = max(1, options.clients // 2)
+    servers = {"python": (python, p_port), "rust": (rust, r_port)}
+
+    def load(port: int, requests: int, into: dict[str, LoadResult], name: str) -> None:
+        into[name] = run_load(LoadOptions(port, clients=clients, requests=requests, duration_s=120))
+
+    def round_(requests: int) -> dict[str, float]:
+        done: dict[str, LoadResult] = {}
+        cpu0 = {name: process_cpu(proc.pid) for name, (proc, _port) in servers.items()}
+        threads = [
+            threading.Thread(target=load, args=(port, requests, done, name))
+            for name, (_proc, port) in servers.items()
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        took = {name: process_cpu(proc.pid) - cpu0[name] for name, (proc, _p) in servers.items()}
+        for name, result in done.items():
+            if result.errors or result.total != requests:
+                raise CollectionError(f"{name} monolith: {result.as_dict()}")
+        return took
+
     try:
-        servers = [("python", python, p_port), ("rust", rust, r_port)]
-        for _name, _proc, port in servers:  # a round each first: caches, connections
-            run_load(LoadOptions(port, clients=options.clients, requests=60, duration_s=60))
-        for r in range(options.rounds):
-            took = {}
-            for name, proc, port in servers if r % 2 == 0 else servers[::-1]:
-                cpu0 = process_cpu(proc.pid)
-                done = run_load(
-                    LoadOptions(port, clients=options.clients, requests=options.round_requests,
-                                duration_s=120)
-                )  # fmt: skip
-                if done.errors or done.total != options.round_requests:
-                    raise CollectionError(f"{name} monolith: {done.as_dict()}")
-                took[name] = process_cpu(proc.pid) - cpu0
+        round_(60)  # a round first: caches, connections
+        for _r in range(options.rounds):
+            took = round_(options.round_requests)
             spent["python"] += took["python"]
             spent["rust"] += took["rust"]
             per_round.append(1 - took["rust"] / took["python"] if took["python"] else 0.0)
