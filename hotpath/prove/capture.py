@@ -8,10 +8,12 @@ time of the call.
 
 Bounds, all of them hard:
 
-- **calls**: reservoir sampling (Vitter's algorithm R). The first ``max_calls`` calls are
-  kept; call *n* after them replaces a kept one with probability ``max_calls / n``, decided
-  *before* the call, so an unsampled call costs a counter and one random number. Over *M*
-  calls about ``max_calls * (1 + ln(M / max_calls))`` calls are ever encoded.
+- **calls**: reservoir sampling (Vitter's algorithm L). The first ``max_calls`` calls are
+  kept; after them the number of the next call to keep is drawn ahead (a geometric skip),
+  so that every call is in the sample with the same probability, and the kept call
+  replaces a random one. Decided *before* the call: an unsampled call costs a counter and
+  one comparison. Over *M* calls about ``max_calls * (1 + ln(M / max_calls))`` calls are
+  ever encoded.
 - **bytes**: the kept records' JSON stays under ``max_bytes`` (a record that would cross it
   is dropped and counted).
 - **overhead**: the capture's own time (encoding, bookkeeping) stays under
@@ -34,6 +36,7 @@ import importlib
 import inspect
 import itertools
 import json
+import math
 import os
 import random
 import threading
@@ -143,6 +146,9 @@ class Capture:
         self._counter = itertools.count()
         self._requests = itertools.count()
         self._random = random.Random(self.options.seed)
+        self._next = 0
+        """The number of the next call to record (algorithm L skips ahead to it)."""
+        self._w = 1.0
         self._records: list[str] = []
         self._slots: list[int] = []  # call number of each kept record
         self._bytes = 0
@@ -171,13 +177,12 @@ class Capture:
         except (TypeError, ValueError):
             self._sig = None
         state = self
-        keep = self.options.max_calls
         record = self._record
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             n = next(state._counter)
-            if n >= keep and state._random.random() * (n + 1) >= keep:
+            if n < state._next:  # not sampled: a counter and one comparison
                 return fn(*args, **kwargs)
             return record(fn, n, args, kwargs)
 
@@ -217,6 +222,8 @@ class Capture:
     def _record(
         self, fn: Callable[..., Any], n: int, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
+        if not self._take(n):
+            return fn(*args, **kwargs)
         opts = self.options
         t_own = time.perf_counter()
         over = self._recorded >= 10 and self._own_s > opts.max_overhead * (
@@ -251,6 +258,27 @@ class Capture:
             with self._lock:
                 self._skipped["failed"] += 1
         return result
+
+    def _take(self, n: int) -> bool:
+        """Whether call ``n`` is sampled; then where the next sampled call is (Vitter's
+        algorithm L: after the first ``max_calls``, a geometric skip, so every call so far
+        is in the reservoir with the same probability). Threads that raced past the skip
+        point see it moved and do not record."""
+        k = self.options.max_calls
+        with self._lock:
+            if n < self._next:
+                return False
+            if n + 1 < k:
+                self._next = n + 1
+                return True
+            rand = self._random.random
+            self._w *= math.exp(math.log(1.0 - rand()) / k)
+            if self._w >= 1.0:
+                self._next = n + 1
+            else:
+                skip = math.log(1.0 - rand()) / math.log(1.0 - self._w)
+                self._next = n + 1 + int(min(skip, 2**62))
+            return True
 
     def _redact(self, name: str, value: Any) -> Any:
         hook = self.options.redact
