@@ -58,7 +58,7 @@ def observe(cap: CaptureFile) -> ObservedBoundary:
     for rec in cap.records:
         named = dict(zip(names, rec.args, strict=False))
         for i, node in enumerate(rec.args[len(names) :]):
-            named[f"args[{i}]"] = node
+            named[f"{cap.star or 'args'}[{i}]"] = node
         named.update(rec.kwargs)
         for k, node in named.items():
             columns.setdefault(k, []).append(node)

@@ -48,6 +48,8 @@ class CaptureFile:
     requests: int | None
     elapsed_s: float
     records: list[Record] = field(default_factory=list)
+    star: str | None = None
+    """The name of the ``*args`` parameter, if any (``params``: the positional ones)."""
     paths: list[str] = field(default_factory=list)
 
     @property
@@ -128,7 +130,12 @@ def read_capture(path: str) -> CaptureFile:
         function=function,
         file=code["file"],
         line=line,
-        params=[p["name"] for p in params],
+        params=[
+            p["name"]
+            for p in params
+            if p.get("kind") in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD")
+        ],
+        star=next((p["name"] for p in params if p.get("kind") == "VAR_POSITIONAL"), None),
         calls=int(_number(doc, "calls", path, 1)),
         requests=requests,
         elapsed_s=_number(doc, "elapsed_s", path, 1),
