@@ -196,7 +196,7 @@ def replay(
             continue
         try:
             args, kwargs = _inputs(rec)
-        except (Unreplayable, ValueFormatError):
+        except (Unreplayable, ValueFormatError, RecursionError):
             out.skipped["arguments not readable"] = out.skipped.get("arguments not readable", 0) + 1
             continue
         out.replayed += 1
