@@ -177,9 +177,7 @@ class HotpathRecorder:
         for spec in config.getoption("hotpath_capture"):
             target, sep, out = spec.rpartition("=")
             if not sep or ":" not in target or not out:
-                raise pytest.UsageError(
-                    f"--hotpath-capture={spec}: expected MODULE:QUALNAME=FILE"
-                )
+                raise pytest.UsageError(f"--hotpath-capture={spec}: expected MODULE:QUALNAME=FILE")
             parent = os.path.dirname(os.path.abspath(out))
             if not os.path.isdir(parent):
                 raise pytest.UsageError(f"--hotpath-capture={spec}: no such directory {parent}")

@@ -24,7 +24,10 @@ Values: see :mod:`hotpath.prove.values` (no pickle; what cannot be written is it
 ``redact(name, value)`` sees every argument (by parameter name; ``*args`` items as
 ``args[i]``, ``**kwargs`` by key) and the result (``"return"``) and returns what to record
 (:data:`REDACTED` to record the type only). Files are written atomically with mode 0600.
-Thread-safe: calls from many threads are counted and sampled under one lock.
+Thread-safe: calls from many threads are counted and sampled under one lock. Never in the
+app's way: the function is called exactly once per call with the arguments it was given, its
+result or exception passes through unchanged, and a failure inside the capture only counts
+the call as ``skipped.failed``.
 """
 
 from __future__ import annotations
@@ -74,7 +77,8 @@ class CaptureOptions:
     max_calls: int = 1000
     max_bytes: int = 8 * 1024 * 1024
     max_overhead: float = 0.05
-    """The capture's own time as a fraction of the time spent in the function."""
+    """The capture's own time as a fraction of the time spent in the function (above 1:
+    the capture may cost more than the function, for tests and cheap functions)."""
     limits: ValueLimits = field(default_factory=ValueLimits)
     redact: Redact | None = None
     seed: int | None = None
@@ -83,8 +87,8 @@ class CaptureOptions:
     def __post_init__(self) -> None:
         if self.max_calls < 1 or self.max_bytes < 1024:
             raise ConfigError("capture: max_calls must be >= 1 and max_bytes >= 1024")
-        if not 0 < self.max_overhead <= 1:
-            raise ConfigError("capture: max_overhead must be within (0, 1]")
+        if not self.max_overhead > 0:
+            raise ConfigError("capture: max_overhead must be positive")
 
 
 def resolve(target: str) -> tuple[Any, str, Callable[..., Any]]:
@@ -243,7 +247,7 @@ class Capture:
         except BaseException as exc:
             wall, cpu = time.perf_counter() - t0, time.thread_time() - c0
             if head is not None:
-                self._finish(n, head, {"raised": type_name(exc)}, wall, cpu, own)
+                self._finish_safely(n, head, {"raised": type_name(exc)}, wall, cpu, own)
             raise
         wall, cpu = time.perf_counter() - t0, time.thread_time() - c0
         if head is not None:
@@ -253,7 +257,7 @@ class Capture:
                 out = {"result": node, "result_exact": exact}
             except Exception:
                 out = {"result": {"$t": "object", "type": type_name(result)}, "result_exact": False}
-            self._finish(n, head, out, wall, cpu, own + time.perf_counter() - t1)
+            self._finish_safely(n, head, out, wall, cpu, own + time.perf_counter() - t1)
         else:
             with self._lock:
                 self._skipped["failed"] += 1
@@ -318,6 +322,14 @@ class Capture:
             return names[:count]
         extra = star or "args"
         return names + [f"{extra}[{i}]" for i in range(count - len(names))]
+
+    def _finish_safely(self, *args: Any) -> None:
+        """Keep the record; a failure here is counted, never the app's problem."""
+        try:
+            self._finish(*args)
+        except Exception:
+            with self._lock:
+                self._skipped["failed"] += 1
 
     def _finish(
         self, n: int, head: dict[str, Any], out: dict[str, Any], wall: float, cpu: float, own: float

@@ -13,7 +13,7 @@ from tests.prove import textlib
 
 def test_boundary_observed_from_a_capture(tmp_path: Path) -> None:
     out = tmp_path / "c.json"
-    with capture("tests.prove.textlib:distance", out, max_overhead=1.0) as cap:
+    with capture("tests.prove.textlib:distance", out, max_overhead=1000.0) as cap:
         for i in range(21):
             textlib.distance("x" * (10 + i), "y" * 5)
         for _ in range(4):
@@ -36,7 +36,7 @@ def test_boundary_observed_from_a_capture(tmp_path: Path) -> None:
 
 def test_boundary_mixed_and_optional_types(tmp_path: Path) -> None:
     out = tmp_path / "e.json"
-    with capture("tests.prove.textlib:echo", out, max_overhead=1.0):
+    with capture("tests.prove.textlib:echo", out, max_overhead=1000.0):
         textlib.echo(None, -3)
         textlib.echo("s", 4)
         textlib.echo("t", 5)

@@ -52,7 +52,7 @@ def test_capture_records_the_exception_type_and_reraises(tmp_path: Path) -> None
 
 def test_capture_keeps_a_uniform_sample_of_at_most_max_calls(tmp_path: Path) -> None:
     out = tmp_path / "s.json"
-    with capture("tests.prove.textlib:echo", out, max_calls=50, seed=7, max_overhead=1.0):
+    with capture("tests.prove.textlib:echo", out, max_calls=50, seed=7, max_overhead=1000.0):
         for i in range(5000):
             textlib.echo(i)
     c = read_capture(str(out))
@@ -65,7 +65,7 @@ def test_capture_keeps_a_uniform_sample_of_at_most_max_calls(tmp_path: Path) -> 
 
 def test_capture_bytes_bound_holds(tmp_path: Path) -> None:
     out = tmp_path / "b.json"
-    with capture("tests.prove.textlib:echo", out, max_bytes=20_000, max_overhead=1.0) as cap:
+    with capture("tests.prove.textlib:echo", out, max_bytes=20_000, max_overhead=1000.0) as cap:
         for i in range(200):
             textlib.echo("y" * 1000, i)
     doc = json.loads(out.read_text())
@@ -121,7 +121,7 @@ def test_capture_counts_every_call_from_many_threads(tmp_path: Path) -> None:
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    with capture("tests.prove.textlib:distance", out, max_calls=100, max_overhead=1.0):
+    with capture("tests.prove.textlib:distance", out, max_calls=100, max_overhead=1000.0):
         threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
         for t in threads:
             t.start()
@@ -167,3 +167,21 @@ def test_capture_refuses_what_it_cannot_record(tmp_path: Path) -> None:
         capture("tests.prove.textlib:echo").install()
     with pytest.raises(ConfigError, match="unknown capture option"):
         capture("tests.prove.textlib:echo", calls=3)
+
+
+def test_capture_failing_inside_never_reaches_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hotpath.prove.capture as capture_module
+
+    def broken(*_a: Any, **_k: Any) -> str:
+        raise OSError("disk on fire")
+
+    out = tmp_path / "x.json"
+    with capture("tests.prove.textlib:distance", max_overhead=1000.0) as cap:
+        monkeypatch.setattr(capture_module.json, "dumps", broken)  # every record fails
+        assert [textlib.distance("ab", "b" * i) for i in range(5)] == [2, 1, 1, 2, 3]
+        monkeypatch.undo()
+    cap.write(out)
+    doc = json.loads(out.read_text())
+    assert doc["calls"] == 5 and doc["records"] == [] and doc["skipped"]["failed"] == 5
