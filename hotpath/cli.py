@@ -186,6 +186,10 @@ def analyze(
         max_functions=max_functions,
     )
     result = run_analysis(profile, options)
+    from hotpath.prove.evidence import unmatched
+
+    for note in unmatched(result, advisor):
+        click.echo(f"hotpath: note: {note}", err=True)
     renderer = REGISTRY[fmt]
     with output_stream(output, renderer.binary) as out:
         renderer.render(result, out)

@@ -42,7 +42,7 @@ from hotpath.errors import CollectionError, UsageError
 )
 @click.option(
     "--max-overhead",
-    type=click.FloatRange(0, 1, min_open=True),
+    type=click.FloatRange(0, min_open=True),
     default=0.05,
     show_default=True,
     help="The capture's own time as a fraction of the function's time, at most.",

@@ -7,7 +7,13 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from hotpath.analysis.options import MeasuredSpeedup, ObservedBoundary, ObservedParam
+from hotpath.analysis.options import (
+    AdvisorOptions,
+    MeasuredSpeedup,
+    ObservedBoundary,
+    ObservedParam,
+)
+from hotpath.analysis.results import Analysis
 from hotpath.errors import ProfileParseError
 from hotpath.prove.files import CaptureFile, read_captures, read_replay
 from hotpath.prove.values import describe, json_size, size_of
@@ -100,3 +106,20 @@ def _param(name: str, nodes: list[Any]) -> ObservedParam:
         sizes=(sizes[0], sizes[len(sizes) // 2], sizes[-1]) if sizes else None,
         min_int=min(ints) if ints and len(ints) == len(nodes) else None,
     )
+
+
+def unmatched(result: Analysis, options: AdvisorOptions) -> list[str]:
+    """What a replay or capture given to ``analyze`` did not apply to, in words."""
+    cands = [c for c in result.candidates or [] if c.kind == "function"]
+    out = []
+    for s in options.measured:
+        if not any("speedup" in c.evidence and s.summary in c.evidence["speedup"] for c in cands):
+            out.append(
+                f"the replay of {s.function} matched no candidate function of this profile "
+                "(not listed, not app code, or nested in a recommended one)"
+            )
+    for b in options.boundaries:
+        if not any(c.brief and b.function.partition(":")[2] in c.target and "Observed" in c.brief
+                   for c in cands):  # fmt: skip
+            out.append(f"the capture of {b.function} matched no recommended candidate's brief")
+    return out

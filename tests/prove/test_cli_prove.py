@@ -130,3 +130,17 @@ def test_cli_analyze_uses_the_measured_speedup_and_boundary(captured: Path, tmp_
     assert "measured by replay: tests.prove.textlib:distance_fast: all " in said
     assert "fn distance(a: &str, b: &str) -> usize" in new["brief"]
     assert "a: str, length" in new["brief"]
+
+
+def test_cli_analyze_says_when_a_replay_matches_nothing(captured: Path, tmp_path: Path) -> None:
+    res = tmp_path / "res.json"
+    r = CliRunner().invoke(
+        main, ["replay", str(captured), "--with", "tests.prove.textlib:distance_fast", "-o",
+               str(res), "--rounds", "3"]
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    folded = tmp_path / "p.folded"
+    folded.write_text("main (app.py:1);work (app.py:9) 3\n")
+    r = CliRunner().invoke(main, ["analyze", str(folded), "--replay", str(res)])
+    assert r.exit_code == 0
+    assert "note: the replay of tests.prove.textlib:distance matched no candidate" in r.output
