@@ -284,6 +284,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--capture-dir", default="hotpath-profiles", help="where the middleware writes them"
     )
     p.add_argument("--capture-calls", type=int, default=1000)
+    p.add_argument(
+        "--middleware", action="store_true", help="serve through the middleware (counting only)"
+    )
     return p.parse_args(argv)
 
 
@@ -326,7 +329,7 @@ def _wait_for_stop_signal() -> Callable[[], object]:
 def _serve(app: Router, args: argparse.Namespace) -> None:
     wait = _wait_for_stop_signal()
     served: Any = app
-    if args.capture:
+    if args.capture or args.middleware:
         from hotpath.middleware import WSGIMiddleware
         from hotpath.prove.capture import CaptureOptions
 
