@@ -126,10 +126,11 @@ def estimate(m: Measured, total: float, n: float | None, options: AdvisorOptions
     saving = (lo * gain, hi * gain)
     k: tuple[float, float] | None = None
     said = None
-    if replayed is not None and replayed.all_equal and replayed.low > 1:
+    if replayed is not None and replayed.all_equal and replayed.median > 1:
         # The replacement stands in for the whole call (its C parts too): the whole share
-        # gets k times faster, k within the spread the replay measured.
-        k = (replayed.low, replayed.high)
+        # gets k times faster, k within the spread the replay measured (a slowest round
+        # below 1x puts no saving at the low end).
+        k = (max(replayed.low, 1.0), replayed.high)
         slo, shi = share_iv
         saving = (slo * (1 - 1 / k[0]), shi * (1 - 1 / k[1]))
         said = f"measured by replay: {replayed.summary}"
