@@ -72,7 +72,7 @@ def capture(
     command: tuple[str, ...],
 ) -> None:
     """Run a Python COMMAND (after --: SCRIPT.py ARGS or -m MODULE ARGS) in this process and
-    record a sample of TARGET's calls: arguments, result or exception, time per call."""
+    record a sample of the --function's calls: arguments, result or exception, time per call."""
     from hotpath.output import check_writable
     from hotpath.prove.capture import CaptureOptions
     from hotpath.prove.capture import capture as make_capture
