@@ -122,6 +122,20 @@ def _format_choice() -> click.Choice[str]:
 )
 @click.option("--brief", is_flag=True, help="Also print an extraction brief per recommendation.")
 @click.option(
+    "--replay",
+    "replays",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A `hotpath replay -o` result: its measured speed-up is k for that function.",
+)
+@click.option(
+    "--capture",
+    "captures",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A `hotpath capture` file: the brief shows the observed boundary (types, sizes).",
+)
+@click.option(
     "--max-functions",
     type=click.IntRange(1),
     default=500_000,
@@ -139,6 +153,8 @@ def analyze(
     cores: float | None,
     core_hour_price: float | None,
     brief: bool,
+    replays: tuple[str, ...],
+    captures: tuple[str, ...],
     max_functions: int,
     max_decompressed_mb: int | None,
     **fleet: Any,
@@ -151,8 +167,14 @@ def analyze(
 
     inputs = InputOptions(input_format, max_decompressed_mb, fleet_from(fleet))
     ((profile, _),) = read_inputs([files], inputs)
+    from hotpath.prove.evidence import boundaries_from, speedups_from
+
     advisor = AdvisorOptions(
-        rust_speedup=rust_speedup, cores=cores, core_hour_price=core_hour_price
+        rust_speedup=rust_speedup,
+        cores=cores,
+        core_hour_price=core_hour_price,
+        measured=speedups_from(replays),
+        boundaries=boundaries_from(captures),
     )
     if fmt is None:
         fmt = _format_from_output(output) or "text"
@@ -164,6 +186,10 @@ def analyze(
         max_functions=max_functions,
     )
     result = run_analysis(profile, options)
+    from hotpath.prove.evidence import unmatched
+
+    for note in unmatched(result, advisor):
+        click.echo(f"hotpath: note: {note}", err=True)
     renderer = REGISTRY[fmt]
     with output_stream(output, renderer.binary) as out:
         renderer.render(result, out)
@@ -349,11 +375,18 @@ def record(command: tuple[str, ...], output: str | None, **kw: Any) -> None:
     show_default=True,
     help="Where to write the report files.",
 )
-def demo(duration: float, clients: int, out_dir: str) -> None:
+@click.option(
+    "--prove",
+    is_flag=True,
+    help="Then capture the kernel's calls, replay them against jellyfish (Rust), and "
+    "compare the predicted saving with the one measured with it swapped in.",
+)
+def demo(duration: float, clients: int, out_dir: str, prove: bool) -> None:
     """Profile the bundled sample monolith under load and show what hotpath finds."""
     from hotpath.demo.run import DemoOptions, run_demo
 
-    run_demo(DemoOptions(duration_s=duration, clients=clients, out_dir=out_dir), sys.stdout)
+    options = DemoOptions(duration_s=duration, clients=clients, out_dir=out_dir, prove=prove)
+    run_demo(options, sys.stdout)
 
 
 def run() -> None:  # console-script entry point
@@ -366,9 +399,12 @@ def run() -> None:  # console-script entry point
 
 def _add_gate_commands() -> None:
     from hotpath.cli_gate import diff, gate
+    from hotpath.cli_prove import capture, replay
 
     main.add_command(diff)
     main.add_command(gate)
+    main.add_command(capture)
+    main.add_command(replay)
 
 
 _add_gate_commands()

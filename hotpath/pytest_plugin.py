@@ -17,6 +17,11 @@ without ``--hotpath``: the marker asks for it) and fails it when the function's 
 share of the test's own profile exceeds the budget;
 ``--hotpath-budget "myapp.search:score=12%"`` checks the whole session's profile at the end
 and fails the run (exit code 1) when it is exceeded.
+
+``--hotpath-capture module:qualname=FILE`` (repeatable, independent of ``--hotpath``) records
+a bounded sample of that function's real calls during the tests (arguments, results, times;
+:mod:`hotpath.prove.capture`) and writes FILE at the end, for ``hotpath replay``; each test's
+call phase counts as one request (calls per request = calls per test).
 """
 
 from __future__ import annotations
@@ -115,6 +120,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Fail the run when FUNCTION's share of the profiled tests exceeds SHARE.",
     )
     group.addoption(
+        "--hotpath-capture",
+        action="append",
+        default=[],
+        metavar="MODULE:QUALNAME=FILE",
+        help="Record a sample of the function's real calls during the tests into FILE.",
+    )
+    group.addoption(
         "--hotpath-interval",
         type=float,
         default=DEFAULT_INTERVAL,
@@ -160,6 +172,26 @@ class HotpathRecorder:
         self.enabled = self.out is not None or bool(self.session_budgets)
         self.profiles: list[Profile] = []
         self.report: list[str] = []
+        self.captures: list[Any] = []
+        self.capture_specs: list[tuple[str, str]] = []
+        for spec in config.getoption("hotpath_capture"):
+            target, sep, out = spec.rpartition("=")
+            if not sep or ":" not in target or not out:
+                raise pytest.UsageError(f"--hotpath-capture={spec}: expected MODULE:QUALNAME=FILE")
+            parent = os.path.dirname(os.path.abspath(out))
+            if not os.path.isdir(parent):
+                raise pytest.UsageError(f"--hotpath-capture={spec}: no such directory {parent}")
+            self.capture_specs.append((target, out))
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        from hotpath.errors import HotpathError
+        from hotpath.prove.capture import capture
+
+        for target, out in self.capture_specs:
+            try:
+                self.captures.append(capture(target, out).install())
+            except HotpathError as exc:
+                raise pytest.UsageError(f"--hotpath-capture: {exc}") from None
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         """Check every hotpath marker once, before any test runs."""
@@ -170,6 +202,8 @@ class HotpathRecorder:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
+        for cap in self.captures:
+            cap.note_request()
         marker = item.get_closest_marker("hotpath")
         budgets = _marker_budgets(marker, item.nodeid) if marker else {}
         record = self.enabled and (marker is not None or not self.marked_only)
@@ -190,6 +224,11 @@ class HotpathRecorder:
         return result
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        for cap in self.captures:
+            cap.uninstall()
+            path = cap.write()
+            self.report.append(f"hotpath: wrote {path} (calls of {cap.target})")
+        self.captures = []
         if not self.enabled:
             return
         if not self.profiles:

@@ -25,7 +25,7 @@ from hotpath.analysis.evidence import (
     tally_stats,
 )
 from hotpath.analysis.nativeness import LeafJudge
-from hotpath.analysis.options import DEFAULT_RUST_SPEEDUP, AdvisorOptions
+from hotpath.analysis.options import DEFAULT_RUST_SPEEDUP, AdvisorOptions, ObservedBoundary
 from hotpath.analysis.region_index import RegionIndex
 from hotpath.analysis.regions import drop_nested, endpoint_shapes, find_branches
 from hotpath.analysis.results import Candidate
@@ -152,7 +152,17 @@ def advice(
     out = _drop_library_duplicates(drop_nested(out, measured))
     by_target = {m.target: m for m in measured}
     cands = [
-        replace(c, brief=write_brief(c, by_target[c.target], cg, judge))
+        replace(
+            c,
+            brief=write_brief(
+                c,
+                by_target[c.target],
+                cg,
+                judge,
+                _boundary(by_target[c.target], options),
+                options.hop_cost_s,
+            ),
+        )
         if c.recommendation != "leave"
         else c
         for c in out
@@ -171,6 +181,12 @@ def measure(
     measured = _function_candidates(cpu, cg, classifier, judge, children, options, index)
     measured += _endpoint_candidates(cpu, cg, judge, children, options, index)
     return measured, children, index
+
+
+def _boundary(m: Measured, options: AdvisorOptions) -> ObservedBoundary | None:
+    if m.key is None or not options.boundaries:
+        return None
+    return options.boundary_for(m.key.name, m.key.file)
 
 
 def _library_path(c: Candidate) -> tuple[str, str] | None:
@@ -423,10 +439,14 @@ def verdict_of(
             if e.library is not None
             else f"{e.pure:.0%} interpreted Python, {isolated}"
         )
-        reasons.append(
-            f"saves {e.saving[0]:.1%}-{e.saving[1]:.1%} of the CPU at "
-            f"k = {options.rust_speedup:g}x: {what}"
-        )
+        if e.k is not None:
+            what = f"k {e.k[0]:.3g}x-{e.k[1]:.3g}x {e.measured}"
+            k_said = "the measured k"
+        else:
+            k_said = f"k = {options.rust_speedup:g}x"
+        reasons.append(f"saves {e.saving[0]:.1%}-{e.saving[1]:.1%} of the CPU at {k_said}: {what}")
+        if e.k is None and e.measured is not None:
+            reasons.append(e.measured)
         for caveat in (where_time_goes(m), unread_source(m)):
             if caveat is not None:
                 reasons.append(caveat)
@@ -481,6 +501,8 @@ def _evidence(
     if e.library is not None:
         name, frac, owner = e.library
         evidence["library"] = f"{name} ({frac:.0%} of its time), called from {owner}"
+    if e.measured is not None:
+        evidence["speedup"] = e.measured
     if m.kind == "endpoint" and m.key is not None:
         evidence["view"] = str(m.key)
     return evidence

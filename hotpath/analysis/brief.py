@@ -18,6 +18,7 @@ from hotpath.analysis.results import Candidate
 
 if TYPE_CHECKING:
     from hotpath.analysis.evidence import Measured
+    from hotpath.analysis.options import ObservedBoundary, ObservedParam
 
 _RUST_TYPES = {
     "str": "String",
@@ -80,8 +81,16 @@ def signature_of(
     return found[0] if found else None
 
 
-def write_brief(c: Candidate, m: Measured, cg: CallGraph, judge: LeafJudge) -> str:
-    """The brief of one recommended candidate (plain text, several short paragraphs)."""
+def write_brief(
+    c: Candidate,
+    m: Measured,
+    cg: CallGraph,
+    judge: LeafJudge,
+    boundary: ObservedBoundary | None = None,
+    hop_cost_s: float = 1e-4,
+) -> str:
+    """The brief of one recommended candidate (plain text, several short paragraphs);
+    ``boundary``, from a capture, adds the observed signature, sizes and rates."""
     lines = [f"Extract {c.target} ({c.kind}) as a Rust {_shape_name(c.recommendation)}."]
     key = m.key
     params: list[tuple[str, str | None]] = []
@@ -119,7 +128,19 @@ def write_brief(c: Candidate, m: Measured, cg: CallGraph, judge: LeafJudge) -> s
         lines.append(
             f"Crosses the boundary: in ({crossing or 'nothing'}); out {returns or 'unannotated'}."
         )
-    lines.append("Suggested shape: " + _shape(c, key.name if key else c.target, params, returns))
+    if boundary is not None:
+        lines.extend(
+            observed_lines(boundary, c.recommendation, key.name if key else c.target, hop_cost_s)
+        )
+        rust: tuple[list[tuple[str, str]], str] | None = (
+            [(p.name, observed_rust(p, True)) for p in boundary.params],
+            observed_rust(boundary.result, False),
+        )
+    else:
+        rust = None
+    lines.append(
+        "Suggested shape: " + _shape(c, key.name if key else c.target, params, returns, rust)
+    )
     lo, hi = c.saving_share
     gain = f"Expected gain: {lo:.1%}-{hi:.1%} of the process CPU"
     if c.speedup:
@@ -146,16 +167,101 @@ def _camel(name: str) -> str:
 
 
 def _shape(
-    c: Candidate, name: str, params: list[tuple[str, str | None]], returns: str | None
+    c: Candidate,
+    name: str,
+    params: list[tuple[str, str | None]],
+    returns: str | None,
+    rust: tuple[list[tuple[str, str]], str] | None = None,
 ) -> str:
+    """The Rust shape; ``rust``: (argument, Rust type) pairs and result observed by a capture."""
     fn = _snake(name)
-    args = ", ".join(f"{p}: {rust_type(a)}" for p, a in params)
-    ret = rust_type(returns)
+    typed = rust[0] if rust else [(p, rust_type(a)) for p, a in params]
+    args = ", ".join(f"{p}: {t}" for p, t in typed)
+    ret = rust[1] if rust else rust_type(returns)
     if c.recommendation == "microservice":
         typ = _camel(name)
-        fields = "; ".join(f"{p}: {rust_type(a)}" for p, a in params) or "..."
+        owned = [
+            (p, "String" if t == "&str" else "Vec<u8>" if t == "&[u8]" else t) for p, t in typed
+        ]
+        fields = "; ".join(f"{p}: {t}" for p, t in owned) or "..."
         return (
             f"POST /{fn} on an Axum router; struct {typ}Request {{ {fields} }} as JSON in, "
             f"{typ}Response {{ result: {ret} }} out; the Python caller sends one request per call."
         )
     return f"#[pyfunction] fn {fn}({args}) -> PyResult<{ret}>, in a PyO3 module built with maturin."
+
+
+# -- the boundary a capture observed ------------------------------------------------------------
+def _top_type(p: ObservedParam) -> str | None:
+    """The Python type seen on most recorded calls (``str | None`` when None came too)."""
+    kinds = [t for t, _n in p.types]
+    if not kinds:
+        return None
+    if "None" in kinds and len(kinds) == 2:
+        other = kinds[0] if kinds[1] == "None" else kinds[1]
+        return f"{other} | None"
+    return kinds[0]
+
+
+def observed_rust(p: ObservedParam, argument: bool) -> str:
+    """The Rust type of an observed argument or result: ``&str`` for a PyO3 string argument,
+    ``usize`` for integers never seen negative."""
+    top = _top_type(p)
+    if top == "int" and p.min_int is not None and p.min_int >= 0:
+        return "usize"
+    rust = rust_type(top)
+    if argument and rust == "String":
+        return "&str"
+    if argument and rust == "Vec<u8>":
+        return "&[u8]"
+    return rust
+
+
+def _sizes(p: ObservedParam) -> str:
+    kinds = ", ".join(f"{t} {n}" if len(p.types) > 1 else t for t, n in p.types[:3])
+    if p.sizes is None:
+        return f"{p.name}: {kinds}"
+    lo, med, hi = p.sizes
+    if lo == hi:
+        return f"{p.name}: {kinds}, length {lo}"
+    return f"{p.name}: {kinds}, length {lo}-{hi} (median {med})"
+
+
+def observed_lines(
+    b: ObservedBoundary, recommendation: str, name: str, hop_cost_s: float
+) -> list[str]:
+    """The brief's paragraph on the observed boundary."""
+    fn = _snake(name)
+    args = ", ".join(f"{p.name}: {observed_rust(p, True)}" for p in b.params)
+    ret = observed_rust(b.result, False)
+    out = [
+        f"Observed signature ({b.records:,} of {b.calls:,} calls recorded): "
+        f"fn {fn}({args}) -> {ret}",
+        "Observed at the boundary: " + "; ".join(_sizes(p) for p in [*b.params, b.result]) + ".",
+    ]
+    if b.raised:
+        out.append("Raised: " + ", ".join(f"{t} ({n})" for t, n in b.raised[:3]) + ".")
+    rate = []
+    if b.calls_per_request is not None:
+        rate.append(f"{b.calls_per_request:,.3g} calls per request")
+    if b.call_rate is not None:
+        rate.append(f"{b.call_rate:,.0f} calls/s while captured")
+    if b.cpu_per_call_s is not None:
+        rate.append(f"{b.cpu_per_call_s * 1e3:.3g} ms CPU per call (median)")
+    if rate:
+        out.append("Traffic: " + ", ".join(rate) + ".")
+    if recommendation == "microservice":
+        per_call = b.bytes_in + b.bytes_out
+        said = (
+            f"As a service, each call sends ~{b.bytes_in:,} B and receives ~{b.bytes_out:,} B "
+            f"of JSON and pays a round trip (~{hop_cost_s * 1e3:.1f} ms)"
+        )
+        if b.call_rate:
+            said += (
+                f"; at {b.call_rate:,.0f} calls/s that is {per_call * b.call_rate / 1e3:,.1f} "
+                f"kB/s and {b.call_rate * hop_cost_s:,.2f} s of round trips per second"
+            )
+        if b.cpu_per_call_s:
+            said += f" (the hop is {hop_cost_s / b.cpu_per_call_s:.0%} of the call's CPU)"
+        out.append(said + ".")
+    return out

@@ -79,6 +79,10 @@ class Estimate:
     library: tuple[str, float, str] | None
     """The one library holding most of its time: (name, that share, the app function that
     calls into it)."""
+    k: tuple[float, float] | None = None
+    """The per-call speed-up measured by replay, (low, high), when one was used."""
+    measured: str | None = None
+    """What the replay found (used or not) for this candidate's function."""
 
 
 @dataclass(frozen=True)
@@ -90,13 +94,28 @@ class Speedup:
     whole: bool = False
     """True: the candidate's whole call gets k times faster (a replacement measured on its
     real calls); False: its interpreted part, or a library's whole call (see estimate)."""
+    spread: tuple[float, float] = (0.0, 0.0)
+    """The measured k's interval (whole only)."""
+    said: str | None = None
+    """What a replay of the candidate's function found, used or not."""
 
 
 def speedup_for(m: Measured, options: AdvisorOptions) -> Speedup:
-    """The Rust speed-up assumed for one candidate. The one place it is decided: the
-    saving (:func:`estimate`) and the extraction plan (:mod:`hotpath.analysis.plan`) both
-    ask here, so a per-candidate figure entered here reaches both."""
-    return Speedup(options.rust_speedup)
+    """The Rust speed-up for one candidate: a replay's measured per-call speed-up of its
+    function (``analyze --replay``) when every replayed call was equal, else the assumed
+    ``rust_speedup``. The one place it is decided: the saving (:func:`estimate`) and the
+    extraction plan (:mod:`hotpath.analysis.plan`) both ask here."""
+    replayed = (
+        options.measured_for(m.key.name, m.key.file)
+        if m.kind == "function" and m.key is not None
+        else None
+    )
+    if replayed is not None and replayed.all_equal and replayed.median > 1:
+        # A slowest round below 1x puts no saving at the low end.
+        spread = (max(replayed.low, 1.0), replayed.high)
+        return Speedup(replayed.median, True, spread, f"measured by replay: {replayed.summary}")
+    not_used = None if replayed is None else f"replay not used ({replayed.summary})"
+    return Speedup(options.rust_speedup, said=not_used)
 
 
 def gain_of(k: float) -> float:
@@ -118,7 +137,8 @@ def estimate(m: Measured, total: float, n: float | None, options: AdvisorOptions
     pure = t.python / t.total if t.total else 0.0
     isolation = max(0.0, 1 - t.outside / t.total) if t.total else None
     layer = t.layer / t.total if t.total else 0.0
-    gain = gain_of(speedup_for(m, options).k)
+    speedup = speedup_for(m, options)
+    gain = gain_of(options.rust_speedup)
     library = None
     if t.libraries and t.total:
         name, w = max(t.libraries.items(), key=lambda kv: (kv[1], kv[0]))
@@ -138,8 +158,27 @@ def estimate(m: Measured, total: float, n: float | None, options: AdvisorOptions
         lo = 0.0
     unread = t.total > 0 and t.unread >= 0.5 * t.total
     saving = (lo * gain, hi * gain)
+    k: tuple[float, float] | None = None
+    if speedup.whole:
+        # The replacement stands in for the whole call (its C parts too): the whole share
+        # gets k times faster, k within the spread the replay measured.
+        k = speedup.spread
+        slo, shi = share_iv
+        saving = (slo * gain_of(k[0]), shi * gain_of(k[1]))
+    said = speedup.said
     return Estimate(
-        share, share_iv, seen, pure, isolation, layer, evidenced, unread, saving, library
+        share,
+        share_iv,
+        seen,
+        pure,
+        isolation,
+        layer,
+        evidenced,
+        unread,
+        saving,
+        library,
+        k,
+        said,
     )
 
 

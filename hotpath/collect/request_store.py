@@ -33,6 +33,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import Any
 
 from hotpath.collect.stacks import WeightedStack
 from hotpath.errors import ConfigError
@@ -81,6 +82,12 @@ class MiddlewareOptions:
     install_signal_handler: bool = True
     """Flush on SIGTERM when nothing else handles it (chains to the default action)."""
     enabled: bool = True
+    capture: str | None = None
+    """``module:qualname`` of a function whose real calls to record (off by default): a
+    bounded sample of its arguments, results and times, written beside the profiles as
+    ``hotpath-capture-<host>-<pid>-<start>.json`` at every flush (docs/advisor.md)."""
+    capture_options: Any = None
+    """A :class:`hotpath.prove.capture.CaptureOptions` (calls, bytes, overhead, redaction)."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.sample_fraction <= 1.0:
@@ -140,6 +147,26 @@ class RequestStore:
         self._flusher: threading.Thread | None = None
         self._stop = threading.Event()
         self._tasks: set[object] = set()
+        self._start_capture()
+
+    def _start_capture(self) -> None:
+        """The opt-in capture of ``options.capture`` (in a forked child: a fresh one)."""
+        self.capture: Any = None
+        if not self.options.capture:
+            return
+        from hotpath.prove.capture import Capture, CaptureOptions
+
+        old = getattr(self, "_installed_capture", None)
+        path = os.path.join(
+            self.options.output_dir,
+            f"hotpath-capture-{_HOST}-{self.pid}-{int(self.started * 1000)}.json",
+        )
+        if old is not None:  # forked: the child records on its own, into its own file
+            old.restart(path)
+            self.capture = old
+            return
+        cap = Capture(self.options.capture, path, self.options.capture_options or CaptureOptions())
+        self.capture = self._installed_capture = cap.install()
 
     def keep_task(self, task: object) -> None:
         """Hold a strong reference to a task of ours (the event loop keeps weak ones)."""
@@ -188,6 +215,8 @@ class RequestStore:
             if stacks is not None:
                 self._add_stacks(endpoint, cpu_s, stacks)
             self._generation += 1
+        if self.capture is not None:
+            self.capture.note_request()
         if self._flusher is None:
             self._start_flusher()
 
@@ -333,6 +362,8 @@ class RequestStore:
         os.makedirs(self.options.output_dir, mode=0o700, exist_ok=True)
         with atomic_writer(self.path, binary=True, mode=0o600) as f:
             hotpath_file.write(profile, f)
+        if self.capture is not None:
+            self.capture.write()
 
     def close(self) -> None:
         """Stop the flush thread and write what is left."""

@@ -202,10 +202,20 @@ class QuietHandler(WSGIRequestHandler):
 class DemoServer:
     """The monolith served on 127.0.0.1 from a background thread (for tests and tools)."""
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1", app: Router | None = None):
+    def __init__(
+        self,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        app: Router | None = None,
+        served: Any = None,
+    ):
         self.app = app if app is not None else create_app()
         self.httpd = make_server(
-            host, port, self.app, server_class=ThreadingWSGIServer, handler_class=QuietHandler
+            host,
+            port,
+            served if served is not None else self.app,  # the app, or a middleware around it
+            server_class=ThreadingWSGIServer,
+            handler_class=QuietHandler,
         )
         self.port: int = self.httpd.server_address[1]
         self._thread = threading.Thread(
@@ -265,6 +275,18 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--stats-out", help="write per-endpoint CPU/wall/count JSON here at exit")
     p.add_argument("--batch", type=int, metavar="N", help="run N requests in-process and exit")
     p.add_argument("--mix", default="default", choices=sorted(truth.MIXES))
+    p.add_argument(
+        "--capture",
+        metavar="MODULE:QUALNAME",
+        help="serve through hotpath's WSGI middleware capturing this function's calls",
+    )
+    p.add_argument(
+        "--capture-dir", default="hotpath-profiles", help="where the middleware writes them"
+    )
+    p.add_argument("--capture-calls", type=int, default=1000)
+    p.add_argument(
+        "--middleware", action="store_true", help="serve through the middleware (counting only)"
+    )
     return p.parse_args(argv)
 
 
@@ -306,7 +328,20 @@ def _wait_for_stop_signal() -> Callable[[], object]:
 
 def _serve(app: Router, args: argparse.Namespace) -> None:
     wait = _wait_for_stop_signal()
-    server = DemoServer(args.port, args.host, app).start()
+    served: Any = app
+    if args.capture or args.middleware:
+        from hotpath.middleware import WSGIMiddleware
+        from hotpath.prove.capture import CaptureOptions
+
+        # Counted and captured, not profiled: the capture is the point here.
+        served = WSGIMiddleware(
+            app,
+            output_dir=args.capture_dir,
+            sample_fraction=0.0,
+            capture=args.capture,
+            capture_options=CaptureOptions(max_calls=args.capture_calls),
+        )
+    server = DemoServer(args.port, args.host, app, served).start()
     print(server.port, flush=True)
     if args.port_file:
         write_atomic(args.port_file, f"{server.port}\n")

@@ -29,6 +29,9 @@ class DemoOptions:
     nonblocking: bool = True
     """500 Hz without pausing the target: endpoint CPU shares within 3.4 points of the
     monolith's own measure, for no more than 100-200 Hz paused costs (docs/collect.md)."""
+    prove: bool = False
+    """Then capture the kernel's calls, replay them against jellyfish, predict and measure
+    the saving (:mod:`hotpath.demo.prove`; needs ``pip install jellyfish``)."""
 
 
 def endpoint_shares(profile: object) -> list[tuple[str, float, float]]:
@@ -73,6 +76,8 @@ def run_demo(options: DemoOptions, out: TextIO) -> None:
     from hotpath.formats import write_profile
     from hotpath.report import REGISTRY
 
+    if options.prove:
+        _require_jellyfish()
     with tempfile.TemporaryDirectory(prefix="hotpath-demo-") as tmp:
         proc, port = _start_monolith(tmp)
         try:
@@ -124,3 +129,17 @@ def run_demo(options: DemoOptions, out: TextIO) -> None:
             renderer.render(analysis, f)
         written.append(fname)
     print(f"hotpath demo: wrote {', '.join(written)} in {options.out_dir}", file=sys.stderr)
+    if options.prove:
+        from hotpath.demo.prove import ProveOptions, prove
+
+        prove(profile, ProveOptions(clients=options.clients), options.out_dir, out)
+
+
+def _require_jellyfish() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("jellyfish") is None:
+        raise CollectionError(
+            "hotpath demo --prove replays the kernel against jellyfish: pip install jellyfish "
+            "(or pip install 'hotpath[prove]')"
+        )
