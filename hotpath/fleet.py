@@ -140,21 +140,45 @@ def read_batch(
     from hotpath.formats.many import read_group
 
     paths = [Path(f) for f in files]
+    report = _file_reporter()
     if not skip_bad:
         try:
-            return Partial(read_group(paths, fmt, max_decompressed), [], len(files))
+            return Partial(read_group(paths, fmt, max_decompressed, None, report), [], len(files))
         except HotpathError as exc:
             path = getattr(exc, "path", None) or (files[0] if len(files) == 1 else "<batch>")
             raise FleetReadError(_Failed.of(exc, str(path))) from None
     profiles: list[Profile] = []
     skipped: list[_Failed] = []
-    for p in paths:
+    for n, p in enumerate(paths, 1):
         # One by one: a file that fails half way must not leave half its stacks behind.
         try:
             profiles.append(read_group([p], fmt, max_decompressed))
         except HotpathError as exc:
             skipped.append(_Failed.of(exc, os.fspath(p)))
+        if report is not None:
+            report(n)
     return Partial(merge(profiles) if profiles else None, skipped, len(files))
+
+
+PROGRESS_TOPIC = "hotpath-files-read"
+"""The Dask event topic on which a batch task says how many of its files it has read:
+``(task key, files read)``. Task keys are unique, so runs sharing a cluster do not mix."""
+
+
+def _file_reporter() -> Callable[[int], None] | None:
+    """On a Dask worker, a function that publishes this task's files-read count."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+        key = worker.get_current_task()
+    except (ImportError, ValueError, AttributeError):  # not in a Dask task
+        return None
+
+    def report(done: int) -> None:
+        worker.log_event(PROGRESS_TOPIC, (key, done))
+
+    return report
 
 
 def merge_partials(*parts: Partial) -> Partial:
@@ -275,19 +299,25 @@ def _run(
             for i in range(0, len(level), MERGE_FAN_IN)
         ]
     root = level[0]
+    progress = _FileProgress(sizes, on_files)
+    if on_files is not None:
+        client.subscribe_topic(PROGRESS_TOPIC, progress.event)
     pending = as_completed(reads)  # it lets go of each future once it has yielded it
     del level, reads
-    for fut in pending:
-        if fut.status == "error":
-            exc = fut.exception()
-            client.cancel([root])
-            if isinstance(exc, FleetReadError):
-                raise exc.failed.error()
-            if isinstance(exc, HotpathError):
-                raise exc
-            raise HotpathError(f"a Dask task failed: {type(exc).__name__}: {exc}")
+    try:
+        for fut in pending:
+            if fut.status == "error":
+                exc = fut.exception()
+                client.cancel([root])
+                if isinstance(exc, FleetReadError):
+                    raise exc.failed.error()
+                if isinstance(exc, HotpathError):
+                    raise exc
+                raise HotpathError(f"a Dask task failed: {type(exc).__name__}: {exc}")
+            progress.done(fut.key)
+    finally:
         if on_files is not None:
-            on_files(sizes[fut.key])
+            client.unsubscribe_topic(PROGRESS_TOPIC)
     try:
         partial: Partial = root.result()
     except HotpathError:
@@ -298,6 +328,39 @@ def _run(
     if partial.profile is None:
         raise UsageError(f"none of the {len(files)} files could be read: {skipped[0][1]}")
     return FleetResult(partial.profile, skipped, partial.files)
+
+
+class _FileProgress:
+    """Files read per batch, from the tasks' events (one per file) and their completion.
+
+    A batch's count only grows: a task re-run after its worker died reports its files
+    again from one, and those are not counted twice. Events come on the client's event
+    loop thread, completions on the caller's: a lock keeps the counts whole."""
+
+    def __init__(self, sizes: dict[Any, int], on_files: Callable[[int], None] | None) -> None:
+        import threading
+
+        self.sizes = sizes
+        self.on_files = on_files
+        self.read: dict[Any, int] = {}
+        self.lock = threading.Lock()
+
+    def _advance(self, key: Any, done: int) -> None:
+        with self.lock:
+            before = self.read.get(key, 0)
+            done = min(done, self.sizes[key])
+            if done > before:
+                self.read[key] = done
+                if self.on_files is not None:
+                    self.on_files(done - before)
+
+    def event(self, event: tuple[float, Any]) -> None:
+        msg = event[1]
+        if isinstance(msg, tuple | list) and len(msg) == 2 and msg[0] in self.sizes:
+            self._advance(msg[0], int(msg[1]))
+
+    def done(self, key: Any) -> None:
+        self._advance(key, self.sizes[key])
 
 
 def read_local(

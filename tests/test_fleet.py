@@ -136,7 +136,20 @@ def test_library_merge_has_the_same_stacks(fleet: list[Path], client: Any) -> No
     result = read_distributed(names, None, None, FleetOptions(), seen.append, client=client)
     assert samples(result.profile) == samples(read_profiles(fleet))
     assert result.profile.requests == read_profiles(fleet).requests
-    assert sum(seen) == len(fleet) and len(seen) > 1  # progress per batch, every file once
+    assert sum(seen) == len(fleet) and len(seen) > 1  # every file counted once
+
+
+def test_progress_counts_each_file_as_it_is_read(fleet: list[Path], client: Any) -> None:
+    from hotpath.fleet import batches
+
+    names = [str(p) for p in fleet]
+    seen: list[int] = []
+    result = read_distributed(names, None, None, FleetOptions(), seen.append, client=client)
+    n_batches = len(batches(names, 2))
+    assert result.files == len(fleet) and sum(seen) == len(fleet)  # every file once
+    # The tasks' per-file events move the count, not only the batches' ends (an event that
+    # trails its batch's end is not counted again).
+    assert len(seen) > n_batches and min(seen) == 1, (seen, n_batches)
 
 
 def test_workers_flag_starts_a_local_cluster(fleet: list[Path]) -> None:

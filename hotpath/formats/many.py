@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,8 +92,11 @@ def read_group(
     fmt: str | None,
     max_decompressed: int | None,
     on_bytes: ProgressFn | None = None,
+    on_file: Callable[[int], None] | None = None,
 ) -> Profile:
-    """Read files one after another, sharing an accumulator per format that has one."""
+    """Read files one after another, sharing an accumulator per format that has one.
+
+    ``on_file(n)`` is called after each file with the number of files read so far."""
     profiles: list[Profile] = []
     accumulators: dict[str, Accumulator] = {}
     sources: dict[str, list[Source]] = {}
@@ -103,6 +106,8 @@ def read_group(
             spec = spec_of_stream(stream, display, fmt)
             if spec.accumulator is None or len(files) == 1:
                 profiles.append(read_stream(stream, display, spec.name)[0])
+                if on_file is not None:
+                    on_file(len(profiles) + sum(map(len, sources.values())))
                 continue
             acc = accumulators.get(spec.name)
             if acc is None:
@@ -112,6 +117,8 @@ def read_group(
             except (OSError, EOFError, zlib.error) as exc:
                 raise ProfileParseError(display, f"cannot read: {exc}") from exc
             sources.setdefault(spec.name, []).append(Source(display, spec.name))
+        if on_file is not None and spec.accumulator is not None and len(files) > 1:
+            on_file(len(profiles) + sum(map(len, sources.values())))
     for name, acc in accumulators.items():
         profile = acc.finish()
         profile.meta.sources.extend(sources[name])
