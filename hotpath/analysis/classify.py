@@ -116,8 +116,8 @@ def interpreter_library_dirs() -> tuple[str, ...]:
 
 @lru_cache(maxsize=65536)
 def _library_file(dirs: tuple[str, ...], file: str) -> str | None:
-    if not file.endswith(".py") or file.startswith("<"):
-        return None
+    if not file.endswith(".py") or file.startswith("<") or "\0" in file:
+        return None  # a NUL is in no path a file system can hold
     if os.path.isabs(file):
         real = os.path.realpath(file)
         ok = any(real.startswith(d + os.sep) for d in dirs)

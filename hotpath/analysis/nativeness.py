@@ -149,7 +149,7 @@ class LeafJudge:
         """The real path of ``file`` when it lies under the source root or is a library
         file in a library directory, else None."""
         root = self.classifier.source_root
-        if not file or file.startswith("<"):
+        if not file or file.startswith("<") or "\0" in file:
             return None
         if root is not None:
             path = os.path.realpath(file if os.path.isabs(file) else os.path.join(root, file))

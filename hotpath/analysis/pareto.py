@@ -152,7 +152,7 @@ def _sentence(
 
 def _span(f: FunctionTotals, size: SourceSize, root: str | None) -> int:
     """Source lines of a sampled function's def (0 when its file is not under the root)."""
-    if root is None or not f.key.file:
+    if root is None or not f.key.file or "\0" in f.key.file:
         return 0
     file = f.key.file
     path = os.path.realpath(file if os.path.isabs(file) else os.path.join(root, file))

@@ -360,31 +360,41 @@ class _StackEndpoints:
         return (None if name.rsplit(".", 1)[-1] in _ALWAYS_HOOKS else name), None
 
     def names_below(
-        self, found: Iterable[tuple[tuple[int, ...], str | None]]
-    ) -> dict[str, dict[str, int]]:
-        """For each endpoint name E, how often each other endpoint's stacks show E below
-        their own endpoint frame (frames below the first frame of that name), per endpoint.
-        Only endpoint names are counted: no other name is ever looked up."""
+        self,
+        found: Iterable[tuple[tuple[int, ...], str | None]],
+        weights: Iterable[float],
+        routed_apps: set[str],
+    ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+        """(weight of each endpoint name as an endpoint, and for each endpoint name E the
+        weight of each other endpoint's stacks that show E below their endpoint frame) over
+        distinct stacks with their weights. Only endpoint names are counted below: no other
+        name is ever looked up."""
         d = self.described
-        pairs: list[tuple[tuple[int, ...], str]] = [(st, n) for st, n in found if n is not None]
-        names = {name for _stack, name in pairs}
+        pairs = [
+            (st, n, w)
+            for (st, n), w in zip(found, weights, strict=True)
+            if n is not None and n not in routed_apps
+        ]
+        names = {name for _st, name, _w in pairs}
         ids_of: dict[str, set[int]] = {}
         for i, fr in enumerate(d):
             if fr.name in names:
                 ids_of.setdefault(fr.name, set()).add(i)
         endpoint_ids = set().union(*ids_of.values()) if ids_of else set()
-        under: dict[str, dict[str, int]] = {}
-        for stack, name in pairs:
+        own: dict[str, float] = {}
+        under: dict[str, dict[str, float]] = {}
+        for stack, name, w in pairs:
+            own[name] = own.get(name, 0.0) + w
             pos = min(stack.index(f) for f in ids_of[name].intersection(stack))
             rest = stack[pos + 1 :]
             if endpoint_ids.isdisjoint(rest):
                 continue
-            for f in filter(endpoint_ids.__contains__, rest):
-                below = d[f].name
+            below_names = dict.fromkeys(d[f].name for f in filter(endpoint_ids.__contains__, rest))
+            for below in below_names:
                 if below != name:
                     per = under.setdefault(below, {})
-                    per[name] = per.get(name, 0) + 1
-        return under
+                    per[name] = per.get(name, 0.0) + w
+        return own, under
 
 
 def label_endpoints(profile: Profile) -> Profile:
@@ -422,9 +432,25 @@ def label_endpoints(profile: Profile) -> Profile:
     )
     # A torn stack (py-spy reading a running thread without pausing it) can lose the view's
     # frame and put a helper right below the dispatch frame: a name that other stacks show
-    # below an endpoint's frame is that endpoint's helper, not an endpoint.
-    under = finder.names_below(distinct)
-    swap = {name: max(sorted(per), key=per.__getitem__) for name, per in under.items()}
+    # below an endpoint's frame, with more weight than it has as an endpoint of its own, is
+    # that endpoint's helper. A routed app is no such endpoint (a torn read that loses the
+    # router frame shows the view below the app callable), and weights keep a view's own
+    # requests from following the few torn reads that put it below something else.
+    samples = profile.samples
+    if memo is None:
+        weights: Iterable[float] = samples.values()
+    else:
+        by_stack: dict[tuple[int, ...], float] = {}
+        for key in keys:
+            if unlabelled[key[1]]:
+                by_stack[key[0]] = by_stack.get(key[0], 0.0) + samples[key]
+        weights = by_stack.values()
+    own, under = finder.names_below(distinct, weights, routed_apps)
+    swap = {
+        name: max(sorted(per), key=per.__getitem__)
+        for name, per in under.items()
+        if sum(per.values()) > own.get(name, 0.0)
+    }
     new_labels: dict[tuple[int, str], Labels] = {}
     relabel: list[Labels | None] = []
     for (_stack, lid), name in zip(keys, names, strict=True):
@@ -444,11 +470,11 @@ def label_endpoints(profile: Profile) -> Profile:
     out = profile.filter(lambda _labels: False)  # frames and metadata; no samples
     for lid in dict.fromkeys(lid for _stack, lid in keys):
         out.intern_labels(label_sets[lid])  # the old label sets keep their order
-    samples: dict[tuple[tuple[int, ...], int], float] = {}
+    relabelled: dict[tuple[tuple[int, ...], int], float] = {}
     intern = out.intern_labels
-    for ((stack, lid), w), new in zip(profile.samples.items(), relabel, strict=True):
+    for ((stack, lid), w), new in zip(samples.items(), relabel, strict=True):
         key = (stack, intern(new if new is not None else label_sets[lid]))
-        old = samples.get(key)
-        samples[key] = w if old is None else old + w
-    out.samples = samples
+        old = relabelled.get(key)
+        relabelled[key] = w if old is None else old + w
+    out.samples = relabelled
     return out

@@ -245,8 +245,8 @@ def candidate_paths(file: str, roots: list[str] | None = None) -> list[str]:
     its tails of two or more parts under each root: ``shop/orm.py``, ``jinja2/nodes.py``.
     A file found this way is used only where its definitions match the profile's names.
     """
-    if not file or file.startswith("<") or file == "~":
-        return []
+    if not file or file.startswith("<") or file == "~" or "\0" in file:
+        return []  # a NUL is in no path a file system can hold
     roots = search_roots() if roots is None else roots
     if not os.path.isabs(file):
         return [os.path.join(root, file) for root in roots]

@@ -18,8 +18,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
-
 from hotpath.analysis.recognize import label_endpoints
 from hotpath.collect.pyspy import PySpyRecorder, RecordOptions
 from hotpath.demo import truth
@@ -79,20 +77,12 @@ def measure_errors(
 
 LIMIT = 5.0
 RUNS, NEED = 2, 1
-"""Measured: worst endpoint 2.5-3.4 points in 10 runs, once 5.4; 2.6-3.3 with the thread-pool
-weighing under load 19 (docs/collect.md). A run that misses is taken again once: the test
-passes on 1 of 2, so one unlucky run does not fail CI while a real regression still does."""
+"""Measured: worst endpoint 0.7-1.1 points in 3 runs at load 3.6 (before the thread-pool
+weighing: 2.5-3.4 points in 10 runs, once 5.4; docs/collect.md). A run that misses is taken
+again once: the test passes on 1 of 2, so one unlucky run does not fail CI while a real
+regression still does."""
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "known gap, open: on the fully merged tree a quiet CI-like run read report -22.6 and "
-        "kernel +12.5 points in both of 2 runs (1.2-1.8 points on the collector branch "
-        "alone); the cause, between the recogniser registry's torn-stack rule and the new "
-        "join, is not found yet"
-    ),
-)
 def test_monolith_endpoint_cpu_shares_within_5_points(tmp_path: Path) -> None:
     require_ptrace()
     seen = []
