@@ -146,8 +146,9 @@ def read_inputs(
     otherwise an empty list, and files of one format share an accumulator (folded).
 
     With ``options.fleet`` naming a Dask cluster (``--workers``/``--scheduler``) the files
-    are read there (:mod:`hotpath.fleet`, imported only then) and no per-file profiles come
-    back. Files skipped with ``--skip-bad`` are counted in one line on stderr.
+    are read there (:mod:`hotpath.fleet`, imported only then); per-file profiles come back
+    from the workers when ``per_file`` is set. Files skipped with ``--skip-bad`` are counted
+    in one line on stderr.
     """
     from hotpath.errors import UsageError
     from hotpath.fleet import FleetOptions, FleetResult, expand_inputs, skipped_line
@@ -169,7 +170,7 @@ def read_inputs(
 
         names = [[os.fspath(f) for f in files] for files in expanded]
         with file_progress(sum(map(len, names))) as on_files:
-            results = read_sides(names, fmt, cap, fleet, on_files)
+            results = read_sides(names, fmt, cap, fleet, on_files, keep_parts=per_file)
     else:
         size = sum(p.stat().st_size for files in expanded for p in files if p.is_file())
         with read_progress(size) as on_bytes:

@@ -131,17 +131,25 @@ class Partial:
     profile: Profile | None
     skipped: list[_Failed]
     files: int
+    parts: list[Profile] = field(default_factory=list)
+    """Each file's own profile, in file order, when the task was asked for them."""
 
 
 def read_batch(
-    files: Sequence[str], fmt: str | None, max_decompressed: int | None, skip_bad: bool
+    files: Sequence[str],
+    fmt: str | None,
+    max_decompressed: int | None,
+    skip_bad: bool,
+    keep_parts: bool = False,
 ) -> Partial:
-    """Read a batch of files into one profile (the single-process reader, on a worker)."""
+    """Read a batch of files into one profile (the single-process reader, on a worker).
+
+    ``keep_parts``: each file's own profile comes back too (the gate's noise estimate)."""
     from hotpath.formats.many import read_group
 
     paths = [Path(f) for f in files]
     report = _file_reporter()
-    if not skip_bad:
+    if not skip_bad and not keep_parts:
         try:
             return Partial(read_group(paths, fmt, max_decompressed, None, report), [], len(files))
         except HotpathError as exc:
@@ -154,10 +162,13 @@ def read_batch(
         try:
             profiles.append(read_group([p], fmt, max_decompressed))
         except HotpathError as exc:
+            if not skip_bad:
+                raise FleetReadError(_Failed.of(exc, os.fspath(p))) from None
             skipped.append(_Failed.of(exc, os.fspath(p)))
         if report is not None:
             report(n)
-    return Partial(merge(profiles) if profiles else None, skipped, len(files))
+    parts = list(profiles) if keep_parts else []
+    return Partial(merge(profiles) if profiles else None, skipped, len(files), parts)
 
 
 PROGRESS_TOPIC = "hotpath-files-read"
@@ -188,6 +199,7 @@ def merge_partials(*parts: Partial) -> Partial:
         merge(profiles) if profiles else None,
         [s for p in parts for s in p.skipped],
         sum(p.files for p in parts),
+        [f for p in parts for f in p.parts],
     )
 
 
@@ -276,13 +288,15 @@ def _run(
     options: FleetOptions,
     on_files: Callable[[int], None] | None,
     reader: Callable[..., Partial],
+    keep_parts: bool = False,
 ) -> FleetResult:
     as_completed = _distributed().as_completed
 
     workers = max(1, len(client.scheduler_info().get("workers", {})) or (options.workers or 1))
     groups = batches(files, workers)
+    extra = (True,) if keep_parts else ()  # a reader given by a test takes four arguments
     reads = [
-        client.submit(reader, g, fmt, max_decompressed, options.skip_bad, pure=False)
+        client.submit(reader, g, fmt, max_decompressed, options.skip_bad, *extra, pure=False)
         for g in groups
     ]
     sizes = {f.key: len(g) for f, g in zip(reads, groups, strict=True)}
@@ -327,7 +341,7 @@ def _run(
     skipped = [(s.path or "<input>", s.message) for s in partial.skipped]
     if partial.profile is None:
         raise UsageError(f"none of the {len(files)} files could be read: {skipped[0][1]}")
-    return FleetResult(partial.profile, skipped, partial.files)
+    return FleetResult(partial.profile, skipped, partial.files, partial.parts)
 
 
 class _FileProgress:
@@ -392,12 +406,24 @@ def read_sides(
     max_decompressed: int | None,
     options: FleetOptions,
     on_files: Callable[[int], None] | None = None,
+    keep_parts: bool = False,
 ) -> list[FleetResult]:
-    """Several sides (diff, gate) on one cluster, each merged on its own."""
+    """Several sides (diff, gate) on one cluster, each merged on its own; with
+    ``keep_parts`` each side's per-file profiles come back too (as
+    :func:`read_local` keeps them), for the noise estimate from the spread between files."""
     client, close = _client(options)
     try:
         return [
-            _run(client, list(files), fmt, max_decompressed, options, on_files, read_batch)
+            _run(
+                client,
+                list(files),
+                fmt,
+                max_decompressed,
+                options,
+                on_files,
+                read_batch,
+                keep_parts and len(files) > 1,
+            )
             for files in sides
         ]
     finally:

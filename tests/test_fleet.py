@@ -192,11 +192,28 @@ def test_skip_bad_counts_the_file(fleet: list[Path], cluster: Any, tmp_path: Pat
 
 def test_diff_and_glob_on_the_cluster(fleet: list[Path], cluster: Any) -> None:
     pattern = str(fleet[0].parent / "w*.folded")
-    # Only merged sides come back from a cluster: the spread between files is not estimated.
     args = ["diff", pattern, pattern, "-f", "json", "--no-estimate-dispersion"]
     single = _json(args)
     dask = _json([*args, "--scheduler", cluster.scheduler_address])
     assert dask == single
+
+
+def test_diff_on_the_cluster_estimates_dispersion_from_the_files(
+    fleet: list[Path], cluster: Any
+) -> None:
+    folder = fleet[0].parent
+    # Two sides of ten files each: the per-file profiles come back from the workers and the
+    # noise is measured from their spread, exactly as in one process.
+    args = ["diff", str(folder / "w00*.folded"), str(folder / "w01*.folded"), "-f", "json"]
+    single = _json(args)
+    dask = _json([*args, "--scheduler", cluster.scheduler_address])
+    assert any("measured between the 20 files" in n for n in single["notes"]), single["notes"]
+    assert dask == single
+    gate = ["gate", str(folder / "w00*.folded"), str(folder / "w01*.folded"), "-f", "json"]
+    one = CliRunner().invoke(main, gate)
+    many = CliRunner().invoke(main, [*gate, "--scheduler", cluster.scheduler_address])
+    assert (many.exit_code, many.stdout) == (one.exit_code, one.stdout)
+    assert one.exit_code in (0, 1) and "measured between the 20 files" in one.stdout
 
 
 def test_killed_worker_is_retried_and_nothing_counted_twice(
