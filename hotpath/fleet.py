@@ -20,10 +20,13 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hotpath.errors import HotpathError, ProfileParseError, UsageError
 from hotpath.model import Profile, merge
+
+if TYPE_CHECKING:
+    from hotpath.formats.many import InputFile
 
 FILES_PER_TASK_MAX = 64
 """A batch never holds more files than this: a worker lost mid-run re-reads at most this many."""
@@ -62,14 +65,16 @@ class FleetResult:
     """Each file's own profile, when asked for (one process only)."""
 
 
-def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Files, directories (their regular files) and quoted globs (``'logs/*.txt.gz'``)."""
+def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> list[InputFile]:
+    """Files, directories (their regular files), quoted globs (``'logs/*.txt.gz'``) and
+    URLs read through fsspec (``s3://bucket/day/*.txt.gz``: :mod:`hotpath.formats.remote`)."""
     from hotpath.formats import expand_paths
+    from hotpath.formats.remote import is_url
 
     out: list[str | os.PathLike[str]] = []
     for p in paths:
         text = os.fspath(p)
-        if not os.path.exists(text) and _GLOB_CHARS & set(text):
+        if not is_url(text) and not os.path.exists(text) and _GLOB_CHARS & set(text):
             matches = sorted(glob.glob(text, recursive=True))
             if not matches:
                 raise ProfileParseError(text, "no files match this pattern")
@@ -77,6 +82,13 @@ def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         else:
             out.append(text)
     return expand_paths(out)
+
+
+def _input_file(name: str) -> InputFile:
+    """A file name sent to a worker, back as what the readers take."""
+    from hotpath.formats.remote import RemoteFile, is_url
+
+    return RemoteFile(name, 0) if is_url(name) else Path(name)
 
 
 def require_dask() -> None:
@@ -147,7 +159,7 @@ def read_batch(
     ``keep_parts``: each file's own profile comes back too (the gate's noise estimate)."""
     from hotpath.formats.many import read_group
 
-    paths = [Path(f) for f in files]
+    paths = [_input_file(f) for f in files]
     report = _file_reporter()
     if not skip_bad and not keep_parts:
         try:
@@ -391,7 +403,7 @@ def read_local(
     skipped: list[tuple[str, str]] = []
     for f in files:
         try:
-            profiles.append(read_group([Path(f)], fmt, max_decompressed, on_bytes))
+            profiles.append(read_group([_input_file(f)], fmt, max_decompressed, on_bytes))
         except HotpathError as exc:
             skipped.append((f, str(exc)))
     if not profiles:

@@ -309,3 +309,52 @@ def test_convert_on_the_cluster_writes_the_same_stacks(
         assert result.exit_code == 0, result.output
     assert samples(read_profile(many)) == samples(read_profile(one))
     assert read_profile(many).total == read_profiles(fleet).total
+
+
+def _to_memory(paths: list[Path], root: str) -> None:
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    for p in paths:
+        fs.pipe(f"{root}/{p.name}", p.read_bytes())
+
+
+def test_memory_url_reads_like_the_local_folder(fleet: list[Path]) -> None:
+    _to_memory(fleet, "/hotpath-fleet-test")
+    local = _json(["analyze", str(fleet[0].parent), "-f", "json"])
+    url = _json(["analyze", "memory://hotpath-fleet-test", "-f", "json"])
+    # Same stacks, weights and names; only the sources' spelling differs.
+    names = sorted(s["path"].rsplit("/", 1)[-1] for s in url["profile"]["sources"])
+    assert names == sorted(p.name for p in fleet)
+    assert all(s["path"].startswith("memory://") for s in url["profile"]["sources"])
+    for doc in (local, url):
+        doc["profile"].pop("sources")
+    assert url == local
+    glob_doc = _json(["analyze", "memory://hotpath-fleet-test/w00*.folded", "-f", "json"])
+    assert len(glob_doc["profile"]["sources"]) == 10
+
+
+def test_file_url_glob_on_the_cluster(fleet: list[Path], cluster: Any) -> None:
+    url = "file://" + str(fleet[0].parent / "w*.folded")
+    local = _json(["analyze", str(fleet[0].parent / "w*.folded"), "-f", "json"])
+    dask = _json(["analyze", url, "-f", "json", "--scheduler", cluster.scheduler_address])
+    assert [s["path"] for s in dask["profile"]["sources"]] == [
+        "file://" + s["path"] for s in local["profile"]["sources"]
+    ]
+    for doc in (local, dask):
+        doc["profile"].pop("sources")
+    assert dask == local
+
+
+def test_bad_urls_are_one_line_exit_2(fleet: list[Path]) -> None:
+    _to_memory(fleet[:1], "/hotpath-bad-test")
+    cases = {
+        "memory://hotpath-bad-test/absent.folded": "No such file",
+        "memory://hotpath-bad-test/none-*.folded": "no files match",
+        "nosuchscheme://bucket/x.folded": "nosuchscheme://bucket/x.folded",
+    }
+    for url, said in cases.items():
+        result = CliRunner().invoke(main, ["analyze", url])
+        assert result.exit_code == 2, (url, result.output)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and said in lines[0], (url, lines)
