@@ -183,35 +183,32 @@ def tally_stacks(
         # innermost first, so the preorder numbers below each one are scanned in one pass
         # of C-level min/max over the segments between entries.
         at_entry = sorted(((fns.index(fn), fn) for fn in here), reverse=True)
-        below_span: dict[int, tuple[int, int]] = {}
-        if intervals:
-            pos = list(map(pos_at, fns))
-            lo, hi, end = 1 << 62, -1, n
-            for i, fn in at_entry:
-                if i + 1 < end:
-                    seg = pos[i + 1 : end]
-                    lo, hi, end = min(lo, min(seg)), max(hi, max(seg)), i + 1
-                below_span[fn] = (lo, hi)
-        index_of = {fn: i for i, fn in at_entry}
-        for fn in here:  # the set's order, as the weights were always added up in
-            i = index_of[fn]
+        facts: dict[int, tuple[int, bool]] = {}  # entry -> (its index, region holds below)
+        pos = list(map(pos_at, fns)) if intervals else []
+        lo, hi, end = 1 << 62, -1, n
+        for i, fn in at_entry:
             span = intervals.get(fn)
             if span is None:
-                inside = regions[fn].issuperset(fns[i + 1 :])
-            else:
-                lo, hi = below_span[fn]
-                inside = i + 1 >= n or (lo >= span[0] and hi <= span[1])
+                facts[fn] = (i, regions[fn].issuperset(fns[i + 1 :]))
+                continue
+            if i + 1 < end:
+                seg = pos[i + 1 : end]
+                lo, hi, end = min(lo, min(seg)), max(hi, max(seg)), i + 1
+            facts[fn] = (i, i + 1 >= n or (lo >= span[0] and hi <= span[1]))
+        for fn in here:  # the set's order, as the weights were always added up in
+            i, inside = facts[fn]
             outside = last_bad > i or not inside
             layer = inner_cls if last_app > i and inner_cls != cls_of[fn] else None
             caller = stack[i - 1] if i > 0 else -1
             site = sites[caller]
             if site < 0:
                 site = sites[caller] = _call_site(frames[caller], judge)
-            at = bisect_right(lib_at, i)  # the first library entered below this entry
             lib = None
-            if at < len(libs):
-                _j, name, o = libs[at]
-                lib = (name, fns[o] if o >= i or (o >= 0 and not owner_ok[fn]) else fn)
+            if libs:
+                at = bisect_right(lib_at, i)  # the first library entered below this entry
+                if at < len(libs):
+                    _j, name, o = libs[at]
+                    lib = (name, fns[o] if o >= i or (o >= 0 and not owner_ok[fn]) else fn)
             acc[fn, verdict, outside, layer, site, lib] += w
     by_id = {i: Tally() for i in entry_ids}
     for (fn, (category, ev), outside, layer, site, lib), w in acc.items():
