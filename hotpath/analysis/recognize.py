@@ -257,8 +257,9 @@ def _describe(frame: Frame) -> _Frame:
 def _endpoint(frames: Sequence[_Frame]) -> tuple[str | None, str | None]:
     """(endpoint, routed app) of one stack.
 
-    ``routed app`` is the WSGI app callable above a router that named the endpoint: the same
-    callable seen without a router below it (its own routing and response code) is no
+    ``routed app`` is the WSGI app callable above a router or a framework's dispatch frame
+    that named the endpoint (the app's own WSGI wrapper around Flask, say): the same
+    callable seen without them below it (its own code before and after the request) is no
     endpoint of its own (see :func:`label_endpoints`)."""
     best = 0
     for f in frames:
@@ -272,7 +273,11 @@ def _endpoint(frames: Sequence[_Frame]) -> tuple[str | None, str | None]:
                 if f.name in rec.hook_runners:
                     return None, None
                 continue
-            return (f.name if rec.accepts(f.name) else None), None
+            if not rec.accepts(f.name):
+                return None, None
+            start = max((j for j, g in enumerate(frames[:i]) if g.server), default=-1)
+            above = [g.name for g in frames[start + 1 : i] if not g.library]
+            return f.name, (above[0] if start >= 0 and above else None)
         return None, None
     return _plain_wsgi(frames)
 

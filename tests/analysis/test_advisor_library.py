@@ -223,3 +223,26 @@ def test_advisor_library_path_is_said_once_by_the_function_that_owns_the_call(
     assert [c.kind for c in recommended] == ["function"], recommended
     assert recommended[0].evidence["library"].endswith("called from page")
     assert "GET /page" not in found or found["GET /page"].recommendation == "leave"
+
+
+def test_advisor_library_path_shares_its_callees_and_is_still_a_swap(
+    tree: tuple[Path, Path],
+) -> None:
+    """A library's internals (``_inline`` here; ``re`` or ``xml.etree`` for Markdown) may be
+    reached from elsewhere too, which leaves them out of the owner's dominator region. A
+    drop-in replaces the library call whole and calls none of them back, so the path is no
+    less a swap: the second monolith's Markdown path read "too entangled: 70%" in one
+    recording of seven and was left."""
+    root, site = tree
+    lib = "fakemd/__init__.py"
+    p = profile_of(
+        [
+            ([("page", APP, 5), ("render", lib, 7), ("_inline", lib, 12)], 500, None),
+            ([("page", APP, 5), ("render", lib, 6)], 100, None),
+            ([("idle", APP, 10), ("_inline", lib, 12)], 700, None),  # another way in
+        ]
+    )
+    c = candidates(_with_site(p, site), root)["page"]
+    assert c.isolation is not None and c.isolation < 0.5
+    assert c.recommendation == "extension", c.reasons
+    assert c.evidence["library"].startswith("fakemd")

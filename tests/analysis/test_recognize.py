@@ -402,3 +402,24 @@ def test_label_endpoints_a_torn_read_below_the_routed_app_keeps_the_views_reques
         got[key] = got.get(key, 0.0) + w
     # The torn read itself names no endpoint: the app callable above a router serves none.
     assert got == {"report_view": 20.0, None: 1.0, "kernel_view": 32.0, "tags_view": 10.0}
+
+
+def test_label_endpoints_the_apps_own_wsgi_wrapper_around_a_framework_is_no_endpoint() -> None:
+    """An app's WSGI wrapper around Flask (timing, accounting) runs code of its own before
+    and after each request, with no Flask frame below it; the plain-WSGI rule names the app
+    callable there. Above Flask's dispatch it serves every endpoint and none (the second
+    monolith's ``Accounting.__call__`` was listed at 1.6-2.4% of the CPU)."""
+    wrapper = _f("Accounting.__call__", "/srv/app.py")
+    flask = [
+        _f("Flask.wsgi_app", "flask/app.py"),
+        _f("Flask.full_dispatch_request", "flask/app.py"),
+        _f("Flask.dispatch_request", "flask/app.py"),
+    ]
+    p = Profile()
+    p.add_frames([*WAITRESS, wrapper, *flask, _f("article_view", "/srv/app.py")], 10.0)
+    p.add_frames([*WAITRESS, wrapper], 1.0)
+    got: dict[str | None, float] = {}
+    for _frames, labels, w in label_endpoints(p).iter_samples():
+        key = dict(labels).get(ENDPOINT)
+        got[key] = got.get(key, 0.0) + w
+    assert got == {"article_view": 10.0, None: 1.0}

@@ -215,3 +215,25 @@ def test_pool_threads_line_the_clocks_up_by_their_sleeps() -> None:
     assert found == pytest.approx(late, abs=0.001)
     p = weigh_spans(spans, record, WeighOptions(origin=-late, interval_s=0.002), Metadata())
     assert float(p.meta.attrs["clock_offset_ms"]) == pytest.approx(6.0, abs=1.0)
+
+
+def test_a_lone_thread_keeps_the_cpu_of_its_long_calls() -> None:
+    """An event loop alone in its process: py-spy's spans start only where its stack changed,
+    so a 30 ms call shows no tick inside it. The ticks still fell every interval (the last
+    one that saw the call 2 ms before the change), so the call keeps its CPU: the clock's
+    30 ms, give or take a tick, and the short response writing after it its 2 ms. Taking
+    the previous change as the last tick made the whole call a gap shared with the next
+    stack (the event-loop servers' endpoints read 7-12 points off)."""
+    dump, send = (Frame("dumps", "/a.py", 1),), (Frame("send", "/a.py", 2),)
+    spans = []
+    t = 0.0
+    for _ in range(20):  # dumps 30 ms then send 2 ms, at one core all along
+        spans.append(Span(1, 10, "loop", None, dump, t, t + 0.030))
+        spans.append(Span(1, 10, "loop", None, send, t + 0.030, t + 0.032))
+        t += 0.032
+    clock = _clock(1, 10, [(i * 0.002, i * 0.002) for i in range(int(t / 0.002) + 2)])
+    record = ClockRecord({(1, 10): clock}, len(clock.times), 0.0, t + 0.002)
+    p = weigh_spans(spans, record, WeighOptions(origin=0.0, interval_s=0.002), Metadata())
+    cpu = _by(p, CPU)
+    assert cpu["dumps"] == pytest.approx(20 * 0.030, abs=20 * 0.002)
+    assert cpu["send"] == pytest.approx(20 * 0.002, abs=20 * 0.002)

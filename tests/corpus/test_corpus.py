@@ -14,8 +14,7 @@ middleware's frames are part of what the recognisers must see through). CPU shar
 statistics: the app is recorded up to ``HOTPATH_CORPUS_RUNS`` times (default 3) and passes
 when 2 recordings are within 5 points plus one standard error of the recording's sample
 (2 of 3). ``HOTPATH_CORPUS_SECONDS`` (default 2) sets each recording's length; longer
-recordings shrink the allowance. The event-loop servers' errors are non-strict xfails
-(their 7-12 points straddle the allowance, and a strict mark would flip run to run).
+recordings shrink the allowance.
 ``python -m tests.corpus.measure`` prints the errors without the middleware, as the
 closing note's table quotes them.
 """
@@ -39,23 +38,9 @@ SECONDS = float(os.environ.get("HOTPATH_CORPUS_SECONDS", "2"))
 RUNS = int(os.environ.get("HOTPATH_CORPUS_RUNS", "3"))
 NAMES = list(servers.FRAMEWORKS)
 
-_LOOP = (
-    "{}, one event-loop thread: CPU shares {} points off with the 500 Hz nonblocking default "
-    "attach and the per-thread CPU join of hotpath/collect/weigh.py (0.5-7 points before "
-    "them; load 9-14 on 2 cores); cause not investigated. Non-strict: the errors straddle "
-    "the 2-second allowance of ~8 points"
-)
-CPU_XFAIL: dict[str, tuple[str, bool]] = {
-    "starlette": (_LOOP.format("uvicorn", "7-11"), False),
-    "aiohttp": (_LOOP.format("web.run_app", "10-12"), False),
-    "tornado": (_LOOP.format("tornado", "8-9"), False),
-    "quart": (_LOOP.format("hypercorn", "7-10"), False),
-    "sanic": (_LOOP.format("sanic", "7-11"), False),
-    # 4.6-4.7 points in the frameworks run, 7.1 and 7.6 (+-1.9) in a quiet clean-clone CI run.
-    "litestar": (_LOOP.format("uvicorn", "4.6-7.6"), False),
-}
+CPU_XFAIL: dict[str, tuple[str, bool]] = {}
 """Frameworks whose CPU shares are off by more than 5 points for a known cause outside the
-recognisers, with the measured errors."""
+recognisers, with the measured errors (none now)."""
 
 MIDDLEWARE_CPU_MISSES = {"fastapi"}
 """Sync FastAPI endpoints run in anyio's thread pool, whose CPU the ASGI middleware does not
