@@ -342,7 +342,16 @@ class _StackEndpoints:
             if j < 0 or any(d[f].name in rec.hook_runners for f in stack[i + 1 : j]):
                 return None, None
             name = d[stack[j]].name
-            return (name if rec.accepts(name) else None), None
+            if not rec.accepts(name):
+                return None, None
+            # The app's own callable between the server and the dispatch frame is routed.
+            head = stack[:i]
+            servers = self.server.intersection(head)
+            if not servers:
+                return name, None
+            start = max(i - 1 - head[::-1].index(f) for f in servers)
+            above = self._first_app(stack, start + 1)
+            return name, (d[stack[above]].name if 0 <= above < i else None)
         servers = self.server.intersection(stack)
         last = len(stack) - 1
         start = max((last - stack[::-1].index(f) for f in servers), default=-1)
