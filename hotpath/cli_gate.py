@@ -72,7 +72,8 @@ def _common(f: F) -> F:
         click.option(
             "--estimate-dispersion/--no-estimate-dispersion",
             default=None,
-            help="Measure the dispersion from a side's files, processes or threads (default: on).",
+            help="Measure the dispersion from a side's files, processes or threads, or raise "
+            "it when the two profiles' stacks disagree more than it allows (default: on).",
         ),
     ]
     for opt in reversed(options):

@@ -10,7 +10,7 @@ docs/advisor.md explains every number.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from hotpath.analysis.brief import write_brief
 from hotpath.analysis.callgraph import ROOT, CallGraph, build_callgraph
@@ -56,10 +56,14 @@ from hotpath.model import (
 __all__ = [
     "DEFAULT_RUST_SPEEDUP",
     "HOURS_PER_MONTH",
+    "Advice",
     "AdvisorOptions",
+    "advice",
     "advise",
+    "measure",
     "measured_cores",
     "sample_count",
+    "verdict_of",
     "wilson",
 ]
 
@@ -105,31 +109,68 @@ def advise(
     profile: Profile, cg: CallGraph, classifier: Classifier, options: AdvisorOptions
 ) -> list[Candidate]:
     """Candidates (functions, then endpoints merged), best first by score."""
-    if cg.total <= 0:
-        return []
+    return advice(profile, cg, classifier, options).candidates
+
+
+@dataclass(frozen=True)
+class Advice:
+    """The candidates, and what they were measured on (the extraction plan measures the
+    same candidates again on the profile with its earlier steps applied)."""
+
+    candidates: list[Candidate]
+    measured: dict[tuple[str, str], Measured]
+    """(kind, target) -> the measurements behind each candidate."""
+    cpu: Profile
+    judge: LeafJudge
+    total: float
+    n: float | None
+    cores: float | None
+    children: dict[FunctionKey, list[FunctionKey]] = field(default_factory=dict)
+    """The dominator tree the candidates were measured with."""
+    index: FrameIndex | None = None
+    """Their per-frame facts (None without stacks)."""
+
+
+def advice(
+    profile: Profile, cg: CallGraph, classifier: Classifier, options: AdvisorOptions
+) -> Advice:
+    """:func:`advise`'s candidates with the measurements behind them."""
     wall = wall_view(profile)
     profile = cpu_view(profile)
     judge = LeafJudge(classifier)
-    children = dominator_tree(cg)
-    index = FrameIndex(profile, classifier) if profile.samples else None
-    measured = _function_candidates(profile, cg, classifier, judge, children, options, index)
-    measured += _endpoint_candidates(profile, cg, judge, children, options, index)
+    if cg.total <= 0:
+        return Advice([], {}, profile, judge, cg.total, None, None)
+    measured, children, index = measure(profile, cg, classifier, judge, options)
     if wall is not profile and wall.samples:
         measured = _with_cpu_bound(measured, build_callgraph(wall), wall, profile, judge)
     n = sample_count(profile, wall if wall.samples else None)
     cores = options.cores if options.cores is not None else measured_cores(profile)
     inclusive = {k: f.inclusive for k, f in cg.functions.items()}
-    out = [_verdict(m, cg.total, n, cores, options, inclusive, children) for m in measured]
+    out = [verdict_of(m, cg.total, n, cores, options, inclusive, children) for m in measured]
     out = endpoint_shapes(out, measured)
     out.sort(key=lambda c: (-c.score, -c.share, c.target))
     out = _drop_library_duplicates(drop_nested(out, measured))
     by_target = {m.target: m for m in measured}
-    return [
+    cands = [
         replace(c, brief=write_brief(c, by_target[c.target], cg, judge))
         if c.recommendation != "leave"
         else c
         for c in out
     ]
+    by_kind = {(m.kind, m.target): m for m in measured}
+    return Advice(cands, by_kind, profile, judge, cg.total, n, cores, children, index)
+
+
+def measure(
+    cpu: Profile, cg: CallGraph, classifier: Classifier, judge: LeafJudge, options: AdvisorOptions
+) -> tuple[list[Measured], dict[FunctionKey, list[FunctionKey]], FrameIndex | None]:
+    """Every candidate's measurements on the CPU view ``cpu`` (functions, then endpoints;
+    no wall-time split), the dominator tree and the frame index they were measured with."""
+    children = dominator_tree(cg)
+    index = FrameIndex(cpu, classifier) if cpu.samples else None
+    measured = _function_candidates(cpu, cg, classifier, judge, children, options, index)
+    measured += _endpoint_candidates(cpu, cg, judge, children, options, index)
+    return measured, children, index
 
 
 def _library_path(c: Candidate) -> tuple[str, str] | None:
@@ -356,7 +397,7 @@ def _entry_of(
     return index.keys[max(best, key=lambda fn: (depth[fn], index.keys[fn]))], reached
 
 
-def _verdict(
+def verdict_of(
     m: Measured,
     total: float,
     n: float | None,

@@ -3,7 +3,7 @@
 Profiles from different machines differ in absolute time, so functions and endpoints are
 compared by their share of the CPU. Each share change gets a one-sided two-proportion z-test
 on the sample counts behind it (variance inflated by ``dispersion``, because a profiler's
-samples are correlated in time; measured from the data by :func:`choose_dispersion` where
+samples are correlated in time; measured from the data by :func:`choose_noise` where
 it can be), corrected for testing every row at once, each row charged only the chance that
 it passes the practical thresholds at all (:func:`~hotpath.analysis.stats.adjust_thresholded`,
 Holm by default). A change is a regression only when it is significant **and** exceeds both
@@ -17,14 +17,19 @@ import fnmatch
 import math
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Literal
 
 from hotpath.analysis.callgraph import build_callgraph
 from hotpath.analysis.endpoints import weight_by_endpoint
-from hotpath.analysis.stats import Correction, adjust_thresholded, two_proportion_z, upper_p
+from hotpath.analysis.stats import (
+    Correction,
+    adjust_thresholded,
+    two_proportion_z,
+    upper_p_t,
+)
 from hotpath.model import PID, THREAD_ID, FunctionKey, Profile, cpu_view
 
 Status = Literal["regressed", "improved", "new", "vanished", "unchanged"]
@@ -49,7 +54,7 @@ class DiffOptions:
     source_root: str | None = None
     """Paths under it are compared relative to it, so checkouts in different places match."""
     estimate_dispersion: bool = True
-    """Measure the dispersion from the data where it can be (see :func:`choose_dispersion`)."""
+    """Measure the dispersion from the data where it can be (see :func:`choose_noise`)."""
 
 
 @dataclass(frozen=True)
@@ -249,12 +254,25 @@ def _exceeds(b: float, c: float, options: DiffOptions) -> bool:
     return delta / b >= options.min_change_relative
 
 
+Row = tuple[Metric, str, str, int | None, float, float]
+
+
+@dataclass(frozen=True)
+class Noise:
+    """How much more shares vary than independent samples would, as the test uses it.
+
+    A row's statistic is its plain two-proportion z divided by the square root of
+    ``dispersion``, referred to Student's t with ``df`` degrees of freedom (a dispersion
+    measured between files is itself an estimate; ``inf``: taken as known).
+    """
+
+    dispersion: float
+    df: float = math.inf
+    note: str = ""
+
+
 def _reach(
-    rows: list[tuple[Metric, str, str, int | None, float, float]],
-    n1: float,
-    n2: float,
-    options: DiffOptions,
-    sign: float,
+    rows: list[Row], n1: float, n2: float, options: DiffOptions, noise: Noise, sign: float
 ) -> list[float]:
     """Per row, the most probable it is under "no change" that its share moves past both
     practical thresholds in the direction ``sign`` (+1 heavier, -1 lighter).
@@ -262,40 +280,44 @@ def _reach(
     Under no change the pooled share ``q`` is fixed and the difference ``d`` has standard
     error ``s``; passing ``min-change-pp`` needs ``|d| >= pp`` and passing
     ``min-change-relative`` needs ``|d| >= rel * base``, i.e. ``|d| >= rel*q / (1 + sign*rel*n2/N)``
-    because the base share is ``q - d*n2/N``. So the row needs ``z >= max(both) / s``.
+    because the base share is ``q - d*n2/N``. So the row needs ``t >= max(both) / s``.
     """
     total = n1 + n2
     pp, rel = options.min_change_pp / 100.0, options.min_change_relative
     out = []
+    dispersion, df = noise.dispersion, noise.df
     for *_, b, c in rows:
         q = (b * n1 + c * n2) / total if total else 0.0
-        var = q * (1.0 - q) * (1.0 / n1 + 1.0 / n2) * options.dispersion if n1 and n2 else 0.0
+        var = q * (1.0 - q) * (1.0 / n1 + 1.0 / n2) * dispersion if n1 and n2 else 0.0
         denom = 1.0 + sign * rel * n2 / total if total else 1.0
         need = max(pp, rel * q / denom if denom > 0 else math.inf)
-        out.append(upper_p(need / math.sqrt(var)) if var > 0 else 0.0)
+        out.append(upper_p_t(need / math.sqrt(var), df) if var > 0 else 0.0)
     return out
 
 
+def _plain_z(rows: Sequence[Row], n1: float, n2: float) -> list[float]:
+    """Each row's two-proportion z as if the samples were independent (dispersion 1)."""
+    return [two_proportion_z(b * n1, n1, c * n2, n2, 1.0) for *_, b, c in rows]
+
+
 def _compare(
-    items: Iterable[tuple[Metric, str, str, int | None, float, float]],
-    n1: float,
-    n2: float,
-    options: DiffOptions,
+    rows: list[Row], n1: float, n2: float, options: DiffOptions, noise: Noise
 ) -> list[Change]:
     """Test every row one-sided in each direction: heavier rows (the gate's question) form
     one family, lighter rows (reported, never failing) another, each corrected at alpha with
     :func:`~hotpath.analysis.stats.adjust_thresholded`."""
-    rows = list(items)
-    zs = [two_proportion_z(b * n1, n1, c * n2, n2, options.dispersion) for *_, b, c in rows]
-    up = adjust_thresholded(
-        [upper_p(z) for z in zs], _reach(rows, n1, n2, options, 1.0), options.correction
-    )
+    zs = [z / math.sqrt(noise.dispersion) for z in _plain_z(rows, n1, n2)]
+    p_up = [upper_p_t(z, noise.df) for z in zs]
+    p_down = [upper_p_t(-z, noise.df) for z in zs]
+    up = adjust_thresholded(p_up, _reach(rows, n1, n2, options, noise, 1.0), options.correction)
     down = adjust_thresholded(
-        [upper_p(-z) for z in zs], _reach(rows, n1, n2, options, -1.0), options.correction
+        p_down, _reach(rows, n1, n2, options, noise, -1.0), options.correction
     )
     out = []
-    for (metric, name, file, line, b, c), z, pu, pd in zip(rows, zs, up, down, strict=True):
-        p, pa = (upper_p(z), pu) if c >= b else (upper_p(-z), pd)
+    for (metric, name, file, line, b, c), z, raw_up, raw_down, pu, pd in zip(
+        rows, zs, p_up, p_down, up, down, strict=True
+    ):
+        p, pa = (raw_up, pu) if c >= b else (raw_down, pd)
         significant = pa < options.alpha
         exceeds = _exceeds(b, c, options)
         out.append(
@@ -320,30 +342,118 @@ def _compare(
     return out
 
 
-def _chi2(parts: Sequence[tuple[_Shares, float]]) -> tuple[float, int]:
-    """Pearson's chi-square of the inclusive shares across replicate parts and its degrees
-    of freedom, over the functions with a pooled share of 0.5% to 99.5%."""
+# -- how noisy the shares are --------------------------------------------------------------
+#
+# The cells: a profile's samples by (caller, leaf) function pair -- the function on CPU and
+# the one that called it, which is where a sampler's samples land. Each cell also keeps the
+# set of functions on its stacks, so that the cells *without* a function can be had: when
+# only that function got slower, the other stacks keep their proportions among themselves,
+# so their spread between the two profiles is noise alone, whatever that function did.
+
+Cell = tuple[FunctionKey | None, FunctionKey | None]
+
+
+def cell_table(
+    profile: Profile,
+    n: float,
+    options: DiffOptions,
+    without: frozenset[FunctionKey] = frozenset(),
+) -> dict[Cell, float]:
+    """A profile's samples (scaled to ``n`` in all) by (caller, leaf) cell, leaving out the
+    stacks on which any function of ``without`` is."""
+    view = cpu_view(profile)
+    total = view.total
+    out: dict[Cell, float] = {}
+    if total <= 0:
+        return out
+    keys = [FunctionKey(f.name, normalize_file(f.file, options.source_root)) for f in view.frames]
+    dropped = [k in without for k in keys]
+    scale = n / total
+    for (stack, _lid), w in view.samples.items():
+        if not stack:
+            cell: Cell = (None, None)
+        elif any(dropped[i] for i in stack):
+            continue
+        else:
+            cell = (keys[stack[-2]] if len(stack) > 1 else None, keys[stack[-1]])
+        out[cell] = out.get(cell, 0.0) + w * scale
+    return out
+
+
+def table_chi2(tables: Sequence[Mapping[Cell, float]]) -> tuple[float, int]:
+    """Pearson's chi-square of a (profiles x cells) table of sample counts and its degrees of
+    freedom; cells expected to hold fewer than 5 samples in the smallest profile are pooled
+    into one, so that sparse cells do not pass for spread."""
+    sizes = [sum(t.values()) for t in tables]
+    total = sum(sizes)
+    if len(tables) < 2 or total <= 0 or min(sizes) <= 0:
+        return 0.0, 0
+    cells: set[Cell] = set().union(*tables)
+    column = {c: sum(t.get(c, 0.0) for t in tables) for c in cells}
+    smallest = min(sizes)
+    big = sorted((c for c in cells if column[c] * smallest / total >= 5.0), key=str)
+    rest = [c for c in cells if column[c] * smallest / total < 5.0]
+    columns = [[t.get(c, 0.0) for t in tables] for c in big]
+    if rest:
+        columns.append([sum(t.get(c, 0.0) for c in rest) for t in tables])
+    chi2, k = 0.0, 0
+    for xs in columns:
+        col_total = sum(xs)
+        if col_total <= 0:
+            continue
+        k += 1
+        for x, size in zip(xs, sizes, strict=True):
+            expected = col_total * size / total
+            chi2 += (x - expected) ** 2 / expected
+    return chi2, max(0, (k - 1) * (len(tables) - 1))
+
+
+RAISE_LEVEL_Z = 2.326
+"""A pair's cells raise the configured dispersion when their chi-square is beyond its 99th
+percentile under that dispersion (one-sided z of 0.01)."""
+
+
+def raised_dispersion(chi2: float, df: int, configured: float) -> float | None:
+    """``chi2 / df`` when the cells spread significantly more than ``configured`` allows
+    (the chi-square's 99th percentile, Wilson-Hilferty), else None."""
+    if df <= 0:
+        return None
+    h = 2.0 / (9.0 * df)
+    limit = configured * df * (1.0 - h + RAISE_LEVEL_Z * math.sqrt(h)) ** 3
+    return chi2 / df if chi2 > limit else None
+
+
+ROW_RANGE = (0.02, 0.98)
+"""Rows measured for the dispersion between files: pooled shares in this range (the rows
+that the gate can flag; near 0% or 100% a handful of start-up samples dominates)."""
+
+
+def rows_chi2(parts: Sequence[tuple[_Shares, float]]) -> tuple[float, int]:
+    """Pearson's chi-square of every function's inclusive and self share across replicate
+    files, summed, and its degrees of freedom: the dispersion of the rows the gate tests."""
     total = sum(n for _s, n in parts)
     chi2, df = 0.0, 0
     if len(parts) < 2 or total <= 0 or any(n <= 0 for _s, n in parts):
         return 0.0, 0
-    for key in set().union(*(s.incl for s, _n in parts)):
-        xs = [s.incl.get(key, 0.0) * n for s, n in parts]
-        p = sum(xs) / total
-        if not 0.005 <= p <= 0.995:
-            continue
-        chi2 += sum(
-            (x - n * p) ** 2 / (n * p * (1 - p)) for x, (_s, n) in zip(xs, parts, strict=True)
-        )
-        df += len(parts) - 1
+    lo, hi = ROW_RANGE
+    for table in ("incl", "self_"):
+        rows = [getattr(s, table) for s, _n in parts]
+        for key in set().union(*rows):
+            xs = [r.get(key, 0.0) * n for r, (_s, n) in zip(rows, parts, strict=True)]
+            p = sum(xs) / total
+            if not lo <= p <= hi:
+                continue
+            chi2 += sum(
+                (x - n * p) ** 2 / (n * p * (1 - p)) for x, (_s, n) in zip(xs, parts, strict=True)
+            )
+            df += len(parts) - 1
     return chi2, df
 
 
 def estimate_dispersion(parts: Sequence[Profile], options: DiffOptions) -> float | None:
-    """How much more function shares vary between replicate profiles than independent
-    sampling explains: Pearson's chi-square over its degrees of freedom, pooled over the
-    functions with an inclusive share of at least 0.5%. None with fewer than two parts."""
-    chi2, df = _chi2([(_shares(p, options), implied_samples(p)[0]) for p in parts])
+    """How much more shares vary between replicate profiles than independent sampling
+    explains (:func:`rows_chi2` over its degrees of freedom). None with fewer than two."""
+    chi2, df = rows_chi2([(_shares(p, options), implied_samples(p)[0]) for p in parts])
     return chi2 / df if df else None
 
 
@@ -353,10 +463,11 @@ def _has(pair: tuple[str, str], labels: tuple[tuple[str, str], ...]) -> bool:
 
 def _within_parts(
     profile: Profile, n: float, options: DiffOptions, keys: tuple[str, ...] = (PID, THREAD_ID)
-) -> list[tuple[_Shares, float]]:
+) -> list[dict[Cell, float]]:
     """A profile's parts by the first of ``keys`` that splits it into at least two parts of
     10% of its CPU samples or more each: the processes (else threads) of one server doing
-    one job. (Time slices of one run are not replicates: a run's phases differ.)"""
+    one job, as cell tables. (Time slices of one run are not replicates: a run's phases
+    differ.)"""
     view = cpu_view(profile)
     total = view.total
     if total <= 0:
@@ -372,51 +483,84 @@ def _within_parts(
             out = []
             for v in big:
                 part = view.filter(partial(_has, (key, v)))
-                out.append((_shares(part, options), n * weight[v] / total))
+                out.append(cell_table(part, n * weight[v] / total, options))
             return out
     return []
 
 
-def choose_dispersion(
+def choose_noise(
     base: Profile,
     current: Profile,
     options: DiffOptions,
     base_parts: Sequence[Profile] = (),
     current_parts: Sequence[Profile] = (),
-) -> tuple[float, str]:
-    """The dispersion to test with, and a note saying where it came from.
+    moved: frozenset[FunctionKey] = frozenset(),
+) -> Noise:
+    """The noise to test with, and a note saying where it came from.
 
-    Several files on a side are runs of the same code: their spread (pooled over both sides)
-    *is* the noise, so it replaces the configured value (never below 1, independent
-    sampling). Processes or threads of one file that share the work can only raise it: they
-    may differ for reasons other than noise. Otherwise the configured value stands.
+    - Several files on a side are runs of the same code: their spread (pooled over both
+      sides) *is* the noise, so it replaces the configured value (never below 1).
+    - One file per side: the configured value, raised when the two profiles' cells spread
+      significantly more than it allows (:func:`raised_dispersion`), counting only the
+      stacks on which none of the functions that ``moved`` is: when only they changed, the
+      other stacks keep their proportions among themselves, so a real change does not
+      pass for noise. (It is never estimated down: a pair has some 15 cells, and Student's t
+      with so few degrees of freedom costs more power than a lower estimate gains; see
+      docs/ci.md.)
+    - Processes or threads of one file that share the work can only raise it: they may
+      differ for reasons other than noise.
     """
     if not options.estimate_dispersion:
-        return options.dispersion, ""
-    files = (
-        [(_shares(p, options), implied_samples(p)[0]) for p in base_parts],
-        [(_shares(p, options), implied_samples(p)[0]) for p in current_parts],
-    )
+        return Noise(options.dispersion)
+    n1, n2 = implied_samples(base)[0], implied_samples(current)[0]
     chi2, df = 0.0, 0
-    for side in files:
-        c, d = _chi2(side)
+    for side in (base_parts, current_parts):
+        c, d = rows_chi2([(_shares(p, options), implied_samples(p)[0]) for p in side])
         chi2, df = chi2 + c, df + d
     if df:
         est = max(1.0, chi2 / df)
         count = len(base_parts) + len(current_parts)
-        return est, (
-            f"dispersion {est:.2f}, measured between the {count} files of the sides "
-            f"(configured {options.dispersion:g})"
+        return Noise(
+            est,
+            float(df),
+            note=f"dispersion {est:.2f}, measured between the {count} files of the sides "
+            f"(configured {options.dispersion:g})",
         )
-    for profile in (base, current):
-        c, d = _chi2(_within_parts(profile, implied_samples(profile)[0], options))
-        chi2, df = chi2 + c, df + d
-    if df and chi2 / df > options.dispersion:
-        return chi2 / df, (
-            f"dispersion raised from {options.dispersion:g} to {chi2 / df:.2f}: the processes "
+    configured = options.dispersion
+    tables = [cell_table(base, n1, options, moved), cell_table(current, n2, options, moved)]
+    overall = raised_dispersion(*table_chi2(tables), configured)
+    base_value = overall if overall is not None else configured
+    within_chi2, within_df = 0.0, 0
+    for profile, n in ((base, n1), (current, n2)):
+        c, d = table_chi2(_within_parts(profile, n, options))
+        within_chi2, within_df = within_chi2 + c, within_df + d
+    notes = []
+    if within_df and within_chi2 / within_df > base_value:
+        base_value = within_chi2 / within_df
+        notes.append(
+            f"dispersion raised from {configured:g} to {base_value:.2f}: the processes "
             "or threads of a file differ more than sampling explains"
         )
-    return options.dispersion, ""
+    elif overall is not None:
+        notes.append(
+            f"dispersion raised from {configured:g} to {overall:.2f}: the two profiles' stacks "
+            "differ more than that allows (chi-square over their (caller, leaf) cells, 1% level)"
+        )
+    return Noise(base_value, note="; ".join(notes))
+
+
+MOVED_Z = 3.0
+"""A function whose share moved by this many standard errors of independent sampling (and
+that holds less than half of the samples, so it is not merely the root every stack shares)
+is left out of the noise estimate of a pair of files."""
+
+
+def _moved(rows: Sequence[Row], n1: float, n2: float) -> frozenset[FunctionKey]:
+    out = set()
+    for (_metric, name, file, _line, b, c), z in zip(rows, _plain_z(rows, n1, n2), strict=True):
+        if abs(z) >= MOVED_Z and (b * n1 + c * n2) < 0.5 * (n1 + n2):
+            out.add(FunctionKey(name, file))
+    return frozenset(out)
 
 
 def diff_profiles(
@@ -430,20 +574,15 @@ def diff_profiles(
     """Compare ``current`` with ``base`` by CPU share (see the module docstring).
 
     ``base_parts``/``current_parts``: the files each side was merged from, when there were
-    several; their spread sets the dispersion (see :func:`choose_dispersion`).
+    several; their spread sets the dispersion (see :func:`choose_noise`).
     """
     options = options or DiffOptions()
-    notes_extra: list[str] = []
-    dispersion, why = choose_dispersion(base, current, options, base_parts, current_parts)
-    if why:
-        notes_extra.append(why)
-    options = replace(options, dispersion=dispersion)
     sb, sc = _shares(base, options), _shares(current, options)
     n1, note1 = implied_samples(base)
     n2, note2 = implied_samples(current)
     keys = sorted(set(sb.incl) | set(sc.incl))
     keys = [k for k in keys if not any(matches(p, k.name, k.file) for p in options.ignore)]
-    items: list[tuple[Metric, str, str, int | None, float, float]] = []
+    items: list[Row] = []
     for k in keys:
         line = sc.lines.get(k) if sc.lines.get(k) is not None else sb.lines.get(k)
         items.append(("inclusive", k.name, k.file, line, sb.incl.get(k, 0.0), sc.incl.get(k, 0.0)))
@@ -451,13 +590,16 @@ def diff_profiles(
         if bs or cs:
             items.append(("self", k.name, k.file, line, bs, cs))
     eps = sorted(set(sb.endpoints) | set(sc.endpoints))
-    ep_items: list[tuple[Metric, str, str, int | None, float, float]] = [
+    ep_items: list[Row] = [
         ("endpoint", e, "", None, sb.endpoints.get(e, 0.0), sc.endpoints.get(e, 0.0)) for e in eps
     ]
+    noise = choose_noise(base, current, options, base_parts, current_parts, _moved(items, n1, n2))
+    options = replace(options, dispersion=noise.dispersion)
     # One family of tests: functions and endpoints corrected together.
-    changes = _attribute(_compare([*items, *ep_items], n1, n2, options), current, options)
+    changes = _attribute(_compare([*items, *ep_items], n1, n2, options, noise), current, options)
     notes = tuple(f"{side}: {n}" for side, n in (("base", note1), ("current", note2)) if n)
-    notes += tuple(notes_extra)
+    if noise.note:
+        notes += (noise.note,)
     return DiffResult(
         base=_side(base, n1, note1),
         current=_side(current, n2, note2),

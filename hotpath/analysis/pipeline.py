@@ -5,19 +5,20 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from hotpath.analysis.advisor import advise
 from hotpath.analysis.callgraph import CallGraph, build_callgraph, recursion_groups
 from hotpath.analysis.calltree import build_calltree
 from hotpath.analysis.classify import make_classifier
 from hotpath.analysis.endpoints import endpoint_rows, no_endpoints_note, weight_by_endpoint
 from hotpath.analysis.options import AdvisorOptions, AnalyzeOptions
 from hotpath.analysis.pareto import compute_pareto
+from hotpath.analysis.plan import advise_with_plan
 from hotpath.analysis.recognize import label_endpoints
 from hotpath.analysis.results import (
     Analysis,
     Candidate,
     FunctionRow,
     Pareto,
+    Plan,
     ProfileSummary,
 )
 from hotpath.errors import LimitExceeded
@@ -92,7 +93,7 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
         if options.flame and cpu.samples
         else None
     )
-    pareto, candidates = _advise(profile, cpu, cg, options)
+    pareto, candidates, plan = _advise(profile, cpu, cg, options)
     return Analysis(
         summarize_profile(profile, cpu),
         rows,
@@ -103,14 +104,17 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
         candidates=candidates,
         flame=flame,
         endpoint_note=no_endpoints_note(profile) if endpoints is None else None,
+        plan=plan,
     )
 
 
 def _advise(
     profile: Profile, cpu: Profile, cg: CallGraph, options: AnalyzeOptions
-) -> tuple[Pareto, list[Candidate]]:
+) -> tuple[Pareto, list[Candidate], Plan]:
     # Library frames are looked up in the target's site-packages too when it was recorded live.
     classifier = make_classifier(options.source_root, profile.meta.attrs.get("site_dirs"))
     pareto = compute_pareto(cg, classifier, weight_by_endpoint(cpu))
-    candidates = advise(profile, cg, classifier, options.advisor or AdvisorOptions())
-    return pareto, candidates
+    candidates, plan = advise_with_plan(
+        profile, cg, classifier, options.advisor or AdvisorOptions()
+    )
+    return pareto, candidates, plan

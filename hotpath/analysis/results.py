@@ -104,6 +104,55 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class PlanStep:
+    """One extraction of the plan, measured on the profile with the earlier steps applied."""
+
+    number: int
+    target: str
+    kind: str  # "function" | "endpoint"
+    entry: str
+    """The function extracted: the target itself, or an endpoint's view."""
+    recommendation: str  # "microservice" | "extension"
+    speedup: float
+    """The Rust speed-up k this step assumes (the advisor's, for this candidate)."""
+    saving: float
+    """Share of the original CPU this step saves after the earlier ones (point estimate)."""
+    saving_share: tuple[float, float]
+    """Its interval, by the advisor's formula on the re-measured candidate."""
+    cumulative: float
+    """Share of the original CPU saved by this step and every earlier one."""
+    cumulative_share: tuple[float, float]
+    cores_saved: tuple[float, float] | None = None
+    """Cumulative, at the observed load."""
+    money_per_month: tuple[float, float] | None = None
+    """Cumulative, when a core-hour price is given."""
+    covers: list[tuple[str, str]] = field(default_factory=list)
+    """(target, kind) of the candidates whose entry lies inside this step's region (their
+    samples are counted here)."""
+
+
+@dataclass(frozen=True)
+class PlanLeft:
+    """A recommended candidate that is not a step of the plan, and why."""
+
+    target: str
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The advisor's recommended candidates as non-overlapping extractions, in order."""
+
+    steps: list[PlanStep]
+    left: list[PlanLeft]
+    rule: str
+    """How the steps were chosen and when the plan stops, in one sentence."""
+    note: str | None = None
+    """Why there is no plan, when there is none."""
+
+
+@dataclass(frozen=True)
 class Analysis:
     """Everything the reports show; renderers read this, never the raw profile."""
 
@@ -121,6 +170,8 @@ class Analysis:
     """Merged, pruned call tree for flame graphs; None without stacks (pstats)."""
     endpoint_note: str | None = None
     """One line saying that no endpoint was recognised and what to do, when that is so."""
+    plan: Plan | None = None
+    """The extraction plan; None when the advisor did not run."""
 
     def top_by(self, by: str, n: int) -> list[FunctionRow]:
         if by == "self":

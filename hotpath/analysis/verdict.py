@@ -81,6 +81,29 @@ class Estimate:
     calls into it)."""
 
 
+@dataclass(frozen=True)
+class Speedup:
+    """What rewriting one candidate makes faster, and by how much."""
+
+    k: float
+    """The speed-up (the extraction plan applies this value)."""
+    whole: bool = False
+    """True: the candidate's whole call gets k times faster (a replacement measured on its
+    real calls); False: its interpreted part, or a library's whole call (see estimate)."""
+
+
+def speedup_for(m: Measured, options: AdvisorOptions) -> Speedup:
+    """The Rust speed-up assumed for one candidate. The one place it is decided: the
+    saving (:func:`estimate`) and the extraction plan (:mod:`hotpath.analysis.plan`) both
+    ask here, so a per-candidate figure entered here reaches both."""
+    return Speedup(options.rust_speedup)
+
+
+def gain_of(k: float) -> float:
+    """The fraction of a region's faster part that a k-times speed-up removes: 1 - 1/k."""
+    return 1 - 1 / k if k > 0 else 0.0
+
+
 def estimate(m: Measured, total: float, n: float | None, options: AdvisorOptions) -> Estimate:
     """Share, fractions and the Amdahl saving interval of one candidate.
 
@@ -95,7 +118,7 @@ def estimate(m: Measured, total: float, n: float | None, options: AdvisorOptions
     pure = t.python / t.total if t.total else 0.0
     isolation = max(0.0, 1 - t.outside / t.total) if t.total else None
     layer = t.layer / t.total if t.total else 0.0
-    gain = 1 - 1 / options.rust_speedup if options.rust_speedup > 0 else 0.0
+    gain = gain_of(speedup_for(m, options).k)
     library = None
     if t.libraries and t.total:
         name, w = max(t.libraries.items(), key=lambda kv: (kv[1], kv[0]))

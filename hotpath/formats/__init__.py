@@ -17,7 +17,6 @@ from hotpath._lazy import lazy_attributes as _lazy_attributes
 
 if _typing.TYPE_CHECKING:
     from hotpath.formats.files import (
-        format_for_output,
         read_bytes,
         read_profile,
         read_profiles,
@@ -53,7 +52,6 @@ _LAZY = {
     "Reader": "hotpath.formats.spec",
     "Writer": "hotpath.formats.spec",
     "expand_paths": "hotpath.formats.many",
-    "format_for_output": "hotpath.formats.files",
     "read_bytes": "hotpath.formats.files",
     "read_profile": "hotpath.formats.files",
     "read_profiles": "hotpath.formats.files",
@@ -70,7 +68,6 @@ __all__ = [
     "Writer",
     "detect",
     "expand_paths",
-    "format_for_output",
     "format_names",
     "open_profile",
     "read_bytes",

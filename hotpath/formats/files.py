@@ -86,17 +86,3 @@ def write_profile(profile: Profile, stream: IO[bytes], fmt: str) -> None:
             f"cannot write call statistics (cProfile/pstats) as {fmt}: they hold no stacks"
         )
     spec.write(profile, stream)
-
-
-def format_for_output(path: str, fmt: str | None) -> str:
-    """The output format: given explicitly, or from the output file's extension."""
-    if fmt is not None:
-        return fmt
-    lowered = path.lower().removesuffix(".gz")
-    for name in writable_format_names():
-        if any(lowered.endswith(ext) for ext in REGISTRY[name].extensions):
-            return name
-    raise UsageError(
-        f"cannot tell the output format from {path!r}; pass --to "
-        f"({', '.join(writable_format_names())})"
-    )

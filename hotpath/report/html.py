@@ -26,7 +26,7 @@ from hotpath._version import __version__
 from hotpath.analysis.calltree import CallTreeNode
 from hotpath.analysis.results import Analysis, FunctionRow
 from hotpath.report.base import Renderer
-from hotpath.report.json import function_dict
+from hotpath.report.json import function_dict, plan_dict
 
 MAX_FUNCTIONS = 1000
 """Rows of the function table: enough to browse, bounded so huge profiles stay small."""
@@ -145,6 +145,7 @@ def report_data(analysis: Analysis, min_share: float | None = None) -> dict[str,
         "endpoints": None,
         "pareto": None,
         "candidates": None,
+        "plan": None,
         "flame": None,
     }
     if analysis.endpoints is not None:
@@ -153,6 +154,8 @@ def report_data(analysis: Analysis, min_share: float | None = None) -> dict[str,
         data["pareto"] = asdict(analysis.pareto)
     if analysis.candidates is not None:
         data["candidates"] = [asdict(c) for c in analysis.candidates]
+    if analysis.plan is not None:
+        data["plan"] = plan_dict(analysis.plan)  # the JSON report's, as the page reads it
     if analysis.flame is not None:
         share = DEFAULT_MIN_SHARE if min_share is None else min_share
         data["flame"] = _tree_data(analysis.flame, share)

@@ -6,7 +6,7 @@ import math
 from typing import IO, Any
 
 from hotpath import escape
-from hotpath.analysis.results import Analysis, Candidate, EndpointRow, FunctionRow
+from hotpath.analysis.results import Analysis, Candidate, EndpointRow, FunctionRow, Plan
 from hotpath.report.base import Renderer
 
 SCHEMA = "hotpath.report/1"
@@ -107,7 +107,36 @@ def advice_dict(analysis: Analysis) -> dict[str, Any]:
         }
     if analysis.candidates is not None:
         out["candidates"] = [candidate_dict(c) for c in analysis.candidates]
+    if analysis.plan is not None:
+        out["plan"] = plan_dict(analysis.plan)
     return out
+
+
+def plan_dict(plan: Plan) -> dict[str, Any]:
+    """The extraction plan: its rule, its steps in order, the candidates that are not steps."""
+    return {
+        "rule": plan.rule,
+        "note": plan.note,
+        "steps": [
+            {
+                "number": s.number,
+                "target": s.target,
+                "kind": s.kind,
+                "entry": s.entry,
+                "recommendation": s.recommendation,
+                "speedup": s.speedup,
+                "saving": s.saving,
+                "saving_share": [s.saving_share[0], s.saving_share[1]],
+                "cumulative": s.cumulative,
+                "cumulative_share": [s.cumulative_share[0], s.cumulative_share[1]],
+                "cores_saved": _pair(s.cores_saved),
+                "money_per_month": _pair(s.money_per_month),
+                "covers": [{"target": t, "kind": k} for t, k in s.covers],
+            }
+            for s in plan.steps
+        ],
+        "left": [{"target": x.target, "kind": x.kind, "reason": x.reason} for x in plan.left],
+    }
 
 
 def render(analysis: Analysis, out: IO[str]) -> None:

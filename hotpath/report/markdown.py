@@ -11,7 +11,7 @@ import os
 from typing import IO
 
 from hotpath import escape
-from hotpath.analysis.results import Analysis, Candidate, EndpointRow, FunctionRow
+from hotpath.analysis.results import Analysis, Candidate, EndpointRow, FunctionRow, Plan
 from hotpath.report.base import Renderer
 
 MAX_ROWS = 10
@@ -100,6 +100,37 @@ def _candidates(cands: list[Candidate]) -> list[str]:
     return out
 
 
+def plan_section(plan: Plan) -> list[str]:
+    """One row per step: its saving after the earlier steps and the cumulative saving."""
+    rows = []
+    for s in plan.steps:
+        what = escape_cell(s.target)
+        if s.kind == "endpoint" and s.entry != s.target:
+            what += f" (its view {escape_cell(s.entry)})"
+        covers = ", ".join(escape_cell(t) for t, _k in s.covers) or "–"
+        rows.append(
+            [
+                str(s.number),
+                what,
+                f"**{escape_cell(s.recommendation)}**",
+                f"{s.speedup:g}×",
+                f"{_pct(s.saving_share[0])}–{_pct(s.saving_share[1])}",
+                f"**{_pct(s.cumulative_share[0])}–{_pct(s.cumulative_share[1])}**",
+                covers,
+            ]
+        )
+    out = _table(
+        ["step", "extract", "as", "k", "saves", "cumulative", "covers"],
+        ["--:", ":--", ":--", "--:", "--:", "--:", ":--"],
+        rows,
+    )
+    others = [x for x in plan.left if not x.reason.startswith("covered by")]
+    if others:
+        out.append("")
+        out += [f"- not a step: {escape_cell(x.target)}: {escape_cell(x.reason)}" for x in others]
+    return out
+
+
 def headline(analysis: Analysis) -> str:
     p = analysis.profile
     # No code spans: backslash escapes are literal inside them, and names need escaping.
@@ -139,6 +170,10 @@ def render(analysis: Analysis, out: IO[str]) -> None:
             lines += [*_candidates(analysis.candidates[:MAX_ROWS]), ""]
         else:
             lines += ["_No candidate: nothing the evidence supports rewriting._", ""]
+    if analysis.plan is not None and analysis.plan.steps and analysis.functions:
+        lines += ["### Extraction plan", ""]
+        lines += ["Each step is measured on the profile with the earlier steps applied.", ""]
+        lines += [*plan_section(analysis.plan), ""]
     out.write("\n".join(lines))
 
 

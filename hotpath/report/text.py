@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hotpath import escape
-from hotpath.analysis.results import Analysis, Candidate, EndpointRow, FunctionRow
+from hotpath.analysis.results import Analysis, Candidate, EndpointRow, FunctionRow, Plan
 from hotpath.report.base import Renderer
 
 KIND_STYLE = {"app": "bold green", "library": "cyan", "stdlib": "blue", "native": "magenta"}
@@ -333,8 +333,64 @@ def render_advice(
         table.add_row(*cells)
     console.print(table)
     console.print(_details(rows))
+    if analysis.plan is not None and analysis.plan.steps:
+        render_plan(analysis.plan, console)
     if briefs:
         render_briefs(analysis, console.file)
+
+
+def _range(pair: tuple[float, float]) -> str:
+    return f"{pair[0] * 100:.1f}–{pair[1] * 100:.1f}"
+
+
+def render_plan(plan: Plan, console: Console) -> None:
+    """The extraction plan: one row per step (its saving after the earlier steps and the
+    cumulative saving), then what each step covers and why the other candidates are not
+    steps."""
+    table = Table(
+        title="Extraction plan (each step measured after the earlier ones)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+        expand=True,
+    )
+    roomy = console.width >= 72  # below that the speed-up column gives way to the names
+    table.add_column("step", justify="right", style="dim", no_wrap=True)
+    table.add_column("extract", overflow="fold", ratio=1, min_width=12)
+    table.add_column("as", no_wrap=True)
+    if roomy:
+        table.add_column("k", justify="right", no_wrap=True)
+    table.add_column("saves %", justify="right", no_wrap=True)
+    table.add_column("cumul %", justify="right", no_wrap=True)
+    for s in plan.steps:
+        what = escape.text(s.target)
+        if s.kind == "endpoint" and s.entry != s.target:
+            what += f" (its view {escape.text(s.entry)})"
+        cells: list[str | Text] = [
+            str(s.number),
+            Text(what),
+            Text(s.recommendation, style=VERDICT_STYLE.get(s.recommendation, "")),
+        ]
+        if roomy:
+            cells.append(f"{s.speedup:g}x")
+        cells += [_range(s.saving_share), Text(_range(s.cumulative_share), style="bold")]
+        table.add_row(*cells)
+    console.print()
+    console.print(table)
+    grid = Table.grid(padding=(0, 1), expand=True)
+    grid.add_column(ratio=1, overflow="fold")
+    for s in plan.steps:
+        if s.covers:
+            names = ", ".join(f"{escape.text(t)} ({k})" for t, k in s.covers)
+            grid.add_row(Text(f"step {s.number} covers {names}", style="dim"))
+    for x in plan.left:
+        if not x.reason.startswith("covered by"):
+            why = escape.text(x.reason)
+            grid.add_row(
+                Text(f"not a step: {escape.text(x.target)} ({x.kind}): {why}", style="dim")
+            )
+    console.print(grid)
 
 
 def _details(rows: list[tuple[Candidate, list[str]]]) -> Table:

@@ -97,11 +97,26 @@ def _start_hotpath_record(tmp: Path, seconds: float) -> tuple[subprocess.Popen[b
     return proc, target
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_cli_record_interrupted_keeps_data(tmp_path: Path, sig: int) -> None:
     require_ptrace()
     proc, target = _start_hotpath_record(tmp_path, 30)
-    time.sleep(2.0)
+    # hotpath sets its signal handlers before it starts the command: once the command is
+    # its child, a signal is a stop (a fixed 2 s sleep was too short for start-up at load
+    # 12, and SIGTERM then ended hotpath before its handler was set).
+    deadline = time.monotonic() + 60
+    while not _children(proc.pid):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.poll()
+        time.sleep(0.05)
+    time.sleep(1.5)  # samples to keep: 200 Hz for 1.5 s
     proc.send_signal(sig)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err

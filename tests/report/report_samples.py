@@ -10,7 +10,16 @@ from pathlib import Path
 
 from hotpath.analysis.options import AnalyzeOptions
 from hotpath.analysis.pipeline import analyze
-from hotpath.analysis.results import Analysis, Candidate, EndpointRow, Pareto
+from hotpath.analysis.plan import PLAN_RULE
+from hotpath.analysis.results import (
+    Analysis,
+    Candidate,
+    EndpointRow,
+    Pareto,
+    Plan,
+    PlanLeft,
+    PlanStep,
+)
 from hotpath.formats import read_profile
 from hotpath.model import Source
 
@@ -96,6 +105,42 @@ def full_analysis(tmp_path: Path) -> Analysis:
             reasons=[f"too small: {EVIL_MD}"],
         ),
     ]
+    plan = Plan(
+        steps=[
+            PlanStep(
+                number=1,
+                target="compute",
+                kind="function",
+                entry="compute",
+                recommendation="extension",
+                speedup=10.0,
+                saving=0.47,
+                saving_share=(0.4, 0.55),
+                cumulative=0.47,
+                cumulative_share=(0.4, 0.55),
+                cores_saved=(0.8, 1.1),
+                covers=[(XSS_IMG, "endpoint")],
+            ),
+            PlanStep(
+                number=2,
+                target=f"POST /{XSS_SCRIPT}",
+                kind="endpoint",
+                entry=EVIL_MD,
+                recommendation="microservice",
+                speedup=4.0,
+                saving=0.05,
+                saving_share=(0.03, 0.07),
+                cumulative=0.52,
+                cumulative_share=(0.45, 0.6),
+                cores_saved=(0.9, 1.2),
+            ),
+        ],
+        left=[
+            PlanLeft(XSS_IMG, "endpoint", "covered by step 1 (compute): inside its region"),
+            PlanLeft("render", "function", f"after step 2: too small: {EVIL_MD}"),
+        ],
+        rule=PLAN_RULE,
+    )
     return Analysis(
         profile,
         a.functions,
@@ -105,4 +150,5 @@ def full_analysis(tmp_path: Path) -> Analysis:
         pareto=pareto,
         candidates=candidates,
         flame=a.flame,
+        plan=plan,
     )

@@ -138,7 +138,7 @@ def test_text_candidates_table_gives_a_view_one_row_per_verdict() -> None:
     ]
     assert rows[0][0] is fn
     out = io.StringIO()
-    render(replace(a, candidates=[fn, other, ep]), out, width=200, color=False)
+    render(replace(a, candidates=[fn, other, ep], plan=None), out, width=200, color=False)
     text = out.getvalue()
     assert "view (function, endpoint, microservice)" in text  # the details under the table
     assert text.count("view (") == 1

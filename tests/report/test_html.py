@@ -84,6 +84,12 @@ def test_html_loads_offline_without_errors_and_draws_everything(
     )
     assert len(d.find_elements("css selector", "#endpoint-table tbody tr")) == 3
     assert len(d.find_elements("css selector", "article.candidate")) == 2
+    plan = d.find_elements("css selector", "#plan-table tbody tr")
+    assert [r.find_element("css selector", "td").text for r in plan] == ["1", "2"]
+    assert "45.0% to 60.0%" in plan[1].text and XSS_SCRIPT in plan[1].text
+    assert (
+        "Not a step: render (function): after step 2" in d.find_element("id", "plan-section").text
+    )
     assert d.find_elements("css selector", "#pareto polyline.pareto-functions")
     # Hostile names are shown as text, in the function table and in the cards.
     body = d.find_element("tag name", "body").text

@@ -57,8 +57,8 @@ def test_markdown_parses_as_tables_with_hostile_names_inert(tmp_path: Path) -> N
 
     analysis = full_analysis(tmp_path)
     html = MarkdownIt("commonmark").enable("table").render(_md(analysis))
-    assert html.count("<table>") == 4
-    widths = {"endpoint": 5, "#": 7, "candidate": 5}
+    assert html.count("<table>") == 5  # endpoints, functions twice, candidates, the plan
+    widths = {"endpoint": 5, "#": 7, "candidate": 5, "step": 7}
     for table in re.findall(r"<table>(.*?)</table>", html, re.S):
         rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
         first = re.search(r"<th[^>]*>(.*?)</th>", rows[0]).group(1)  # type: ignore[union-attr]

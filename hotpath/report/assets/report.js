@@ -372,11 +372,47 @@
     sec.appendChild(grid);
   }
 
+  /* ---------- extraction plan ---------- */
+  function renderPlan() {
+    var sec = document.getElementById("plan-section");
+    var plan = D.plan;
+    if (!plan || !plan.steps.length) return;
+    heading(sec, "Extraction plan", "extraction-plan");
+    sec.appendChild(el("p", { "class": "note" }, "Each step is measured on the profile with the earlier steps applied: no sample is saved twice. Rule: " + plan.rule + "."));
+    var wrap = el("div", { "class": "table-wrap" });
+    var table = el("table", { id: "plan-table" });
+    var thead = el("thead"), tr = el("tr"), tbody = el("tbody");
+    ["step", "extract", "as", "k", "saves", "cumulative", "covers"].forEach(function (h) { tr.appendChild(el("th", { scope: "col" }, h)); });
+    thead.appendChild(tr);
+    plan.steps.forEach(function (s) {
+      var row = el("tr");
+      var what = s.target + (s.kind === "endpoint" && s.entry !== s.target ? " (its view " + s.entry + ")" : "");
+      var rec = ["microservice", "extension"].indexOf(s.recommendation) >= 0 ? s.recommendation : "leave";
+      var badge = el("td"); badge.appendChild(el("span", { "class": "badge " + rec }, s.recommendation));
+      row.appendChild(el("td", { "class": "num" }, s.number));
+      row.appendChild(el("td", null, what));
+      row.appendChild(badge);
+      row.appendChild(el("td", { "class": "num" }, s.speedup + "\u00d7"));
+      row.appendChild(el("td", { "class": "num" }, pct(s.saving_share[0]) + " to " + pct(s.saving_share[1])));
+      row.appendChild(el("td", { "class": "num cumulative" }, pct(s.cumulative_share[0]) + " to " + pct(s.cumulative_share[1])));
+      row.appendChild(el("td", null, s.covers.map(function (c) { return c.target + " (" + c.kind + ")"; }).join(", ")));
+      tbody.appendChild(row);
+    });
+    table.appendChild(thead); table.appendChild(tbody); wrap.appendChild(table); sec.appendChild(wrap);
+    var others = plan.left.filter(function (x) { return x.reason.indexOf("covered by") !== 0; });
+    if (others.length) {
+      var ul = el("ul", { "class": "plan-left" });
+      others.forEach(function (x) { ul.appendChild(el("li", null, "Not a step: " + x.target + " (" + x.kind + "): " + x.reason)); });
+      sec.appendChild(ul);
+    }
+  }
+
   renderHeadline();
   renderFlame();
   renderEndpoints();
   renderPareto();
   renderCandidates();
+  renderPlan();
   renderFunctions();
   document.documentElement.setAttribute("data-ready", "1");
   window.__hotpathReadyMs = performance.now();  // read by benchmarks/html_open.py
