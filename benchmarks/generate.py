@@ -292,6 +292,11 @@ def main(argv: list[str]) -> None:
                     f.write(w.read_bytes())
             tmp.replace(out)
         paths = [out]
+    elif kind == "unique":  # py-spy raw, every line distinct; then the source tree it names
+        from benchmarks.unique_lines import ensure_unique
+
+        raw, src = ensure_unique(data, size)
+        paths = [raw, src]
     elif kind == "pyinstrument":
         paths = [ensure_pyinstrument(data, size, pool=pool)]
     elif kind == "pstats":

@@ -84,12 +84,17 @@ def _hotpath_summary(report_path: str) -> dict[str, object]:
     }
 
 
-def run_tool(case: str, tool: str, files: list[Path], tmp: Path) -> Run:
+def run_tool(case: str, tool: str, files: list[Path], tmp: Path, source: Path | None = None) -> Run:
+    """``source``: the directory hotpath finds the profiled program's source in."""
     size = sum(f.stat().st_size for f in files)
     summary: dict[str, object] = {}
-    if tool in ("hotpath", "hotpath-2proc"):
+    if tool in ("hotpath", "hotpath-2proc", "hotpath-nosrc"):
         out = str(tmp / f"{case}.json")
         env = dict(os.environ, HOTPATH_JOBS="2" if tool == "hotpath-2proc" else "1")
+        if tool == "hotpath-nosrc":
+            env["HOTPATH_NO_SOURCE"] = "1"
+        elif source is not None:
+            env["HOTPATH_SOURCE_PATH"] = str(source)
         wall, rss, rc, err = measure(hotpath_cmd(files, out), env=env)
         if rc == 0:
             summary = _hotpath_summary(out)
@@ -115,12 +120,19 @@ def best(runs: list[Run]) -> Run:
     return min(good, key=lambda r: r.wall_s)
 
 
-def bench_case(case: str, files: list[Path], tools: list[str], repeat: int, tmp: Path) -> dict:
+def bench_case(
+    case: str,
+    files: list[Path],
+    tools: list[str],
+    repeat: int,
+    tmp: Path,
+    source: Path | None = None,
+) -> dict:
     runs: dict[str, list[Run]] = {t: [] for t in tools}
     for i in range(repeat):
         order = tools[i % len(tools) :] + tools[: i % len(tools)]  # rotate: share the noise
         for tool in order:
-            runs[tool].append(run_tool(case, tool, files, tmp))
+            runs[tool].append(run_tool(case, tool, files, tmp, source))
     chosen = {t: best(rs) for t, rs in runs.items()}
     result: dict[str, object] = {"case": case, "files": len(files), "runs": {}}
     for t, r in chosen.items():
@@ -130,6 +142,12 @@ def bench_case(case: str, files: list[Path], tools: list[str], repeat: int, tmp:
     if h and h.ok:
         if "floor" in chosen and chosen["floor"].ok:
             ratios["hotpath/floor"] = h.wall_s / chosen["floor"].wall_s
+        if "hotpath-nosrc" in chosen and chosen["hotpath-nosrc"].ok:
+            if "floor" in chosen and chosen["floor"].ok:
+                ratios["hotpath-nosrc/floor"] = (
+                    chosen["hotpath-nosrc"].wall_s / chosen["floor"].wall_s
+                )
+            ratios["hotpath/hotpath-nosrc"] = h.wall_s / chosen["hotpath-nosrc"].wall_s
         if "hotpath-2proc" in chosen and chosen["hotpath-2proc"].ok:
             ratios["hotpath-2proc/hotpath"] = chosen["hotpath-2proc"].wall_s / h.wall_s
         if "gprof2dot" in chosen and chosen["gprof2dot"].ok:
@@ -155,6 +173,24 @@ def print_case(res: dict) -> None:
         print(f"  {name:18} {v:6.2f}x")
     if "agrees_with_floor" in res:
         print(f"  totals agree with floor: {res['agrees_with_floor']}")
+    if res.get("stages"):
+        st = res["stages"]
+        parts = ", ".join(f"{k} {v:.2f}" for k, v in st["stages_cpu_s"].items())
+        print(f"  stages (CPU s, one in-process run): {parts}; peak {st['peak_rss_mib']} MiB")
+
+
+def stage_times(files: list[Path], source: Path | None) -> dict | None:
+    """``benchmarks.stages`` on ``files`` in a child process (see its docstring)."""
+    env = dict(os.environ)
+    if source is not None:
+        env["HOTPATH_SOURCE_PATH"] = str(source)
+    cmd = [sys.executable, "-m", "benchmarks.stages", *map(str, files)]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=HERE.parent)
+    if out.returncode != 0:
+        print(f"  stages failed: {out.stderr.strip()[-400:]}", file=sys.stderr)
+        return None
+    doc: dict = json.loads(out.stdout)
+    return doc
 
 
 def has_reader(fmt: str) -> bool:
@@ -168,9 +204,9 @@ def _hotpath_run(res: dict) -> dict | None:
     return run if run and run["ok"] else None
 
 
-def scaling_summary(results: list[dict]) -> dict[str, object] | None:
-    """Time and memory growth of hotpath from the smallest to the largest folded file."""
-    folded = [(r, _hotpath_run(r)) for r in results if r["case"].startswith("folded-")]
+def scaling_summary(results: list[dict], prefix: str = "folded-") -> dict[str, object] | None:
+    """Time and memory growth of hotpath from the smallest to the largest file of a kind."""
+    folded = [(r, _hotpath_run(r)) for r in results if r["case"].startswith(prefix)]
     folded = [(r, h) for r, h in folded if h]
     if len(folded) < 2:
         return None
@@ -232,6 +268,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--fleet", action="store_true", help="only the fleet benchmark (benchmarks/fleet.py)"
     )
+    p.add_argument(
+        "--unique-sizes",
+        default="100",
+        help="sizes in MB of py-spy raw files whose every line is a distinct stack "
+        "(default 100; --big adds 1000; empty: none)",
+    )
+    p.add_argument("--no-stages", action="store_true", help="skip the per-stage times")
     p.add_argument("--no-gprof2dot", action="store_true", help="skip gprof2dot (slow)")
     p.add_argument("--data", type=Path, default=HERE / "data")
     p.add_argument("--results", type=Path, default=HERE / "results")
@@ -248,32 +291,48 @@ def main(argv: list[str] | None = None) -> int:
     if args.big and 1000 not in sizes:
         sizes.append(1000)
     tools = ["hotpath", "floor"] + ([] if args.no_gprof2dot else ["gprof2dot"])
-    cases: list[tuple[str, list[Path], list[str]]] = []
+    cases: list[tuple[str, list[Path], list[str], Path | None]] = []
     for mb in sizes:
         cases.append(
-            (f"folded-{mb:g}MB", generate(args.data, "folded", int(mb * MB), args.pool), tools)
+            (
+                f"folded-{mb:g}MB",
+                generate(args.data, "folded", int(mb * MB), args.pool),
+                tools,
+                None,
+            )
         )
+    unique_sizes = [float(s) for s in args.unique_sizes.split(",") if s]
+    if args.big and 1000 not in unique_sizes:
+        unique_sizes.append(1000)
+    for mb in unique_sizes:
+        raw, src = generate(args.data, "unique", int(mb * MB), args.pool)
+        cases.append((f"unique-{mb:g}MB", [raw], ["hotpath", "hotpath-nosrc", "floor"], src))
     if args.workers:
         total = int((args.workers_mb or max(sizes)) * MB)
         paths = generate(args.data, "workers", total, args.pool, args.workers)
         tools_m = ["hotpath", "hotpath-2proc", "floor"]
-        cases.append((f"merge-{args.workers}x{total / args.workers / MB:.2g}MB", paths, tools_m))
+        cases.append(
+            (f"merge-{args.workers}x{total / args.workers / MB:.2g}MB", paths, tools_m, None)
+        )
         concat = generate(args.data, "concat", total, args.pool, args.workers)
-        cases.append(("concat-of-workers", concat, ["hotpath", "floor"]))
+        cases.append(("concat-of-workers", concat, ["hotpath", "floor"], None))
     if has_reader("pyinstrument") and has_reader("pstats"):
         session = generate(args.data, "pyinstrument", int(min(28, max(sizes)) * MB), args.pool)
-        cases.append((f"pyinstrument-{min(28, max(sizes)):g}MB", session, ["hotpath"]))
-        cases.append(("pstats", generate(args.data, "pstats", 0, args.pool), ["hotpath"]))
+        cases.append((f"pyinstrument-{min(28, max(sizes)):g}MB", session, ["hotpath"], None))
+        pstats_file = generate(args.data, "pstats", 0, args.pool)
+        cases.append(("pstats", pstats_file, ["hotpath", "hotpath-nosrc"], None))
     if args.big or args.speedscope:
         if has_reader("speedscope"):
             paths = generate(args.data, "speedscope", 320 * MB, args.pool)
-            cases.append(("speedscope-320MB", paths, ["hotpath"]))
+            cases.append(("speedscope-320MB", paths, ["hotpath"], None))
         else:
             print("speedscope-320MB: skipped, this hotpath has no speedscope reader", flush=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="hotpath-bench-") as tmpdir:
-        for case, files, case_tools in cases:
-            res = bench_case(case, files, case_tools, args.repeat, Path(tmpdir))
+        for case, files, case_tools, source in cases:
+            res = bench_case(case, files, case_tools, args.repeat, Path(tmpdir), source)
+            if case.startswith("unique-") and not args.no_stages:
+                res["stages"] = stage_times(files, source)
             print_case(res)
             results.append(res)
     scaling = scaling_summary(results)
@@ -283,12 +342,21 @@ def main(argv: list[str] | None = None) -> int:
             f"time x{scaling['time_ratio']:.1f} ({scaling['time_vs_size']:.2f} of linear), "
             f"peak RSS x{scaling['rss_ratio']:.2f}"
         )
+    unique_scaling = scaling_summary(results, "unique-")
+    if unique_scaling:
+        print(
+            f"scaling {unique_scaling['from']} -> {unique_scaling['to']}: "
+            f"size x{unique_scaling['size_ratio']:.1f}, time x{unique_scaling['time_ratio']:.1f} "
+            f"({unique_scaling['time_vs_size']:.2f} of linear), "
+            f"peak RSS x{unique_scaling['rss_ratio']:.2f}"
+        )
     merge_vs = merge_vs_single(results)
     if merge_vs is not None:
         print(f"merge of the worker files / one file of their total size: {merge_vs:.2f}x")
     doc = {
         "schema": "hotpath.bench/1",
         "scaling": scaling,
+        "unique_scaling": unique_scaling,
         "merge_vs_single": merge_vs,
         "commit": git_rev(),
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

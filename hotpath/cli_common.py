@@ -146,8 +146,9 @@ def read_inputs(
     otherwise an empty list, and files of one format share an accumulator (folded).
 
     With ``options.fleet`` naming a Dask cluster (``--workers``/``--scheduler``) the files
-    are read there (:mod:`hotpath.fleet`, imported only then) and no per-file profiles come
-    back. Files skipped with ``--skip-bad`` are counted in one line on stderr.
+    are read there (:mod:`hotpath.fleet`, imported only then); per-file profiles come back
+    from the workers when ``per_file`` is set. Files skipped with ``--skip-bad`` are counted
+    in one line on stderr.
     """
     from hotpath.errors import UsageError
     from hotpath.fleet import FleetOptions, FleetResult, expand_inputs, skipped_line
@@ -169,7 +170,7 @@ def read_inputs(
 
         names = [[os.fspath(f) for f in files] for files in expanded]
         with file_progress(sum(map(len, names))) as on_files:
-            results = read_sides(names, fmt, cap, fleet, on_files)
+            results = read_sides(names, fmt, cap, fleet, on_files, keep_parts=per_file)
     else:
         size = sum(p.stat().st_size for files in expanded for p in files if p.is_file())
         with read_progress(size) as on_bytes:
@@ -180,19 +181,26 @@ def read_inputs(
                     paths = [os.fspath(f) for f in files]
                     results.append(read_local(paths, fmt, cap, on_bytes, keep_parts=per_file))
                 elif per_file and len(files) > 1:
-                    from hotpath.formats import read_profiles
+                    from hotpath.formats.many import read_many
 
-                    parts = [read_profiles([f], fmt, cap, 1, on_bytes) for f in files]
+                    parts = [read_many([f], fmt, cap, 1, on_bytes) for f in files]
                     results.append(FleetResult(merge(parts), [], len(files), parts))
                 else:
                     from hotpath.formats.many import read_many
 
                     profile = read_many(files, fmt, cap, jobs, on_bytes)
                     results.append(FleetResult(profile, [], len(files)))
+    # Functions are named once, here, whichever way the files were read: from their source
+    # where it is on this machine (py-spy's sampled lines -> enclosing defs).
+    from hotpath.formats.identity import name_functions
+    from hotpath.formats.source import SourceIndex
+
+    index = SourceIndex()
     out: list[tuple[Profile, list[Profile]]] = []
     for r in results:
         line = skipped_line(r)
         if line is not None:
             sys.stderr.write(line + "\n")
-        out.append((r.profile, r.parts if len(r.parts) > 1 else []))
+        parts = [name_functions(p, index) for p in r.parts] if len(r.parts) > 1 else []
+        out.append((name_functions(r.profile, index), parts))
     return out

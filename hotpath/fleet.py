@@ -20,10 +20,13 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hotpath.errors import HotpathError, ProfileParseError, UsageError
 from hotpath.model import Profile, merge
+
+if TYPE_CHECKING:
+    from hotpath.formats.many import InputFile
 
 FILES_PER_TASK_MAX = 64
 """A batch never holds more files than this: a worker lost mid-run re-reads at most this many."""
@@ -62,14 +65,16 @@ class FleetResult:
     """Each file's own profile, when asked for (one process only)."""
 
 
-def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Files, directories (their regular files) and quoted globs (``'logs/*.txt.gz'``)."""
+def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> list[InputFile]:
+    """Files, directories (their regular files), quoted globs (``'logs/*.txt.gz'``) and
+    URLs read through fsspec (``s3://bucket/day/*.txt.gz``: :mod:`hotpath.formats.remote`)."""
     from hotpath.formats import expand_paths
+    from hotpath.formats.remote import is_url
 
     out: list[str | os.PathLike[str]] = []
     for p in paths:
         text = os.fspath(p)
-        if not os.path.exists(text) and _GLOB_CHARS & set(text):
+        if not is_url(text) and not os.path.exists(text) and _GLOB_CHARS & set(text):
             matches = sorted(glob.glob(text, recursive=True))
             if not matches:
                 raise ProfileParseError(text, "no files match this pattern")
@@ -77,6 +82,13 @@ def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         else:
             out.append(text)
     return expand_paths(out)
+
+
+def _input_file(name: str) -> InputFile:
+    """A file name sent to a worker, back as what the readers take."""
+    from hotpath.formats.remote import RemoteFile, is_url
+
+    return RemoteFile(name, 0) if is_url(name) else Path(name)
 
 
 def require_dask() -> None:
@@ -131,30 +143,65 @@ class Partial:
     profile: Profile | None
     skipped: list[_Failed]
     files: int
+    parts: list[Profile] = field(default_factory=list)
+    """Each file's own profile, in file order, when the task was asked for them."""
 
 
 def read_batch(
-    files: Sequence[str], fmt: str | None, max_decompressed: int | None, skip_bad: bool
+    files: Sequence[str],
+    fmt: str | None,
+    max_decompressed: int | None,
+    skip_bad: bool,
+    keep_parts: bool = False,
 ) -> Partial:
-    """Read a batch of files into one profile (the single-process reader, on a worker)."""
+    """Read a batch of files into one profile (the single-process reader, on a worker).
+
+    ``keep_parts``: each file's own profile comes back too (the gate's noise estimate)."""
     from hotpath.formats.many import read_group
 
-    paths = [Path(f) for f in files]
-    if not skip_bad:
+    paths = [_input_file(f) for f in files]
+    report = _file_reporter()
+    if not skip_bad and not keep_parts:
         try:
-            return Partial(read_group(paths, fmt, max_decompressed), [], len(files))
+            return Partial(read_group(paths, fmt, max_decompressed, None, report), [], len(files))
         except HotpathError as exc:
             path = getattr(exc, "path", None) or (files[0] if len(files) == 1 else "<batch>")
             raise FleetReadError(_Failed.of(exc, str(path))) from None
     profiles: list[Profile] = []
     skipped: list[_Failed] = []
-    for p in paths:
+    for n, p in enumerate(paths, 1):
         # One by one: a file that fails half way must not leave half its stacks behind.
         try:
             profiles.append(read_group([p], fmt, max_decompressed))
         except HotpathError as exc:
+            if not skip_bad:
+                raise FleetReadError(_Failed.of(exc, os.fspath(p))) from None
             skipped.append(_Failed.of(exc, os.fspath(p)))
-    return Partial(merge(profiles) if profiles else None, skipped, len(files))
+        if report is not None:
+            report(n)
+    parts = list(profiles) if keep_parts else []
+    return Partial(merge(profiles) if profiles else None, skipped, len(files), parts)
+
+
+PROGRESS_TOPIC = "hotpath-files-read"
+"""The Dask event topic on which a batch task says how many of its files it has read:
+``(task key, files read)``. Task keys are unique, so runs sharing a cluster do not mix."""
+
+
+def _file_reporter() -> Callable[[int], None] | None:
+    """On a Dask worker, a function that publishes this task's files-read count."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+        key = worker.get_current_task()
+    except (ImportError, ValueError, AttributeError):  # not in a Dask task
+        return None
+
+    def report(done: int) -> None:
+        worker.log_event(PROGRESS_TOPIC, (key, done))
+
+    return report
 
 
 def merge_partials(*parts: Partial) -> Partial:
@@ -164,6 +211,7 @@ def merge_partials(*parts: Partial) -> Partial:
         merge(profiles) if profiles else None,
         [s for p in parts for s in p.skipped],
         sum(p.files for p in parts),
+        [f for p in parts for f in p.parts],
     )
 
 
@@ -252,13 +300,15 @@ def _run(
     options: FleetOptions,
     on_files: Callable[[int], None] | None,
     reader: Callable[..., Partial],
+    keep_parts: bool = False,
 ) -> FleetResult:
     as_completed = _distributed().as_completed
 
     workers = max(1, len(client.scheduler_info().get("workers", {})) or (options.workers or 1))
     groups = batches(files, workers)
+    extra = (True,) if keep_parts else ()  # a reader given by a test takes four arguments
     reads = [
-        client.submit(reader, g, fmt, max_decompressed, options.skip_bad, pure=False)
+        client.submit(reader, g, fmt, max_decompressed, options.skip_bad, *extra, pure=False)
         for g in groups
     ]
     sizes = {f.key: len(g) for f, g in zip(reads, groups, strict=True)}
@@ -275,19 +325,25 @@ def _run(
             for i in range(0, len(level), MERGE_FAN_IN)
         ]
     root = level[0]
+    progress = _FileProgress(sizes, on_files)
+    if on_files is not None:
+        client.subscribe_topic(PROGRESS_TOPIC, progress.event)
     pending = as_completed(reads)  # it lets go of each future once it has yielded it
     del level, reads
-    for fut in pending:
-        if fut.status == "error":
-            exc = fut.exception()
-            client.cancel([root])
-            if isinstance(exc, FleetReadError):
-                raise exc.failed.error()
-            if isinstance(exc, HotpathError):
-                raise exc
-            raise HotpathError(f"a Dask task failed: {type(exc).__name__}: {exc}")
+    try:
+        for fut in pending:
+            if fut.status == "error":
+                exc = fut.exception()
+                client.cancel([root])
+                if isinstance(exc, FleetReadError):
+                    raise exc.failed.error()
+                if isinstance(exc, HotpathError):
+                    raise exc
+                raise HotpathError(f"a Dask task failed: {type(exc).__name__}: {exc}")
+            progress.done(fut.key)
+    finally:
         if on_files is not None:
-            on_files(sizes[fut.key])
+            client.unsubscribe_topic(PROGRESS_TOPIC)
     try:
         partial: Partial = root.result()
     except HotpathError:
@@ -297,7 +353,40 @@ def _run(
     skipped = [(s.path or "<input>", s.message) for s in partial.skipped]
     if partial.profile is None:
         raise UsageError(f"none of the {len(files)} files could be read: {skipped[0][1]}")
-    return FleetResult(partial.profile, skipped, partial.files)
+    return FleetResult(partial.profile, skipped, partial.files, partial.parts)
+
+
+class _FileProgress:
+    """Files read per batch, from the tasks' events (one per file) and their completion.
+
+    A batch's count only grows: a task re-run after its worker died reports its files
+    again from one, and those are not counted twice. Events come on the client's event
+    loop thread, completions on the caller's: a lock keeps the counts whole."""
+
+    def __init__(self, sizes: dict[Any, int], on_files: Callable[[int], None] | None) -> None:
+        import threading
+
+        self.sizes = sizes
+        self.on_files = on_files
+        self.read: dict[Any, int] = {}
+        self.lock = threading.Lock()
+
+    def _advance(self, key: Any, done: int) -> None:
+        with self.lock:
+            before = self.read.get(key, 0)
+            done = min(done, self.sizes[key])
+            if done > before:
+                self.read[key] = done
+                if self.on_files is not None:
+                    self.on_files(done - before)
+
+    def event(self, event: tuple[float, Any]) -> None:
+        msg = event[1]
+        if isinstance(msg, tuple | list) and len(msg) == 2 and msg[0] in self.sizes:
+            self._advance(msg[0], int(msg[1]))
+
+    def done(self, key: Any) -> None:
+        self._advance(key, self.sizes[key])
 
 
 def read_local(
@@ -314,7 +403,7 @@ def read_local(
     skipped: list[tuple[str, str]] = []
     for f in files:
         try:
-            profiles.append(read_group([Path(f)], fmt, max_decompressed, on_bytes))
+            profiles.append(read_group([_input_file(f)], fmt, max_decompressed, on_bytes))
         except HotpathError as exc:
             skipped.append((f, str(exc)))
     if not profiles:
@@ -329,12 +418,24 @@ def read_sides(
     max_decompressed: int | None,
     options: FleetOptions,
     on_files: Callable[[int], None] | None = None,
+    keep_parts: bool = False,
 ) -> list[FleetResult]:
-    """Several sides (diff, gate) on one cluster, each merged on its own."""
+    """Several sides (diff, gate) on one cluster, each merged on its own; with
+    ``keep_parts`` each side's per-file profiles come back too (as
+    :func:`read_local` keeps them), for the noise estimate from the spread between files."""
     client, close = _client(options)
     try:
         return [
-            _run(client, list(files), fmt, max_decompressed, options, on_files, read_batch)
+            _run(
+                client,
+                list(files),
+                fmt,
+                max_decompressed,
+                options,
+                on_files,
+                read_batch,
+                keep_parts and len(files) > 1,
+            )
             for files in sides
         ]
     finally:

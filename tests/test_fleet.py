@@ -136,7 +136,20 @@ def test_library_merge_has_the_same_stacks(fleet: list[Path], client: Any) -> No
     result = read_distributed(names, None, None, FleetOptions(), seen.append, client=client)
     assert samples(result.profile) == samples(read_profiles(fleet))
     assert result.profile.requests == read_profiles(fleet).requests
-    assert sum(seen) == len(fleet) and len(seen) > 1  # progress per batch, every file once
+    assert sum(seen) == len(fleet) and len(seen) > 1  # every file counted once
+
+
+def test_progress_counts_each_file_as_it_is_read(fleet: list[Path], client: Any) -> None:
+    from hotpath.fleet import batches
+
+    names = [str(p) for p in fleet]
+    seen: list[int] = []
+    result = read_distributed(names, None, None, FleetOptions(), seen.append, client=client)
+    n_batches = len(batches(names, 2))
+    assert result.files == len(fleet) and sum(seen) == len(fleet)  # every file once
+    # The tasks' per-file events move the count, not only the batches' ends (an event that
+    # trails its batch's end is not counted again).
+    assert len(seen) > n_batches and min(seen) == 1, (seen, n_batches)
 
 
 def test_workers_flag_starts_a_local_cluster(fleet: list[Path]) -> None:
@@ -179,11 +192,28 @@ def test_skip_bad_counts_the_file(fleet: list[Path], cluster: Any, tmp_path: Pat
 
 def test_diff_and_glob_on_the_cluster(fleet: list[Path], cluster: Any) -> None:
     pattern = str(fleet[0].parent / "w*.folded")
-    # Only merged sides come back from a cluster: the spread between files is not estimated.
     args = ["diff", pattern, pattern, "-f", "json", "--no-estimate-dispersion"]
     single = _json(args)
     dask = _json([*args, "--scheduler", cluster.scheduler_address])
     assert dask == single
+
+
+def test_diff_on_the_cluster_estimates_dispersion_from_the_files(
+    fleet: list[Path], cluster: Any
+) -> None:
+    folder = fleet[0].parent
+    # Two sides of ten files each: the per-file profiles come back from the workers and the
+    # noise is measured from their spread, exactly as in one process.
+    args = ["diff", str(folder / "w00*.folded"), str(folder / "w01*.folded"), "-f", "json"]
+    single = _json(args)
+    dask = _json([*args, "--scheduler", cluster.scheduler_address])
+    assert any("measured between the 20 files" in n for n in single["notes"]), single["notes"]
+    assert dask == single
+    gate = ["gate", str(folder / "w00*.folded"), str(folder / "w01*.folded"), "-f", "json"]
+    one = CliRunner().invoke(main, gate)
+    many = CliRunner().invoke(main, [*gate, "--scheduler", cluster.scheduler_address])
+    assert (many.exit_code, many.stdout) == (one.exit_code, one.stdout)
+    assert one.exit_code in (0, 1) and "measured between the 20 files" in one.stdout
 
 
 def test_killed_worker_is_retried_and_nothing_counted_twice(
@@ -279,3 +309,52 @@ def test_convert_on_the_cluster_writes_the_same_stacks(
         assert result.exit_code == 0, result.output
     assert samples(read_profile(many)) == samples(read_profile(one))
     assert read_profile(many).total == read_profiles(fleet).total
+
+
+def _to_memory(paths: list[Path], root: str) -> None:
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    for p in paths:
+        fs.pipe(f"{root}/{p.name}", p.read_bytes())
+
+
+def test_memory_url_reads_like_the_local_folder(fleet: list[Path]) -> None:
+    _to_memory(fleet, "/hotpath-fleet-test")
+    local = _json(["analyze", str(fleet[0].parent), "-f", "json"])
+    url = _json(["analyze", "memory://hotpath-fleet-test", "-f", "json"])
+    # Same stacks, weights and names; only the sources' spelling differs.
+    names = sorted(s["path"].rsplit("/", 1)[-1] for s in url["profile"]["sources"])
+    assert names == sorted(p.name for p in fleet)
+    assert all(s["path"].startswith("memory://") for s in url["profile"]["sources"])
+    for doc in (local, url):
+        doc["profile"].pop("sources")
+    assert url == local
+    glob_doc = _json(["analyze", "memory://hotpath-fleet-test/w00*.folded", "-f", "json"])
+    assert len(glob_doc["profile"]["sources"]) == 10
+
+
+def test_file_url_glob_on_the_cluster(fleet: list[Path], cluster: Any) -> None:
+    url = "file://" + str(fleet[0].parent / "w*.folded")
+    local = _json(["analyze", str(fleet[0].parent / "w*.folded"), "-f", "json"])
+    dask = _json(["analyze", url, "-f", "json", "--scheduler", cluster.scheduler_address])
+    assert [s["path"] for s in dask["profile"]["sources"]] == [
+        "file://" + s["path"] for s in local["profile"]["sources"]
+    ]
+    for doc in (local, dask):
+        doc["profile"].pop("sources")
+    assert dask == local
+
+
+def test_bad_urls_are_one_line_exit_2(fleet: list[Path]) -> None:
+    _to_memory(fleet[:1], "/hotpath-bad-test")
+    cases = {
+        "memory://hotpath-bad-test/absent.folded": "No such file",
+        "memory://hotpath-bad-test/none-*.folded": "no files match",
+        "nosuchscheme://bucket/x.folded": "nosuchscheme://bucket/x.folded",
+    }
+    for url, said in cases.items():
+        result = CliRunner().invoke(main, ["analyze", url])
+        assert result.exit_code == 2, (url, result.output)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and said in lines[0], (url, lines)

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import compress, count
 
 from hotpath.analysis.callgraph import CallGraph
 from hotpath.analysis.classify import Classifier, framework_of, package_of
@@ -134,6 +134,9 @@ def tally_stacks(
         else:
             regions[i] = {ids[r] for r in region if r in ids}
     pos_at = pos_of.__getitem__
+    lib_fns = {f for f, name in enumerate(lib_of) if name is not None}
+    marked = [name is not None or own for name, own in zip(lib_of, owner_ok, strict=True)]
+    marked_at = marked.__getitem__
     entry_set = set(entry_ids)
     fn_at = fn_of.__getitem__
     judged: dict[int, tuple[Category, Evidence | None]] = {}  # per leaf frame id
@@ -165,43 +168,47 @@ def tally_stacks(
         inner_cls = cls_of[fns[last_app]] if last_app >= 0 else None
         # Each library entered on this stack, with the app frame that called into it.
         libs: list[tuple[int, str, int]] = []
-        owner = -1
-        for j, f in enumerate(fns):
-            name = lib_of[f]
-            if name is not None and (not libs or libs[-1][1] != name or owner > libs[-1][0]):
-                libs.append((j, name, owner))
-            elif owner_ok[f]:
-                owner = j
+        if not lib_fns.isdisjoint(fns):  # a C test: most stacks of most apps enter none
+            owner = -1
+            for j in compress(count(), map(marked_at, fns)):  # Python visits only these frames
+                f = fns[j]
+                name = lib_of[f]
+                if name is not None:
+                    if not libs or libs[-1][1] != name or owner > libs[-1][0]:
+                        libs.append((j, name, owner))
+                elif owner_ok[f]:
+                    owner = j
         lib_at = [j for j, _name, _o in libs]
-        many = len(here) > 2  # then per-stack tables beat a scan per entry
-        if many:
-            # the outermost call: a recursive entry counts once (the first index wins)
-            first = dict(zip(reversed(fns), range(n - 1, -1, -1), strict=True))
-            if pos_of:  # suffix minimum and maximum of the frames' preorder numbers
-                pos = list(map(pos_at, fns))
-                lo_after = [*reversed(list(accumulate(reversed(pos), min))), 1 << 62]
-                hi_after = [*reversed(list(accumulate(reversed(pos), max))), -1]
-        for fn in here:
-            i = first[fn] if many else fns.index(fn)
+        # Each entry's outermost call (a recursive entry counts once: the first index wins),
+        # innermost first, so the preorder numbers below each one are scanned in one pass
+        # of C-level min/max over the segments between entries.
+        at_entry = sorted(((fns.index(fn), fn) for fn in here), reverse=True)
+        facts: dict[int, tuple[int, bool]] = {}  # entry -> (its index, region holds below)
+        pos = list(map(pos_at, fns)) if intervals else []
+        lo, hi, end = 1 << 62, -1, n
+        for i, fn in at_entry:
             span = intervals.get(fn)
             if span is None:
-                inside = regions[fn].issuperset(fns[i + 1 :])
-            elif many:
-                inside = lo_after[i + 1] >= span[0] and hi_after[i + 1] <= span[1]
-            else:
-                below = list(map(pos_at, fns[i + 1 :]))
-                inside = not below or (min(below) >= span[0] and max(below) <= span[1])
+                facts[fn] = (i, regions[fn].issuperset(fns[i + 1 :]))
+                continue
+            if i + 1 < end:
+                seg = pos[i + 1 : end]
+                lo, hi, end = min(lo, min(seg)), max(hi, max(seg)), i + 1
+            facts[fn] = (i, i + 1 >= n or (lo >= span[0] and hi <= span[1]))
+        for fn in here:  # the set's order, as the weights were always added up in
+            i, inside = facts[fn]
             outside = last_bad > i or not inside
             layer = inner_cls if last_app > i and inner_cls != cls_of[fn] else None
             caller = stack[i - 1] if i > 0 else -1
             site = sites[caller]
             if site < 0:
                 site = sites[caller] = _call_site(frames[caller], judge)
-            at = bisect_right(lib_at, i)  # the first library entered below this entry
             lib = None
-            if at < len(libs):
-                _j, name, o = libs[at]
-                lib = (name, fns[o] if o >= i or (o >= 0 and not owner_ok[fn]) else fn)
+            if libs:
+                at = bisect_right(lib_at, i)  # the first library entered below this entry
+                if at < len(libs):
+                    _j, name, o = libs[at]
+                    lib = (name, fns[o] if o >= i or (o >= 0 and not owner_ok[fn]) else fn)
             acc[fn, verdict, outside, layer, site, lib] += w
     by_id = {i: Tally() for i in entry_ids}
     for (fn, (category, ev), outside, layer, site, lib), w in acc.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from hotpath.errors import HotpathError, ProfileParseError
 from hotpath.formats.checks import check_totals
 from hotpath.formats.opening import open_profile
 from hotpath.formats.registry import read_stream, spec_of_stream
+from hotpath.formats.remote import RemoteFile, expand_url, is_url
 from hotpath.formats.spec import Accumulator, ProgressFn
 from hotpath.model import Profile, Source, merge
 
@@ -26,10 +27,21 @@ PARALLEL_MIN_BYTES = 32 * 1024**2
 """Below this, starting a process (~0.1 s) costs more than it saves."""
 
 
-def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Files named directly, plus the regular files inside named directories (sorted)."""
-    out: list[Path] = []
+InputFile = Path | RemoteFile
+"""A file to read: a local path, or a file behind a URL (:mod:`hotpath.formats.remote`)."""
+
+
+def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[InputFile]:
+    """Files named directly, plus the regular files inside named directories (sorted);
+    URLs (``s3://...``) are expanded by their filesystem the same way, globs included."""
+    out: list[InputFile] = []
     for p in paths:
+        if isinstance(p, RemoteFile):
+            out.append(p)
+            continue
+        if isinstance(p, str) and is_url(p):
+            out.extend(expand_url(p))
+            continue
         path = Path(p)
         if path.is_dir():
             children = sorted(
@@ -44,7 +56,7 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
 
 
 def read_many(
-    files: list[Path],
+    files: Sequence[InputFile],
     fmt: str | None,
     max_decompressed: int | None,
     jobs: int = 1,
@@ -64,7 +76,7 @@ def read_many(
     return read_group(files, fmt, max_decompressed, on_bytes)
 
 
-def split_by_size(files: list[Path], jobs: int) -> list[list[Path]]:
+def split_by_size(files: Sequence[InputFile], jobs: int) -> list[list[InputFile]]:
     """Contiguous groups of about equal bytes; one group when the total is small."""
     sizes = []
     for f in files:
@@ -74,8 +86,8 @@ def split_by_size(files: list[Path], jobs: int) -> list[list[Path]]:
             sizes.append(0)  # the reader reports the missing file with its proper error
     total = sum(sizes)
     if total < PARALLEL_MIN_BYTES:
-        return [files]
-    groups: list[list[Path]] = [[]]
+        return [list(files)]
+    groups: list[list[InputFile]] = [[]]
     target = total / jobs
     acc = 0
     for f, size in zip(files, sizes, strict=True):
@@ -88,12 +100,15 @@ def split_by_size(files: list[Path], jobs: int) -> list[list[Path]]:
 
 
 def read_group(
-    files: list[Path],
+    files: Sequence[InputFile],
     fmt: str | None,
     max_decompressed: int | None,
     on_bytes: ProgressFn | None = None,
+    on_file: Callable[[int], None] | None = None,
 ) -> Profile:
-    """Read files one after another, sharing an accumulator per format that has one."""
+    """Read files one after another, sharing an accumulator per format that has one.
+
+    ``on_file(n)`` is called after each file with the number of files read so far."""
     profiles: list[Profile] = []
     accumulators: dict[str, Accumulator] = {}
     sources: dict[str, list[Source]] = {}
@@ -103,6 +118,8 @@ def read_group(
             spec = spec_of_stream(stream, display, fmt)
             if spec.accumulator is None or len(files) == 1:
                 profiles.append(read_stream(stream, display, spec.name)[0])
+                if on_file is not None:
+                    on_file(len(profiles) + sum(map(len, sources.values())))
                 continue
             acc = accumulators.get(spec.name)
             if acc is None:
@@ -112,6 +129,8 @@ def read_group(
             except (OSError, EOFError, zlib.error) as exc:
                 raise ProfileParseError(display, f"cannot read: {exc}") from exc
             sources.setdefault(spec.name, []).append(Source(display, spec.name))
+        if on_file is not None and spec.accumulator is not None and len(files) > 1:
+            on_file(len(profiles) + sum(map(len, sources.values())))
     for name, acc in accumulators.items():
         profile = acc.finish()
         profile.meta.sources.extend(sources[name])
@@ -138,7 +157,7 @@ class _Failure:
 
 
 def _read_child(
-    files: list[Path], fmt: str | None, max_decompressed: int | None
+    files: list[InputFile], fmt: str | None, max_decompressed: int | None
 ) -> Profile | _Failure:
     try:
         return read_group(files, fmt, max_decompressed)
@@ -149,7 +168,7 @@ def _read_child(
 
 
 def _read_parallel(
-    groups: list[list[Path]], fmt: str | None, max_decompressed: int | None
+    groups: list[list[InputFile]], fmt: str | None, max_decompressed: int | None
 ) -> Profile:
     import multiprocessing
     import threading

@@ -96,6 +96,11 @@ def open_profile(
 ) -> BinaryIO:
     """Open a profile file for reading, transparently gunzipping it."""
     display = os.fspath(path)
+    if "://" in display:
+        from hotpath.formats.remote import is_url, open_url
+
+        if is_url(display):  # through fsspec's filesystem for the scheme
+            return wrap_stream(open_url(display), display, max_decompressed)
     try:
         fio = io.FileIO(display, "rb") if on_bytes is None else _CountingRaw(display, on_bytes)
         raw = io.BufferedReader(fio, buffer_size=1024 * 1024)

@@ -32,6 +32,7 @@ def test_benchmark_runs_end_to_end_on_tiny_inputs(tmp_path: Path) -> None:
     data, results = tmp_path / "data", tmp_path / "results"
     cmd = [sys.executable, "-m", "benchmarks", "--sizes", "0.02,0.06", "--workers", "3"]
     cmd += ["--workers-mb", "0.06", "--pool", "400", "--data", str(data), "--results", str(results)]
+    cmd += ["--unique-sizes", "0.05"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     (out,) = results.glob("bench-*.json")
@@ -45,7 +46,17 @@ def test_benchmark_runs_end_to_end_on_tiny_inputs(tmp_path: Path) -> None:
         "concat-of-workers",
         "pyinstrument-0.06MB",
         "pstats",
+        "unique-0.05MB",
     }
+    # Every line distinct; named from the generated source or not, the floor's count agrees.
+    unique = cases["unique-0.05MB"]
+    assert set(unique["runs"]) == {"hotpath", "hotpath-nosrc", "floor"}
+    assert unique["agrees_with_floor"] is True
+    assert unique["runs"]["hotpath-nosrc"]["summary"] == unique["runs"]["hotpath"]["summary"]
+    (raw,) = data.glob("unique-*.raw")
+    lines = raw.read_bytes().splitlines()
+    assert len({ln.rpartition(b" ")[0] for ln in lines}) == len(lines) > 10
+    assert unique["stages"]["functions"] == unique["runs"]["floor"]["summary"]["functions"]
     for name in ("folded-0.02MB", "folded-0.06MB"):
         case = cases[name]
         assert set(case["runs"]) == {"hotpath", "floor", "gprof2dot"}
