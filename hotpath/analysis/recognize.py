@@ -254,68 +254,17 @@ def _describe(frame: Frame) -> _Frame:
     return _Frame(name, library, dispatch, server, router)
 
 
-def _endpoint(frames: Sequence[_Frame]) -> tuple[str | None, str | None]:
-    """(endpoint, routed app) of one stack.
-
-    ``routed app`` is the WSGI app callable above a router or a framework's dispatch frame
-    that named the endpoint (the app's own WSGI wrapper around Flask, say): the same
-    callable seen without them below it (its own code before and after the request) is no
-    endpoint of its own (see :func:`label_endpoints`)."""
-    best = 0
-    for f in frames:
-        if f.dispatch and (best == 0 or f.dispatch < best):
-            best = f.dispatch
-    if best:
-        rec = RECOGNIZERS[best - 1]
-        i = max(j for j, f in enumerate(frames) if f.dispatch == best)
-        for f in frames[i + 1 :]:
-            if f.library:
-                if f.name in rec.hook_runners:
-                    return None, None
-                continue
-            if not rec.accepts(f.name):
-                return None, None
-            start = max((j for j, g in enumerate(frames[:i]) if g.server), default=-1)
-            above = [g.name for g in frames[start + 1 : i] if not g.library]
-            return f.name, (above[0] if start >= 0 and above else None)
-        return None, None
-    return _plain_wsgi(frames)
-
-
-def _plain_wsgi(frames: Sequence[_Frame]) -> tuple[str | None, str | None]:
-    # Plain WSGI: the callee of the app's router (a frame named ``dispatch``) below the
-    # server's call into the app, else the app callable itself. Without a known server frame
-    # (uWSGI calls the app from C; batch drivers call it directly) only a router counts.
-    start = max((j for j, f in enumerate(frames) if f.server), default=-1)
-    app = [j for j in range(start + 1, len(frames)) if not frames[j].library]
-    if not app:
-        return None, None
-    for a, j in enumerate(app[:-1]):
-        if frames[j].router:
-            return frames[app[a + 1]].name, frames[app[0]].name
-    if start < 0:
-        return None, None
-    # The app callable is what the server calls, through WSGI middleware objects at most: a
-    # method of the request handler (wsgiref calls ``log_message`` after the response, and
-    # apps override it) serves no endpoint.
-    for k in range(start + 1, app[0]):
-        name = frames[k].name
-        if not name.endswith("__call__") and name not in _SERVER_WRAPPERS:
-            return None, None
-    name = frames[app[0]].name
-    return (None if name.rsplit(".", 1)[-1] in _ALWAYS_HOOKS else name), None
-
-
 def endpoint_of(frames: Sequence[Frame]) -> str | None:
     """The endpoint a stack (root→leaf) was serving, or None when no recogniser knows."""
-    return _endpoint([_describe(f) for f in frames])[0]
+    finder = _StackEndpoints([_describe(f) for f in frames])
+    return finder.endpoint(tuple(range(len(frames))))[0]
 
 
 class _StackEndpoints:
-    """:func:`_endpoint` on stacks of frame ids, with C loops (set intersections, ``index``,
-    ``compress``) finding the few frames that matter instead of Python visiting every frame:
-    on a py-spy file of 50,000 distinct stacks 40 frames deep that was most of the analysis.
-    """
+    """The recognisers on stacks of frame ids (the one implementation; :func:`endpoint_of`
+    uses it too), with C loops (set intersections, ``index``, ``compress``) finding the few
+    frames that matter instead of Python visiting every frame: on a py-spy file of 50,000
+    distinct stacks 40 frames deep that was most of the analysis."""
 
     def __init__(self, described: list[_Frame]) -> None:
         self.described = described
@@ -330,7 +279,17 @@ class _StackEndpoints:
         return next(compress(count(start), marks), -1)
 
     def endpoint(self, stack: tuple[int, ...]) -> tuple[str | None, str | None]:
-        """The same as ``_endpoint([described[i] for i in stack])``."""
+        """(endpoint, routed app) of one stack.
+
+        ``routed app`` is the WSGI app callable above a router or a framework's dispatch frame
+        that named the endpoint (the app's own WSGI wrapper around Flask, say): the same
+        callable seen without them below it (its own code before and after the request) is no
+        endpoint of its own (see :func:`label_endpoints`)."""
+        # A framework's dispatch frame (the outermost recogniser wins): the first app frame
+        # below it, unless a hook runner comes first. Else plain WSGI: the callee of the
+        # app's router (a frame named ``dispatch``) below the server's call into the app,
+        # else the app callable itself. Without a known server frame (uWSGI calls the app
+        # from C; batch drivers call it directly) only a router counts.
         d = self.described
         hits = self.dispatch.intersection(stack)
         if hits:
@@ -366,6 +325,9 @@ class _StackEndpoints:
                 return d[stack[after]].name, d[stack[first]].name
         if start < 0:
             return None, None
+        # The app callable is what the server calls, through WSGI middleware objects at most:
+        # a method of the request handler (wsgiref calls ``log_message`` after the response,
+        # and apps override it) serves no endpoint.
         for k in range(start + 1, first):
             name = d[stack[k]].name
             if not name.endswith("__call__") and name not in _SERVER_WRAPPERS:
