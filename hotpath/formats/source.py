@@ -143,7 +143,7 @@ def parse_definitions(source: bytes) -> SourceDefs:
     if sys.version_info >= (3, 11):
         try:
             return SourceDefs(_code_definitions(source))
-        except (SyntaxError, ValueError, UnicodeError):
+        except (SyntaxError, ValueError, UnicodeError, RecursionError, MemoryError):
             pass  # e.g. ``return`` outside a function: the parser alone may still read it
     return _ast_definitions(source)
 
