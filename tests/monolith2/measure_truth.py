@@ -127,16 +127,25 @@ def measure(rounds: int, blocks: int) -> dict[str, Any]:
         "speedup_per_call": {k: round(v, 2) for k, v in per_call_speedups().items()},
         "saving": {},
     }
+    result["saving"] = savings(cpu)
+    return result
+
+
+def savings(cpu: dict[str, list[float]]) -> dict[str, dict[str, Any]]:
+    """Per swap: the process CPU it saved over all rounds, per round, and their spread."""
+    original = sum(cpu["original"])
+    out: dict[str, dict[str, Any]] = {}
     for swap, endpoint in SWAPS.items():
         ratios = [s / o for s, o in zip(cpu[swap], cpu["original"], strict=True)]
-        result["saving"][swap] = {
+        out[swap] = {
             "endpoint": endpoint,
             "measured": 1 - sum(cpu[swap]) / original,
             "median_round": 1 - statistics.median(ratios),
             "per_round": [round(1 - r, 4) for r in ratios],
             "spread": round(statistics.pstdev(ratios), 4),
+            "stderr": round(statistics.stdev(ratios) / len(ratios) ** 0.5, 4),
         }
-    return result
+    return out
 
 
 def pooled(sessions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -178,16 +187,7 @@ def pooled(sessions: list[dict[str, Any]]) -> dict[str, Any]:
         },
         "saving": {},
     }
-    for swap, endpoint in SWAPS.items():
-        ratios = [s / o for s, o in zip(cpu[swap], cpu["original"], strict=True)]
-        result["saving"][swap] = {
-            "endpoint": endpoint,
-            "measured": 1 - sum(cpu[swap]) / original,
-            "median_round": 1 - statistics.median(ratios),
-            "per_round": [round(1 - r, 4) for r in ratios],
-            "spread": round(statistics.pstdev(ratios), 4),
-            "stderr": round(statistics.stdev(ratios) / len(ratios) ** 0.5, 4),
-        }
+    result["saving"] = savings(cpu)
     return result
 
 
