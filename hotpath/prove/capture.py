@@ -92,31 +92,40 @@ class CaptureOptions:
             raise ConfigError("capture: max_overhead must be positive")
 
 
-def resolve(target: str) -> tuple[Any, str, Callable[..., Any]]:
-    """(owner, attribute, function) of ``module:qualname`` (``pkg.mod:Class.method``)."""
+def locate(target: str, what: str) -> tuple[Any, str, Any]:
+    """(owner, attribute, object) that ``module:qualname`` names (``pkg.mod:Class.method``),
+    importing only the module the user named; ConfigError prefixed ``what`` otherwise."""
     module_name, sep, qual = target.partition(":")
     if not sep or not module_name or not qual:
-        raise ConfigError(f"capture: {target!r} is not module:qualname (e.g. app.text:distance)")
+        raise ConfigError(f"{what}: {target!r} is not module:qualname (e.g. app.text:distance)")
     try:
         owner: Any = importlib.import_module(module_name)
     except Exception as exc:
         raise ConfigError(
-            f"capture: cannot import {module_name}: {type(exc).__name__}: {exc}"
+            f"{what}: cannot import {module_name}: {type(exc).__name__}: {exc}"
         ) from None
     parts = qual.split(".")
     for part in parts[:-1]:
         owner = getattr(owner, part, None)
         if owner is None:
-            raise ConfigError(f"capture: {module_name} has no {qual}")
-    raw = inspect.getattr_static(owner, parts[-1], None)
-    fn = getattr(owner, parts[-1], None)
-    if raw is None or fn is None:
-        raise ConfigError(f"capture: {module_name} has no {qual}")
+            raise ConfigError(f"{what}: {module_name} has no {qual}")
+    obj = getattr(owner, parts[-1], None)
+    if obj is None:
+        raise ConfigError(f"{what}: {module_name} has no {qual}")
+    return owner, parts[-1], obj
+
+
+def resolve(target: str) -> tuple[Any, str, Callable[..., Any]]:
+    """(owner, attribute, function) of ``module:qualname`` (``pkg.mod:Class.method``)."""
+    owner, attr, fn = locate(target, "capture")
+    raw = inspect.getattr_static(owner, attr, None)
+    if raw is None:
+        raise ConfigError(f"capture: {target.partition(':')[0]} has no {target.partition(':')[2]}")
     if isinstance(raw, (staticmethod, classmethod)):
         raise ConfigError(f"capture: {target} is a {type(raw).__name__}; capture a plain function")
     if not callable(fn):
         raise ConfigError(f"capture: {target} is not callable")
-    return owner, parts[-1], fn
+    return owner, attr, fn
 
 
 def _code_of(fn: Callable[..., Any]) -> tuple[str, int | None, str]:

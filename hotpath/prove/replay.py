@@ -15,7 +15,6 @@ them again on every replayed call.
 
 from __future__ import annotations
 
-import importlib
 import statistics
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hotpath.errors import ConfigError
+from hotpath.prove.capture import locate
 from hotpath.prove.files import REPLAY_FORMAT, CaptureFile, Record
 from hotpath.prove.values import Unreplayable, ValueFormatError, decode, describe, encode, same
 
@@ -143,19 +143,7 @@ def _x(k: float) -> str:
 
 def load_function(name: str, what: str) -> Callable[..., Any]:
     """The callable ``module:qualname`` names (imported: only ever what the user named)."""
-    module_name, sep, qual = name.partition(":")
-    if not sep or not module_name or not qual:
-        raise ConfigError(f"{what}: {name!r} is not module:function")
-    try:
-        obj: Any = importlib.import_module(module_name)
-    except Exception as exc:
-        raise ConfigError(
-            f"{what}: cannot import {module_name}: {type(exc).__name__}: {exc}"
-        ) from None
-    for part in qual.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            raise ConfigError(f"{what}: {module_name} has no {qual}")
+    obj = locate(name, what)[2]
     if not callable(obj):
         raise ConfigError(f"{what}: {name} is not callable")
     return obj  # type: ignore[no-any-return]
