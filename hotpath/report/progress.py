@@ -16,36 +16,53 @@ MIN_BYTES = 32 * 1024**2
 
 
 @contextmanager
-def read_progress(
-    total_bytes: int, stream: IO[str] | None = None, min_bytes: int = MIN_BYTES
-) -> Iterator[Callable[[int], None] | None]:
-    """Yield a callback that advances a bar by bytes read, or None when no bar is shown."""
-    out = sys.stderr if stream is None else stream
-    if total_bytes < min_bytes or not out.isatty():
-        yield None
-        return
+def _bar(
+    total: int, stream: IO[str] | None, label: str, kind: str
+) -> Iterator[Callable[[int], None]]:
+    """A rich bar over ``total`` units on ``stream`` (stderr by default): bytes with their
+    speed (``kind="bytes"``) or files counted (``kind="files"``)."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
         DownloadColumn,
+        MofNCompleteColumn,
         Progress,
+        ProgressColumn,
         TextColumn,
         TimeRemainingColumn,
         TransferSpeedColumn,
     )
 
-    console = Console(file=out, stderr=stream is None)
+    counted: list[ProgressColumn] = (
+        [DownloadColumn(), TransferSpeedColumn()] if kind == "bytes" else [MofNCompleteColumn()]
+    )
+    console = Console(file=sys.stderr if stream is None else stream, stderr=stream is None)
     with Progress(
-        TextColumn("reading"),
+        TextColumn(label),
         BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
+        *counted,
         TimeRemainingColumn(),
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("read", total=total_bytes)
+        task = bar.add_task(kind, total=total)
         yield lambda n: bar.advance(task, n)
+
+
+def _shown(total: int, least: int, stream: IO[str] | None) -> bool:
+    return total >= least and (sys.stderr if stream is None else stream).isatty()
+
+
+@contextmanager
+def read_progress(
+    total_bytes: int, stream: IO[str] | None = None, min_bytes: int = MIN_BYTES
+) -> Iterator[Callable[[int], None] | None]:
+    """Yield a callback that advances a bar by bytes read, or None when no bar is shown."""
+    if not _shown(total_bytes, min_bytes, stream):
+        yield None
+        return
+    with _bar(total_bytes, stream, "reading", "bytes") as advance:
+        yield advance
 
 
 MIN_FILES = 50
@@ -57,27 +74,8 @@ def file_progress(
     total_files: int, stream: IO[str] | None = None, min_files: int = MIN_FILES
 ) -> Iterator[Callable[[int], None] | None]:
     """Yield a callback that advances a bar by files read (Dask reads), or None."""
-    out = sys.stderr if stream is None else stream
-    if total_files < min_files or not out.isatty():
+    if not _shown(total_files, min_files, stream):
         yield None
         return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    console = Console(file=out, stderr=stream is None)
-    with Progress(
-        TextColumn("reading files"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("files", total=total_files)
-        yield lambda n: bar.advance(task, n)
+    with _bar(total_files, stream, "reading files", "files") as advance:
+        yield advance
