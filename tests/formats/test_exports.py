@@ -190,24 +190,11 @@ def test_cli_convert_measure_wall_and_states_the_unit(tmp_path: Path) -> None:
 
 def test_export_pprof_independent_decoder_totals_per_measure(tmp_path: Path) -> None:
     """The npm package pprof-format (not hotpath's protobuf classes) decodes the file."""
-    import json
-    import os
-    import subprocess
+    from tests.formats.test_pprof import pprof_format_totals
 
-    from tests.formats.test_pprof import JS_DIR, _pprof_format_dir
-
-    modules = _pprof_format_dir()
     path = tmp_path / "r.pb.gz"
     path.write_bytes(_export(recorded(), "pprof"))
-    proc = subprocess.run(
-        ["node", str(JS_DIR / "pprof_totals.js"), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "NODE_PATH": str(modules / "node_modules")},
-        check=True,
-    )
-    got = json.loads(proc.stdout)
+    got = pprof_format_totals(path)
     assert got["types"] == ["cpu/nanoseconds", "wall/nanoseconds"]
     assert got["totals"] == {"cpu/nanoseconds": 2_600_000_000, "wall/nanoseconds": 5_030_000_000}
     assert got["labels"]["endpoint=GET /x"] == 2_600_000_000  # labels kept (cpu column)

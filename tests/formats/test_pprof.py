@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -172,11 +173,9 @@ def _pprof_format_dir() -> Path:
     return target
 
 
-def test_pprof_independent_decoder_sees_identical_totals(tmp_path: Path) -> None:
+def pprof_format_totals(path: Path) -> dict[str, Any]:
+    """What npm's pprof-format (an independent decoder) reads from the file at ``path``."""
     modules = _pprof_format_dir()
-    p = _sample_profile()
-    path = tmp_path / "p.pb.gz"
-    path.write_bytes(_bytes(p))
     proc = subprocess.run(
         ["node", str(JS_DIR / "pprof_totals.js"), str(path)],
         capture_output=True,
@@ -185,7 +184,15 @@ def test_pprof_independent_decoder_sees_identical_totals(tmp_path: Path) -> None
         env={**os.environ, "NODE_PATH": str(modules / "node_modules")},
         check=True,
     )
-    got = json.loads(proc.stdout)
+    got: dict[str, Any] = json.loads(proc.stdout)
+    return got
+
+
+def test_pprof_independent_decoder_sees_identical_totals(tmp_path: Path) -> None:
+    p = _sample_profile()
+    path = tmp_path / "p.pb.gz"
+    path.write_bytes(_bytes(p))
+    got = pprof_format_totals(path)
     assert got["types"] == ["samples/count", "cpu/nanoseconds"]
     assert got["totals"] == {"samples/count": 100, "cpu/nanoseconds": 1_000_000_000}
     assert got["samples"] == len(p.samples)
