@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 
 from hotpath.collect.chrometrace import read_spans
 from hotpath.collect.clocks import ClockRecord, ClockSampler, descendants
+from hotpath.collect.torn import mend_torn
 from hotpath.collect.weigh import WeighOptions, weigh_spans
 from hotpath.errors import CollectionError, UsageError
 from hotpath.model import CPU, MEASURE, Metadata, Profile
@@ -464,6 +465,9 @@ class PySpyRecorder:
             return out
         with open(self._out, "rb") as f:
             spans = list(read_spans(f, self._out))
+        if self.nonblocking:
+            spans, mended = mend_torn(spans)
+            meta.attrs["torn_stacks_mended"] = f"{mended} of {len(spans)} spans"
         first = min((s.start for s in spans), default=0.0)
         anchor = self._line_time if self._line_time is not None else self.started
         origin = anchor - first
