@@ -16,6 +16,9 @@ measuring sessions of 14 rounds at load 13, which disagreed by 4-7 points on eve
 1.0-1.5 points) 7 of 7 recordings at load 6-13 passed: Markdown's predictions within 6%
 of the measured, YAML's 0-18% under (hotpath's endpoint shares run 1-4 points under the
 app's own, which include Flask's work around the view), pylev's 4% under to 20% over.
+On an idle machine (load < 1, as CI runs it) the YAML prediction was 17.5-20.6% in 5 of 5
+recordings, all failing, until torn stacks were mended (docs/collect.md); then 6 of 7 passed,
+YAML predicted at 20.9-24.1% (the one failure: pylev at 14.3%).
 """
 
 from __future__ import annotations
