@@ -8,8 +8,11 @@ pair once per stack. For cProfile/pstats input the exact totals of the profiler 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import add
 from typing import TYPE_CHECKING
 
 from hotpath.model import FunctionKey, Profile, Unit
@@ -140,6 +143,30 @@ def build_callgraph(profile: Profile) -> CallGraph:
     lget = leaf_w.get
     eget = edges.get
     root_prefix = (-1,)
+    by_weight = _integer_weight_groups(samples)
+    if by_weight is not None:
+        m = max(n, 1)
+        # Sample counts: the stacks of one weight are counted by C loops (Counter over
+        # chained sets), and a count times the weight adds each function's or edge's share
+        # at once. On a 100 MB py-spy raw file (53,000 stacks of depth 40, 16 distinct
+        # counts) the per-frame Python loop below was 2.0-2.9 s of it.
+        for w, stacks in by_weight.items():
+            total += w * len(stacks)
+            fn_stacks = [tuple(map(fn_at, s)) for s in stacks if s]
+            wf = float(w)
+            for leaf, c in Counter(s[-1] for s in stacks if s).items():
+                leaf_w[leaf] = lget(leaf, 0.0) + c * wf
+            for fn, c in Counter([s[-1] for s in fn_stacks]).items():
+                self_w[fn] += c * wf
+            for fn, c in Counter(chain.from_iterable(map(set, fn_stacks))).items():
+                incl_w[fn] += c * wf
+            # An edge as one int, caller * m + callee (the root's -1 included): no tuple per
+            # frame. Decoded once per distinct edge.
+            codes = (set(map(add, map(m.__mul__, root_prefix + f), f)) for f in fn_stacks)
+            for code, c in Counter(chain.from_iterable(codes)).items():
+                pair = divmod(code, m)
+                edges[pair] = eget(pair, 0.0) + c * wf
+        samples = {}
     # Per stack, the frame->function mapping, the distinct functions and the distinct
     # (caller, callee) pairs are built by C loops (map, set, zip); Python only adds weights.
     for stack, w in samples.items():
@@ -168,6 +195,28 @@ def build_callgraph(profile: Profile) -> CallGraph:
             lk = (keys[fn_of[fid]], fr.line)
             line_self[lk] = line_self.get(lk, 0.0) + w
     return CallGraph(profile.meta.unit, total, functions, named_edges, line_self)
+
+
+_FEW_WEIGHTS = 8
+"""Stacks per distinct weight from which counting them by weight pays."""
+
+
+def _integer_weight_groups(
+    samples: dict[tuple[int, ...], float],
+) -> dict[float, list[tuple[int, ...]]] | None:
+    """The stacks by weight when every weight is a positive whole number below 2**53 and
+    there are few distinct ones (sample counts), else None. Sums of whole numbers are exact
+    in any order, so the result is the one the per-stack loop gives."""
+    groups: dict[float, list[tuple[int, ...]]] = {}
+    limit = max(1, len(samples) // _FEW_WEIGHTS)
+    for stack, w in samples.items():
+        group = groups.get(w)
+        if group is None:
+            if len(groups) >= limit or not (0 < w < 2**53) or w != int(w):
+                return None
+            group = groups[w] = []
+        group.append(stack)
+    return groups if len(samples) >= 2 * _FEW_WEIGHTS else None
 
 
 def _from_stats(profile: Profile) -> CallGraph:

@@ -139,6 +139,7 @@ def tally_stacks(
     marked_at = marked.__getitem__
     entry_set = set(entry_ids)
     fn_at = fn_of.__getitem__
+    ok_at, app_at = ok.__getitem__, app.__getitem__
     judged: dict[int, tuple[Category, Evidence | None]] = {}  # per leaf frame id
     sites = [-1] * len(frames) + [_NO_CALLER]  # per caller frame id; [-1]: no caller
     # Per (stack, entry) only a key is built: (entry, leaf judgement, outside?, layer class,
@@ -163,8 +164,8 @@ def tally_stacks(
         # Per stack, once: the deepest frame that no rewrite may swallow (framework code)
         # and the deepest app frame (both usually near the leaf, so found from there).
         n = len(fns)
-        last_bad = next((j for j in range(n - 1, -1, -1) if not ok[fns[j]]), -1)
-        last_app = next((j for j in range(n - 1, -1, -1) if app[fns[j]]), -1)
+        last_bad = _last_index(list(map(ok_at, fns)), False)
+        last_app = _last_index(list(map(app_at, fns)), True)
         inner_cls = cls_of[fns[last_app]] if last_app >= 0 else None
         # Each library entered on this stack, with the app frame that called into it.
         libs: list[tuple[int, str, int]] = []
@@ -239,6 +240,15 @@ def tally_stacks(
     tallies = {k: Tally() for k in entries}
     tallies.update((entry_ids[i], t) for i, t in by_id.items())
     return tallies
+
+
+def _last_index(flags: list[bool], value: bool) -> int:
+    """The index of the last ``value`` in ``flags``, or -1 (searched by C loops)."""
+    flags.reverse()
+    try:
+        return len(flags) - 1 - flags.index(value)
+    except ValueError:
+        return -1
 
 
 # A call site, as the caller's line: in a loop (many calls per call of the caller), not in a

@@ -185,3 +185,46 @@ def test_recursion_groups_on_labelled_threads_adds_stacks_once() -> None:
     assert cg.functions[a.function].inclusive == 5 and cg.functions[b.function].self == 0
     assert cg.edges[(a.function, b.function)] == 5 and cg.edges[(ROOT, a.function)] == 5
     assert recursion_groups(cg) == [[a.function, b.function]]
+
+
+counted_stacks = st.lists(
+    st.tuples(
+        st.lists(st.sampled_from(NAMES), min_size=0, max_size=12),
+        st.integers(min_value=1, max_value=2),  # sample counts: few distinct weights
+    ),
+    min_size=16,
+    max_size=60,
+    unique_by=lambda t: tuple(t[0]),  # distinct stacks (equal ones would add up)
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(counted_stacks)
+def test_callgraph_counted_by_weight_is_the_per_stack_result(
+    stacks: list[tuple[list[str], int]],
+) -> None:
+    """Sample counts take the path that counts the stacks of one weight at once; it must give
+    what the per-stack loop gives (and the brute-force edges), to the last bit."""
+    import hotpath.analysis.callgraph as callgraph
+
+    profile = _profile([(s, float(w)) for s, w in stacks])
+    samples = {s: w for (s, _l), w in profile.samples.items()}
+    assert callgraph._integer_weight_groups(samples) is not None  # the fast path is taken
+    fast = build_callgraph(profile)
+    real = callgraph._integer_weight_groups
+    callgraph._integer_weight_groups = lambda _s: None
+    try:
+        slow = build_callgraph(profile)
+    finally:
+        callgraph._integer_weight_groups = real
+    assert (fast.total, fast.functions, fast.line_self) == (
+        slow.total,
+        slow.functions,
+        slow.line_self,
+    )
+    assert fast.edges == slow.edges
+    edges: Counter[tuple[str, str]] = Counter()
+    for names, w in stacks:
+        for pair in set(zip(["<root>", *names], names, strict=False)):
+            edges[pair] += w
+    assert {(a.name, b.name): w for (a, b), w in fast.edges.items()} == +edges
