@@ -149,8 +149,10 @@ def advice(
     out = [verdict_of(m, cg.total, n, cores, options, inclusive, children) for m in measured]
     out = endpoint_shapes(out, measured)
     out.sort(key=lambda c: (-c.score, -c.share, c.target))
-    out = _drop_library_duplicates(drop_nested(out, measured))
     by_target = {m.target: m for m in measured}
+    out = _keep_proved(
+        out, _drop_library_duplicates(drop_nested(out, measured)), by_target, options
+    )
     cands = [
         replace(
             c,
@@ -169,6 +171,35 @@ def advice(
     ]
     by_kind = {(m.kind, m.target): m for m in measured}
     return Advice(cands, by_kind, profile, judge, cg.total, n, cores, children, index)
+
+
+def _keep_proved(
+    ranked: list[Candidate],
+    kept: list[Candidate],
+    by_target: dict[str, Measured],
+    options: AdvisorOptions,
+) -> list[Candidate]:
+    """``kept``, with every function the user measured a replacement for or captured calls of
+    (``--replay``, ``--capture``) back in its place when it was dropped as nested in another
+    recommendation: that function's own saving is the question asked. On the sample
+    monolith the kernel ``edit_distance`` sits inside ``rank_candidates``; when both were
+    advised the same shape, the kernel was dropped and ``demo --prove`` had no prediction."""
+    ids = {id(c) for c in kept}
+
+    def proved(c: Candidate) -> bool:
+        key = by_target[c.target].key
+        return key is not None and (
+            options.measured_for(key.name, key.file) is not None
+            or options.boundary_for(key.name, key.file) is not None
+        )
+
+    back = [c for c in ranked if c.kind == "function" and id(c) not in ids and proved(c)]
+    out = list(kept)
+    rank = {id(c): i for i, c in enumerate(ranked)}
+    for c in back:  # before the first kept candidate ranked after it
+        at = next((j for j, d in enumerate(out) if rank[id(d)] > rank[id(c)]), len(out))
+        out.insert(at, c)
+    return out
 
 
 def measure(

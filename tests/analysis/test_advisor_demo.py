@@ -167,3 +167,22 @@ def test_advisor_live_kernel_saving_matches_stubbed_kernel(tmp_path: Path) -> No
             return
         tries.append(numbers)
     pytest.fail(f"predicted kernel saving off by more than {TOLERANCE} in 3 of 3: {tries}")
+
+
+def test_a_function_with_a_measured_replacement_is_listed_even_when_nested() -> None:
+    """The kernel's comprehension is advised like the ``edit_distance`` it sits in, so it is
+    dropped as saying the same thing twice; once a replay measured a replacement for it, its
+    own saving is the question asked, and it is listed again (``demo --prove`` failed in CI
+    with no ``edit_distance`` candidate when the kernel was advised like ``rank_candidates``)."""
+    from hotpath.analysis.options import MeasuredSpeedup
+
+    inner = "rank_candidates.<locals>.<listcomp>"
+    plain = _advise(SAMPLE / "pyspy.raw.txt", REPO)
+    assert not [c for c in plain if c.kind == "function" and c.target.startswith(inner)]
+    measured = MeasuredSpeedup(f"hotpath.demo.app:{inner}", "", 4.0, 5.0, 6.0, True, "all equal")
+    opts = AnalyzeOptions(source_root=str(REPO), advisor=AdvisorOptions(measured=(measured,)))
+    cands = analyze(read_profile(str(SAMPLE / "pyspy.raw.txt")), opts).candidates or []
+    listed = [c for c in cands if c.kind == "function" and c.target.startswith(inner)]
+    assert len(listed) == 1 and listed[0].recommendation != "leave"
+    others = sorted(c.target for c in cands if not c.target.startswith(inner))
+    assert others == sorted(c.target for c in plain)  # nothing else comes or goes
