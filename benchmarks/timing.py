@@ -7,10 +7,11 @@
    hotpath reads) and a ``perf_event_open`` task clock (where the kernel allows it): how long
    after a burst began each first showed 0.5 ms more CPU, and how long after it ended the last
    rise showed. schedstat is brought up to date at the scheduler tick and when a thread stops.
-2. **py-spy's stamps.** A child with N worker threads waits in ``Condition.wait`` and runs a
-   5 ms call on each notify, logging when it began; hotpath records it (its default flags) and
-   the spans say when py-spy first showed each call. Printed: that delay, per N (its median
-   includes the offset between the timelines, which hotpath estimates; the spread does not).
+2. **py-spy's stamps.** The pool of ``tests/collect/fixtures/pool/pool_app.py`` with N workers,
+   given one 5 ms task per worker every 20 ms, logs when each task began; hotpath records it
+   (its default flags) and the spans say when py-spy first showed each task. Printed: that
+   delay, per N (its median includes the offset between the timelines, which hotpath
+   estimates; the spread does not).
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ import os
 import struct
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
+
+from hotpath.collect.chrometrace import Span
 
 _BURSTS = r"""
 import sys, threading, time
@@ -42,46 +43,6 @@ th.start()
 print(th.native_id, flush=True)
 th.join()
 print(repr(log), flush=True)
-"""
-
-_WAITS = r"""
-import json, os, sys, threading, time
-n, out, seconds = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
-cv = threading.Condition()
-log, pending, stop = [], [0], [False]
-def call():
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < 0.005:
-        pass
-def worker():
-    tid = threading.get_native_id()
-    while True:
-        with cv:
-            while not pending[0] and not stop[0]:
-                cv.wait()
-            if stop[0]:
-                return
-            pending[0] -= 1
-        t0 = time.monotonic()
-        call()
-        log.append((tid, t0))
-threads = [threading.Thread(target=worker) for _ in range(n)]
-for t in threads:
-    t.start()
-print(os.getpid(), flush=True)
-end = time.monotonic() + seconds
-while time.monotonic() < end:
-    time.sleep(0.02)
-    with cv:
-        pending[0] += n
-        cv.notify_all()
-with cv:
-    stop[0] = True
-    cv.notify_all()
-for t in threads:
-    t.join()
-with open(out, "w") as f:
-    json.dump(log, f)
 """
 
 
@@ -165,39 +126,14 @@ def clock_lag(seconds: float) -> None:
 
 
 def pyspy_stamps(seconds: float, workers: int) -> None:
-    import hotpath.collect.pyspy as pyspy
+    from tests.collect.fixtures.pool.record import attach_pool
 
-    caught: dict[str, object] = {}
-    weigh = pyspy.weigh_spans
-
-    def keep(spans, clocks, opts, meta):  # type: ignore[no-untyped-def]
-        caught["spans"], caught["opts"] = list(spans), opts
-        return weigh(caught["spans"], clocks, opts, meta)
-
-    pyspy.weigh_spans = keep  # type: ignore[assignment]
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "log.json"
-        child = subprocess.Popen(
-            [sys.executable, "-c", _WAITS, str(workers), str(out), str(seconds + 1.0)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert child.stdout is not None
-            pid = int(child.stdout.readline())
-            time.sleep(0.3)
-            rec = pyspy.PySpyRecorder(pid, pyspy.RecordOptions(duration=seconds))
-            rec.start()
-            rec.wait()
-        finally:
-            child.wait()
-            pyspy.weigh_spans = weigh  # type: ignore[assignment]
-        log = json.loads(out.read_text())
-    spans, opts = caught["spans"], caught["opts"]
-    origin = opts.origin  # type: ignore[attr-defined]
-    first: dict[int, list[float]] = {}
-    by_thread: dict[int, list] = {}  # type: ignore[type-arg]
-    for s in spans:  # type: ignore[attr-defined]
+    # Every 20 ms one 5 ms task per worker: each leaves a Condition.wait for it.
+    run = attach_pool(workers, seconds, every=0.02, per_tick=workers)
+    origin = run.opts.origin
+    first: dict[int | None, list[float]] = {}
+    by_thread: dict[int | None, list[Span]] = {}
+    for s in run.spans:
         by_thread.setdefault(s.tid, []).append(s)
     for tid, ss in by_thread.items():
         ss.sort(key=lambda s: s.start)
@@ -205,15 +141,15 @@ def pyspy_stamps(seconds: float, workers: int) -> None:
             origin + s.start
             for i, s in enumerate(ss)
             if s.stack
-            and s.stack[-1].name == "call"
-            and (i == 0 or not ss[i - 1].stack or ss[i - 1].stack[-1].name != "call")
+            and s.stack[-1].name == "task"
+            and (i == 0 or not ss[i - 1].stack or ss[i - 1].stack[-1].name != "task")
         ]
     seen = []
-    lo, hi = origin, origin + seconds
-    for tid, t0 in log:
+    for tid, t0, _t1, _cpu in run.log:
         st = first.get(tid, [])
         i = bisect.bisect_left(st, t0 - 0.004)
-        if lo + 0.05 < t0 < hi - 0.05 and i < len(st) and st[i] - t0 < 0.015:
+        inside = run.started + 0.05 < t0 < run.stopped - 0.05
+        if inside and i < len(st) and st[i] - t0 < 0.015:
             seen.append((st[i] - t0) * 1000)
     print(f"py-spy, {workers} worker(s): a call first seen {_quantiles(seen)} after it began")
 
