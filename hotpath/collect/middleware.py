@@ -29,13 +29,12 @@ import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, MutableMapping
-from dataclasses import fields, replace
 from typing import Any, Literal
 
+from hotpath._options import with_overrides
 from hotpath.collect import stacks as _stacks
 from hotpath.collect.admission import ProfileSlots
 from hotpath.collect.request_store import EndpointFn, MiddlewareOptions, RequestStore
-from hotpath.errors import ConfigError
 
 __all__ = ["ASGIMiddleware", "MiddlewareOptions", "WSGIMiddleware"]
 
@@ -56,12 +55,7 @@ _OWN_FILES: set[str] = {__file__}
 
 def make_options(options: MiddlewareOptions | None, overrides: dict[str, Any]) -> MiddlewareOptions:
     """Options from an object and/or keywords (``add_middleware(ASGIMiddleware, ...)``)."""
-    base = options if options is not None else MiddlewareOptions()
-    known = {f.name for f in fields(MiddlewareOptions)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ConfigError(f"unknown hotpath middleware option(s): {', '.join(unknown)}")
-    return replace(base, **overrides) if overrides else base
+    return with_overrides(MiddlewareOptions, options, overrides, "hotpath middleware")
 
 
 def method_of(raw: object) -> str:

@@ -50,6 +50,7 @@ from dataclasses import asdict, dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar
 
+from hotpath._options import with_overrides
 from hotpath.errors import ConfigError
 from hotpath.prove.values import Redacted, ValueLimits, encode, type_name
 
@@ -468,14 +469,7 @@ def _write_quietly(cap: Capture) -> None:
 
 
 def _options(options: CaptureOptions | None, overrides: dict[str, Any]) -> CaptureOptions:
-    from dataclasses import fields, replace
-
-    base = options if options is not None else CaptureOptions()
-    known = {f.name for f in fields(CaptureOptions)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ConfigError(f"unknown capture option(s): {', '.join(unknown)}")
-    return replace(base, **overrides) if overrides else base
+    return with_overrides(CaptureOptions, options, overrides, "capture")
 
 
 @contextlib.contextmanager
