@@ -25,11 +25,13 @@ def main(argv: list[str]) -> int:
         prof_out = argv[i + 1]
         del argv[i : i + 2]
     stages: dict[str, float] = {}
+    peaks: dict[str, float] = {}
 
     def stage(name: str, fn: Callable[[], T]) -> T:
         t0 = time.process_time()
         out = fn()
         stages[name] = round(stages.get(name, 0.0) + time.process_time() - t0, 4)
+        peaks[name] = _peak_mib()
         return out
 
     profiler = None
@@ -70,11 +72,16 @@ def main(argv: list[str]) -> int:
         "functions": len(rows),
         "stacks": len(profile.samples),
         "frames": len(profile.frames),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mib": _peak_mib(),
+        "peak_rss_mib_after": peaks,
     }
     json.dump(doc, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0
+
+
+def _peak_mib() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 if __name__ == "__main__":

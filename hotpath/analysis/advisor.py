@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from hotpath.analysis.brief import write_brief
 from hotpath.analysis.callgraph import ROOT, CallGraph, build_callgraph
 from hotpath.analysis.classify import Classifier, framework_of
@@ -29,6 +31,7 @@ from hotpath.analysis.options import DEFAULT_RUST_SPEEDUP, AdvisorOptions, Obser
 from hotpath.analysis.region_index import RegionIndex
 from hotpath.analysis.regions import drop_nested, endpoint_shapes, find_branches
 from hotpath.analysis.results import Candidate
+from hotpath.analysis.stacktable import StackTable, by_stack, first_of_each
 from hotpath.analysis.verdict import (
     HOURS_PER_MONTH,
     Estimate,
@@ -328,10 +331,7 @@ def _function_candidates(
         # The tally ignores labels: add each stack up once first (py-spy's speedscope files
         # hold one profile per thread, so the same stack comes once per thread: 100,771
         # samples but 29,856 stacks in the 320 MB benchmark file).
-        stacks: dict[Stack, float] = {}
-        for (st, _lid), w in profile.samples.items():
-            stacks[st] = stacks.get(st, 0.0) + w
-        tallies = tally_stacks(index, stacks.items(), regions, judge)
+        tallies = tally_stacks(index, by_stack(profile), regions, judge)
     else:
         fracs = native_fractions(cg, classifier, options.native_call_s)
         tallies = {
@@ -379,6 +379,7 @@ def _endpoint_candidates(
     if not by_endpoint or index is None:
         return []
     out = []
+    tree = RegionIndex(children, ROOT)
     for ep in sorted(by_endpoint):
         samples = by_endpoint[ep]
         weight = sum(w for _s, w in samples)
@@ -386,12 +387,13 @@ def _endpoint_candidates(
         # would each cost a pass over their samples to say "too small").
         if weight <= 0 or weight < options.list_share * cg.total:
             continue
-        entry, seen = _entry_of(index, samples, weight)
+        table = StackTable.of(samples)
+        entry, seen = _entry_of(index, table, weight)
         if entry is None:
             continue
         # The view's region, as far as this endpoint's samples reach into it.
-        region = RegionIndex(children, ROOT).region(entry) & seen
-        tally = tally_stacks(index, samples, {entry: region}, judge)[entry]
+        region = tree.region(entry) & seen
+        tally = tally_stacks(index, table, {entry: region}, judge)[entry]
         # Samples of the endpoint outside its view (routing, serialising) stay framework time.
         tally.outside += weight - tally.total
         tally.categories["python"] = tally.categories.get("python", 0.0)
@@ -417,31 +419,29 @@ def _endpoint_candidates(
 
 
 def _entry_of(
-    index: FrameIndex, samples: list[tuple[Stack, float]], weight: float
+    index: FrameIndex, table: StackTable, weight: float
 ) -> tuple[FunctionKey | None, frozenset[FunctionKey]]:
     """The innermost app function present in >= 90% of an endpoint's weight (its view),
     and every function seen in the endpoint's samples."""
-    incl: dict[int, float] = {}
-    get = incl.get
-    fn_at = index.fn_of.__getitem__
-    stacks = []
-    for stack, w in samples:
-        fns = tuple(map(fn_at, stack))  # C loops build each stack's functions; Python adds
-        stacks.append(fns)
-        for fn in set(fns):
-            incl[fn] = get(fn, 0.0) + w
-    best = [
-        fn for fn, w in incl.items() if w >= 0.9 * weight and index.app[fn] and index.outside_ok[fn]
-    ]
-    reached = frozenset(index.keys[fn] for fn in incl)
+    fa = index.arrays()
+    n = len(index.keys)
+    incl = np.zeros(n, dtype=np.float64)
+    depth = np.full(n, -1, dtype=np.int64)
+    for part in table.chunks():
+        sid = part.sid()
+        fns = fa.fn_of[part.flat]
+        once = first_of_each(sid * n + fns)  # a function counts once per stack
+        np.add.at(incl, fns[once], part.weights[sid[once]])
+        # Depth of a function: its deepest outermost call (a recursive view counts once).
+        np.maximum.at(depth, fns[once], once - part.starts[sid[once]])
+    present = np.flatnonzero(depth >= 0)
+    reached = frozenset(index.keys[fn] for fn in present.tolist())
+    heavy = present[(incl[present] >= 0.9 * weight) & fa.app[present] & ~fa.bad[present]]
+    best = heavy.tolist()
     if not best:
         return None, reached
-    # Depth of a function: its deepest outermost call (a recursive view counts once).
-    depth = dict.fromkeys(best, 0)
-    for fns in stacks:
-        for fn in depth.keys() & fns:
-            depth[fn] = max(depth[fn], fns.index(fn))
-    return index.keys[max(best, key=lambda fn: (depth[fn], index.keys[fn]))], reached
+    deepest = depth.tolist()
+    return index.keys[max(best, key=lambda fn: (deepest[fn], index.keys[fn]))], reached
 
 
 def verdict_of(

@@ -8,13 +8,13 @@ pair once per stack. For cProfile/pstats input the exact totals of the profiler 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import chain
-from operator import add
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from hotpath.analysis.stacktable import StackTable, dense, first_of_each
 from hotpath.model import FunctionKey, Profile, Unit
 
 if TYPE_CHECKING:  # networkx is imported lazily: it costs 0.13 s at start-up
@@ -127,65 +127,26 @@ def build_callgraph(profile: Profile) -> CallGraph:
                 min_lines[idx] = fr.line
         fn_of.append(idx)
     n = len(fn_index)
-    self_w = [0.0] * n
-    incl_w = [0.0] * n
-    leaf_w: dict[int, float] = {}
-    edges: dict[tuple[int, int], float] = {}
-    total = 0.0
-    samples: dict[tuple[int, ...], float]
+    merged: dict[tuple[int, ...], float]
     if len(profile.label_sets) > 1:  # the graph ignores labels: add up each stack once
-        samples = {}
+        merged = {}
+        get = merged.get
         for (stack, _lid), w in profile.samples.items():
-            samples[stack] = samples.get(stack, 0.0) + w
+            merged[stack] = get(stack, 0.0) + w
     else:
-        samples = {stack: w for (stack, _lid), w in profile.samples.items()}
-    fn_at = fn_of.__getitem__
-    lget = leaf_w.get
-    eget = edges.get
-    root_prefix = (-1,)
-    by_weight = _integer_weight_groups(samples)
-    if by_weight is not None:
-        m = max(n, 1)
-        # Sample counts: the stacks of one weight are counted by C loops (Counter over
-        # chained sets), and a count times the weight adds each function's or edge's share
-        # at once. On a 100 MB py-spy raw file (53,000 stacks of depth 40, 16 distinct
-        # counts) the per-frame Python loop below was 2.0-2.9 s of it.
-        for w, stacks in by_weight.items():
-            total += w * len(stacks)
-            fn_stacks = [tuple(map(fn_at, s)) for s in stacks if s]
-            wf = float(w)
-            for leaf, c in Counter(s[-1] for s in stacks if s).items():
-                leaf_w[leaf] = lget(leaf, 0.0) + c * wf
-            for fn, c in Counter([s[-1] for s in fn_stacks]).items():
-                self_w[fn] += c * wf
-            for fn, c in Counter(chain.from_iterable(map(set, fn_stacks))).items():
-                incl_w[fn] += c * wf
-            # An edge as one int, caller * m + callee (the root's -1 included): no tuple per
-            # frame. Decoded once per distinct edge.
-            codes = (set(map(add, map(m.__mul__, root_prefix + f), f)) for f in fn_stacks)
-            for code, c in Counter(chain.from_iterable(codes)).items():
-                pair = divmod(code, m)
-                edges[pair] = eget(pair, 0.0) + c * wf
-        samples = {}
-    # Per stack, the frame->function mapping, the distinct functions and the distinct
-    # (caller, callee) pairs are built by C loops (map, set, zip); Python only adds weights.
-    for stack, w in samples.items():
+        merged = {stack: w for (stack, _lid), w in profile.samples.items()}
+    total = 0.0
+    for w in merged.values():
         total += w
-        if not stack or not w:  # zero-weight stacks would leave edges to absent functions
-            continue
-        leaf = stack[-1]
-        leaf_w[leaf] = lget(leaf, 0.0) + w
-        fns = tuple(map(fn_at, stack))
-        self_w[fns[-1]] += w
-        for fn in set(fns):
-            incl_w[fn] += w
-        for pair in set(zip(root_prefix + fns, fns, strict=False)):
-            edges[pair] = eget(pair, 0.0) + w
+    # Zero-weight stacks would leave edges to absent functions.
+    table = StackTable.of((st, w) for st, w in merged.items() if st and w)
+    self_w, incl_w, edges, leaf_w = _weigh(table, np.asarray(fn_of, dtype=np.int64), n)
     keys = [FunctionKey(name, file) for name, file in fn_index]
+    self_l, incl_l = self_w.tolist(), incl_w.tolist()
     functions = {
-        keys[i]: FunctionTotals(keys[i], self_w[i], incl_w[i], None, first_lines[i], min_lines[i])
+        keys[i]: FunctionTotals(keys[i], self_l[i], incl_l[i], None, first_lines[i], min_lines[i])
         for i in range(n)
-        if incl_w[i] > 0 or self_w[i] > 0
+        if incl_l[i] > 0 or self_l[i] > 0
     }
     named_edges = {(ROOT if a < 0 else keys[a], keys[b]): w for (a, b), w in edges.items()}
     line_self: dict[tuple[FunctionKey, int], float] = {}
@@ -197,26 +158,59 @@ def build_callgraph(profile: Profile) -> CallGraph:
     return CallGraph(profile.meta.unit, total, functions, named_edges, line_self)
 
 
-_FEW_WEIGHTS = 8
-"""Stacks per distinct weight from which counting them by weight pays."""
+def _weigh(
+    table: StackTable, fn_of: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, dict[tuple[int, int], float], dict[int, float]]:
+    """Self and inclusive weight per function, caller -> callee edge weights (the root's
+    caller is -1) and self weight per leaf frame, by numpy over chunks of stacks.
+
+    Every weight is added in stack order (``np.add.at`` is sequential), so the sums are
+    the ones a loop over the stacks gives, to the last bit. Edges and leaves come in the
+    order they first appear."""
+    self_w = np.zeros(n, dtype=np.float64)
+    incl_w = np.zeros(n, dtype=np.float64)
+    edge_ids: dict[int, int] = {}
+    edge_w = np.zeros(0, dtype=np.float64)
+    leaf_ids: dict[int, int] = {}
+    leaf_w = np.zeros(0, dtype=np.float64)
+    m = n + 1
+    for part in table.chunks():
+        sid = part.sid()
+        fns = fn_of[part.flat]
+        leaves = part.ends - 1
+        np.add.at(self_w, fns[leaves], part.weights)
+        once = first_of_each(sid * n + fns)  # a function counts once per stack
+        np.add.at(incl_w, fns[once], part.weights[sid[once]])
+        callers = np.empty_like(fns)
+        callers[1:] = fns[:-1]
+        callers[part.starts] = -1
+        codes = (callers + 1) * m + fns
+        once = first_of_each(sid * (m * m) + codes)  # an edge counts once per stack
+        gid, edge_w = _ids_in_order(codes[once], edge_ids, edge_w)
+        np.add.at(edge_w, gid, part.weights[sid[once]])
+        gid, leaf_w = _ids_in_order(part.flat[leaves].astype(np.int64), leaf_ids, leaf_w)
+        np.add.at(leaf_w, gid, part.weights)
+    edge_list = edge_w.tolist()
+    edges = {divmod(code, m): edge_list[i] for code, i in edge_ids.items()}
+    edges = {(a - 1, b): w for (a, b), w in edges.items()}
+    leaf_list = leaf_w.tolist()
+    return self_w, incl_w, edges, {fid: leaf_list[i] for fid, i in leaf_ids.items()}
 
 
-def _integer_weight_groups(
-    samples: dict[tuple[int, ...], float],
-) -> dict[float, list[tuple[int, ...]]] | None:
-    """The stacks by weight when every weight is a positive whole number below 2**53 and
-    there are few distinct ones (sample counts), else None. Sums of whole numbers are exact
-    in any order, so the result is the one the per-stack loop gives."""
-    groups: dict[float, list[tuple[int, ...]]] = {}
-    limit = max(1, len(samples) // _FEW_WEIGHTS)
-    for stack, w in samples.items():
-        group = groups.get(w)
-        if group is None:
-            if len(groups) >= limit or not (0 < w < 2**53) or w != int(w):
-                return None
-            group = groups[w] = []
-        group.append(stack)
-    return groups if len(samples) >= 2 * _FEW_WEIGHTS else None
+def _ids_in_order(
+    values: np.ndarray, ids: dict[int, int], acc: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's id (new values numbered in the order they first appear, added to
+    ``ids``) and ``acc`` grown to hold every id."""
+    distinct, at = dense(values)
+    firsts = values[first_of_each(values)].tolist()
+    for v in firsts:
+        if v not in ids:
+            ids[v] = len(ids)
+    if len(ids) > len(acc):
+        acc = np.concatenate([acc, np.zeros(len(ids) - len(acc), dtype=np.float64)])
+    lookup = np.asarray([ids[v] for v in distinct.tolist()], dtype=np.int64)
+    return lookup[at], acc
 
 
 def _from_stats(profile: Profile) -> CallGraph:
@@ -254,8 +248,12 @@ def recursion_groups(cg: CallGraph) -> list[list[FunctionKey]]:
         for comp in strongly_connected(succ)
         if len(comp) > 1 or comp[0] in loops
     ]
+    # Heaviest first; ties by their functions, not by the order the edges were found in.
     groups.sort(
-        key=lambda c: -max((cg.functions[k].inclusive for k in c if k in cg.functions), default=0)
+        key=lambda c: (
+            -max((cg.functions[k].inclusive for k in c if k in cg.functions), default=0),
+            [_name_file(k) for k in c],
+        )
     )
     return groups
 

@@ -187,44 +187,61 @@ def test_recursion_groups_on_labelled_threads_adds_stacks_once() -> None:
     assert recursion_groups(cg) == [[a.function, b.function]]
 
 
-counted_stacks = st.lists(
+weighted_stacks = st.lists(
     st.tuples(
         st.lists(st.sampled_from(NAMES), min_size=0, max_size=12),
-        st.integers(min_value=1, max_value=2),  # sample counts: few distinct weights
+        st.one_of(
+            st.integers(min_value=0, max_value=3).map(float),  # sample counts, zero included
+            st.floats(min_value=1e-6, max_value=1e3),  # seconds: sums depend on their order
+        ),
     ),
-    min_size=16,
+    min_size=0,
     max_size=60,
-    unique_by=lambda t: tuple(t[0]),  # distinct stacks (equal ones would add up)
 )
 
 
-@settings(max_examples=200, deadline=None)
-@given(counted_stacks)
-def test_callgraph_counted_by_weight_is_the_per_stack_result(
-    stacks: list[tuple[list[str], int]],
-) -> None:
-    """Sample counts take the path that counts the stacks of one weight at once; it must give
-    what the per-stack loop gives (and the brute-force edges), to the last bit."""
-    import hotpath.analysis.callgraph as callgraph
+def _per_stack_loop(profile: Profile) -> tuple[float, dict, dict, dict, dict]:  # type: ignore[type-arg]
+    """The call graph as one Python step per stack and frame, in sample order."""
+    total = 0.0
+    self_w: dict[FunctionKey, float] = {}
+    incl: dict[FunctionKey, float] = {}
+    edges: dict[tuple[FunctionKey, FunctionKey], float] = {}
+    lines: dict[tuple[FunctionKey, int], float] = {}
+    for (stack, _lid), w in profile.samples.items():
+        total += w
+        if not stack or not w:
+            continue
+        fns = [profile.frames[f].function for f in stack]
+        self_w[fns[-1]] = self_w.get(fns[-1], 0.0) + w
+        for fn in dict.fromkeys(fns):
+            incl[fn] = incl.get(fn, 0.0) + w
+        for pair in dict.fromkeys(zip([ROOT, *fns], fns, strict=False)):
+            edges[pair] = edges.get(pair, 0.0) + w
+        leaf = profile.frames[stack[-1]]
+        if leaf.line is not None:
+            lines[(fns[-1], leaf.line)] = lines.get((fns[-1], leaf.line), 0.0) + w
+    return total, self_w, incl, edges, lines
 
-    profile = _profile([(s, float(w)) for s, w in stacks])
-    samples = {s: w for (s, _l), w in profile.samples.items()}
-    assert callgraph._integer_weight_groups(samples) is not None  # the fast path is taken
-    fast = build_callgraph(profile)
-    real = callgraph._integer_weight_groups
-    callgraph._integer_weight_groups = lambda _s: None
+
+@settings(max_examples=200, deadline=None)
+@given(weighted_stacks, st.sampled_from([None, 1, 3, 17]))
+def test_callgraph_is_the_per_stack_loop_to_the_last_bit(
+    stacks: list[tuple[list[str], float]], chunk: int | None
+) -> None:
+    """numpy adds the weights chunk by chunk (np.add.at, sequential): every total must be
+    the one the per-stack loop gives, bit for bit, for counts and for seconds."""
+    from hotpath.analysis import stacktable
+
+    profile = _profile(stacks)
+    real = stacktable.CHUNK_SLOTS
+    stacktable.CHUNK_SLOTS = chunk or real
     try:
-        slow = build_callgraph(profile)
+        cg = build_callgraph(profile)
     finally:
-        callgraph._integer_weight_groups = real
-    assert (fast.total, fast.functions, fast.line_self) == (
-        slow.total,
-        slow.functions,
-        slow.line_self,
-    )
-    assert fast.edges == slow.edges
-    edges: Counter[tuple[str, str]] = Counter()
-    for names, w in stacks:
-        for pair in set(zip(["<root>", *names], names, strict=False)):
-            edges[pair] += w
-    assert {(a.name, b.name): w for (a, b), w in fast.edges.items()} == +edges
+        stacktable.CHUNK_SLOTS = real
+    total, self_w, incl, edges, lines = _per_stack_loop(profile)
+    assert cg.total == total
+    assert {k: f.self for k, f in cg.functions.items()} == {k: self_w.get(k, 0.0) for k in incl}
+    assert {k: f.inclusive for k, f in cg.functions.items()} == incl
+    assert cg.edges == edges and list(cg.edges) == list(edges)  # in first-seen order too
+    assert cg.line_self == lines

@@ -1,0 +1,51 @@
+"""The flat stack table and its sorting helpers, against numpy's own functions."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hotpath.analysis.stacktable import StackTable, dense, first_of_each, stable_order
+
+ints = st.lists(st.integers(min_value=0, max_value=2**40), max_size=200)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ints, st.sampled_from([np.int32, np.int64]), st.booleans())
+def test_stable_order_dense_and_firsts_are_numpys(
+    values: list[int], dtype: type, huge: bool
+) -> None:
+    if dtype is np.int32:
+        values = [v % 2**31 for v in values]
+    elif huge:  # too large for value * len + position: the argsort path
+        values = [v + 2**62 for v in values]
+    a = np.asarray(values, dtype=dtype)
+    assert stable_order(a).tolist() == np.argsort(a, kind="stable").tolist()
+    distinct, inverse = dense(a)
+    want, want_inverse = np.unique(a, return_inverse=True)
+    assert distinct.tolist() == want.tolist()
+    assert inverse.tolist() == want_inverse.ravel().tolist()
+    seen: dict[int, int] = {}
+    for i, v in enumerate(values):
+        seen.setdefault(v, i)
+    assert first_of_each(a).tolist() == sorted(seen.values())
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 50), max_size=9), max_size=40),
+    st.integers(min_value=1, max_value=20),
+)
+def test_chunks_are_whole_stacks_in_order(stacks: list[list[int]], size: int) -> None:
+    table = StackTable([tuple(s) for s in stacks], [float(i) for i in range(len(stacks))])
+    parts = list(table.chunks(size))
+    got = [
+        (part.first + i, part.flat[b:e].tolist(), float(part.weights[i]))
+        for part in parts
+        for i, (b, e) in enumerate(zip(part.starts.tolist(), part.ends.tolist(), strict=True))
+    ]
+    assert got == [(i, s, float(i)) for i, s in enumerate(stacks)]
+    for part in parts:  # no chunk over the size, unless one stack alone is longer
+        assert part.slots <= size or len(part.stacks) == 1
+        assert part.sid().tolist() == [i for i, s in enumerate(part.stacks) for _ in range(len(s))]
