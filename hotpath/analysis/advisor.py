@@ -331,7 +331,9 @@ def _function_candidates(
         # The tally ignores labels: add each stack up once first (py-spy's speedscope files
         # hold one profile per thread, so the same stack comes once per thread: 100,771
         # samples but 29,856 stacks in the 320 MB benchmark file).
-        tallies = tally_stacks(index, by_stack(profile), regions, judge)
+        same = cg.stacks is not None and cg.samples_of is profile.samples
+        table = cg.stacks if same and cg.stacks is not None else by_stack(profile)
+        tallies = tally_stacks(index, table, regions, judge)
     else:
         fracs = native_fractions(cg, classifier, options.native_call_s)
         tallies = {

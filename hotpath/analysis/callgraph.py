@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hotpath.analysis.stacktable import StackTable, dense, first_of_each
+from hotpath.analysis.stacktable import CodeSums, StackTable, by_stack, first_of_each
 from hotpath.model import FunctionKey, Profile, Unit
 
 if TYPE_CHECKING:  # networkx is imported lazily: it costs 0.13 s at start-up
@@ -48,6 +48,10 @@ class CallGraph:
     line_self: dict[tuple[FunctionKey, int], float] = field(default_factory=dict)
     """(function, sampled line) -> self weight, for line-level drill-down."""
     edge_calls: dict[tuple[FunctionKey, FunctionKey], int] = field(default_factory=dict)
+    stacks: StackTable | None = field(default=None, compare=False, repr=False)
+    """The distinct stacks it was built from (labels ignored), for the advisor's tallies."""
+    samples_of: object = field(default=None, compare=False, repr=False)
+    """The ``samples`` dict of the profile those stacks are of (reused only for that one)."""
 
     def ranked(self, by: str = "inclusive") -> list[FunctionTotals]:
         """Functions by descending weight (``"inclusive"`` or ``"self"``), ties by name."""
@@ -127,19 +131,10 @@ def build_callgraph(profile: Profile) -> CallGraph:
                 min_lines[idx] = fr.line
         fn_of.append(idx)
     n = len(fn_index)
-    merged: dict[tuple[int, ...], float]
-    if len(profile.label_sets) > 1:  # the graph ignores labels: add up each stack once
-        merged = {}
-        get = merged.get
-        for (stack, _lid), w in profile.samples.items():
-            merged[stack] = get(stack, 0.0) + w
-    else:
-        merged = {stack: w for (stack, _lid), w in profile.samples.items()}
+    table = by_stack(profile)
     total = 0.0
-    for w in merged.values():
+    for w in table.weights.tolist():  # in sample order, as a loop over the stacks adds
         total += w
-    # Zero-weight stacks would leave edges to absent functions.
-    table = StackTable.of((st, w) for st, w in merged.items() if st and w)
     self_w, incl_w, edges, leaf_w = _weigh(table, np.asarray(fn_of, dtype=np.int64), n)
     keys = [FunctionKey(name, file) for name, file in fn_index]
     self_l, incl_l = self_w.tolist(), incl_w.tolist()
@@ -155,7 +150,15 @@ def build_callgraph(profile: Profile) -> CallGraph:
         if fr.line is not None:
             lk = (keys[fn_of[fid]], fr.line)
             line_self[lk] = line_self.get(lk, 0.0) + w
-    return CallGraph(profile.meta.unit, total, functions, named_edges, line_self)
+    return CallGraph(
+        profile.meta.unit,
+        total,
+        functions,
+        named_edges,
+        line_self,
+        stacks=table,
+        samples_of=profile.samples,
+    )
 
 
 def _weigh(
@@ -169,48 +172,29 @@ def _weigh(
     order they first appear."""
     self_w = np.zeros(n, dtype=np.float64)
     incl_w = np.zeros(n, dtype=np.float64)
-    edge_ids: dict[int, int] = {}
-    edge_w = np.zeros(0, dtype=np.float64)
-    leaf_ids: dict[int, int] = {}
-    leaf_w = np.zeros(0, dtype=np.float64)
+    edges, leaves = CodeSums(), CodeSums()
     m = n + 1
     for part in table.chunks():
         sid = part.sid()
         fns = fn_of[part.flat]
-        leaves = part.ends - 1
-        np.add.at(self_w, fns[leaves], part.weights)
+        # Empty and zero-weight stacks add nothing (and would leave edges to absent functions).
+        counted = (part.weights != 0) & (part.ends > part.starts)
+        leaf = (part.ends - 1)[counted]
+        weights = part.weights[counted]
+        np.add.at(self_w, fns[leaf], weights)
         once = first_of_each(sid * n + fns)  # a function counts once per stack
+        once = once[counted[sid[once]]]
         np.add.at(incl_w, fns[once], part.weights[sid[once]])
         callers = np.empty_like(fns)
         callers[1:] = fns[:-1]
-        callers[part.starts] = -1
+        callers[part.starts[part.ends > part.starts]] = -1
         codes = (callers + 1) * m + fns
         once = first_of_each(sid * (m * m) + codes)  # an edge counts once per stack
-        gid, edge_w = _ids_in_order(codes[once], edge_ids, edge_w)
-        np.add.at(edge_w, gid, part.weights[sid[once]])
-        gid, leaf_w = _ids_in_order(part.flat[leaves].astype(np.int64), leaf_ids, leaf_w)
-        np.add.at(leaf_w, gid, part.weights)
-    edge_list = edge_w.tolist()
-    edges = {divmod(code, m): edge_list[i] for code, i in edge_ids.items()}
-    edges = {(a - 1, b): w for (a, b), w in edges.items()}
-    leaf_list = leaf_w.tolist()
-    return self_w, incl_w, edges, {fid: leaf_list[i] for fid, i in leaf_ids.items()}
-
-
-def _ids_in_order(
-    values: np.ndarray, ids: dict[int, int], acc: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each value's id (new values numbered in the order they first appear, added to
-    ``ids``) and ``acc`` grown to hold every id."""
-    distinct, at = dense(values)
-    firsts = values[first_of_each(values)].tolist()
-    for v in firsts:
-        if v not in ids:
-            ids[v] = len(ids)
-    if len(ids) > len(acc):
-        acc = np.concatenate([acc, np.zeros(len(ids) - len(acc), dtype=np.float64)])
-    lookup = np.asarray([ids[v] for v in distinct.tolist()], dtype=np.int64)
-    return lookup[at], acc
+        once = once[counted[sid[once]]]
+        edges.add(codes[once], part.weights[sid[once]])
+        leaves.add(part.flat[leaf], weights)
+    by_edge = {(code // m - 1, code % m): w for code, w in edges.items()}
+    return self_w, incl_w, by_edge, dict(leaves.items())
 
 
 def _from_stats(profile: Profile) -> CallGraph:

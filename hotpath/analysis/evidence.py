@@ -27,7 +27,7 @@ from hotpath.analysis.callgraph import CallGraph
 from hotpath.analysis.classify import Classifier, framework_of, package_of
 from hotpath.analysis.nativeness import Category, Evidence, LeafJudge, c_backed, is_db_call
 from hotpath.analysis.region_index import Region
-from hotpath.analysis.stacktable import StackTable, dense, first_of_each
+from hotpath.analysis.stacktable import CodeSums, StackTable, first_of_each, last_slot
 from hotpath.model import Frame, FunctionKey, Profile, Stack
 
 _COMPREHENSIONS = ("<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>", "<lambda>")
@@ -155,8 +155,8 @@ def tally_stacks(
 
 class _Sums:
     """A tally's rows added up chunk by chunk: per entry function, each weight field as a
-    numpy array, each keyed field (categories, layer classes, libraries, owners) as a dict of
-    codes in the order they first appear. Whole-number weights add up exactly."""
+    numpy array, each keyed field (categories, layer classes, libraries, owners) as codes in
+    the order they first appear. Whole-number weights add up exactly."""
 
     _FIELDS = (
         "total",
@@ -176,8 +176,9 @@ class _Sums:
         self.fields = {name: np.zeros(n, dtype=np.float64) for name in self._FIELDS}
         self.name_of = _name_ids(index.keys)
         self.names = list(dict.fromkeys(k.name for k in index.keys))
-        self.keyed: dict[str, dict[int, float]] = {
-            k: {} for k in ("categories", "evidence", "layer_classes", "libraries", "owners")
+        self.keyed = {
+            k: CodeSums()
+            for k in ("categories", "evidence", "layer_classes", "libraries", "owners")
         }
 
     def add(
@@ -210,16 +211,16 @@ class _Sums:
             f, x = (fn, w) if mask is None else (fn[mask], w[mask])
             fields[name] += np.bincount(f, weights=x, minlength=n)
         keyed = self.keyed
-        _add_keyed(keyed["categories"], fn * 8 + verdict // len(_EVIDENCE), w)
-        _add_keyed(keyed["evidence"], (fn * 8 + ev)[ev > 0], w[ev > 0])
+        keyed["categories"].add(fn * 8 + verdict // len(_EVIDENCE), w)
+        keyed["evidence"].add((fn * 8 + ev)[ev > 0], w[ev > 0])
         cls = np.int64(len(self.fa.class_names))
-        _add_keyed(keyed["layer_classes"], (fn * cls + layer)[layer > 0], w[layer > 0])
+        keyed["layer_classes"].add((fn * cls + layer)[layer > 0], w[layer > 0])
         libs = np.int64(len(self.fa.lib_names) + 1)
         lib_code = (fn * libs + lib)[has_lib]
-        _add_keyed(keyed["libraries"], lib_code, w[has_lib])
+        keyed["libraries"].add(lib_code, w[has_lib])
         # Owners are told apart by name: same-named functions of two files are one owner.
         owner_name = self.name_of[owner[has_lib]]
-        _add_keyed(keyed["owners"], lib_code * len(self.names) + owner_name, w[has_lib])
+        keyed["owners"].add(lib_code * len(self.names) + owner_name, w[has_lib])
 
     def into(
         self, tallies: dict[FunctionKey, Tally], entry_ids: dict[int, FunctionKey]
@@ -233,7 +234,7 @@ class _Sums:
         for code, w in keyed["categories"].items():
             f, c = divmod(code, 8)
             tallies[entry_ids[f]].categories[_CATEGORIES[c]] = w
-        for code in keyed["evidence"]:
+        for code, _w in keyed["evidence"].items():
             f, e = divmod(code, 8)
             tallies[entry_ids[f]].evidence.add(_EVIDENCE[e])  # type: ignore[arg-type]
         for code, w in keyed["layer_classes"].items():
@@ -248,18 +249,6 @@ class _Sums:
             f, lib = divmod(rest, libs)
             tallies[entry_ids[f]].owners[fa.lib_names[lib], self.names[o]] = w
         return tallies
-
-
-def _add_keyed(into: dict[int, float], codes: np.ndarray, w: np.ndarray) -> None:
-    """Add each distinct code's weight to ``into``, new codes in the order they appear."""
-    if not len(codes):
-        return
-    distinct, at = dense(codes)
-    sums = np.bincount(at, weights=w, minlength=len(distinct))
-    firsts = first_of_each(at)
-    get = into.get
-    for code, s in zip(codes[firsts].tolist(), sums[at[firsts]].tolist(), strict=True):
-        into[code] = get(code, 0.0) + s
 
 
 def _name_ids(keys: list[FunctionKey]) -> np.ndarray:
@@ -320,8 +309,9 @@ class _Rows:
                 [tree.position.get(key, -1) for key in index.keys], dtype=np.int64
             )
             self.span = len(tree.order)
-        self.site_of: dict[int, int] = {}
-        self.verdict_of: dict[int, int] = {}
+        # Per frame id (+1: the caller of an outermost frame is -1), judged when first seen.
+        self.site_of = np.full(len(index.frames) + 1, -1, dtype=np.int64)
+        self.verdict_of = np.full(len(index.frames) + 1, -1, dtype=np.int64)
 
     def of(self, table: StackTable) -> tuple[np.ndarray, ...]:
         fa = self.fa
@@ -334,8 +324,8 @@ class _Rows:
         fn = fns[occ]
         end = table.ends[sid]
         # The deepest frame no rewrite may swallow (framework code) and the deepest app frame.
-        last_bad = _last_slot(np.flatnonzero(fa.bad[fns]), table.starts, table.ends)[sid]
-        app_slot = _last_slot(np.flatnonzero(fa.app[fns]), table.starts, table.ends)[sid]
+        last_bad = last_slot(np.flatnonzero(fa.bad[fns]), table.starts, table.ends)[sid]
+        app_slot = last_slot(np.flatnonzero(fa.app[fns]), table.starts, table.ends)[sid]
         outside = last_bad > occ
         inner_cls = np.where(app_slot >= 0, fa.cls[fns[np.maximum(app_slot, 0)]], 0)
         layer = np.where((app_slot > occ) & (inner_cls != fa.cls[fn]), inner_cls, 0)
@@ -352,9 +342,10 @@ class _Rows:
                 at = np.minimum(below[rows], table.slots - 1)
                 outside[rows] |= (below[rows] < end[rows]) & (smin[at] < 1)
         # The call site (the caller's line) and the leaf's verdict, once per frame.
-        callers = np.where(occ > table.starts[sid], table.flat[np.maximum(occ - 1, 0)], -1)
-        site = self._per_frame(callers, self.site_of, self._site)
-        verdict = self._per_frame(table.flat[end - 1], self.verdict_of, self._verdict)
+        caller_frames = table.flat[np.maximum(occ - 1, 0)].astype(np.int64)
+        callers = np.where(occ > table.starts[sid], caller_frames, -1)
+        site = _per_frame(callers, self.site_of, self._site)
+        verdict = _per_frame(table.flat[end - 1], self.verdict_of, self._verdict)
         lib, owner = _libraries_entered(fa, fns, table, slot_sid, occ, end, fn)
         small = np.int8
         return (
@@ -374,29 +365,18 @@ class _Rows:
     def _verdict(self, leaf: int) -> int:
         return _VERDICT_ID[self.judge.judge(self.index.frames[leaf])]
 
-    @staticmethod
-    def _per_frame(
-        frames: np.ndarray, cache: dict[int, int], fn: Callable[[int], int]
-    ) -> np.ndarray:
-        """``fn`` of each frame id (-1: none), computed once per distinct frame."""
-        distinct, at = dense(frames)
-        got = []
-        for f in distinct.tolist():
-            v = cache.get(f)
-            if v is None:
-                v = cache[f] = fn(f)
-            got.append(v)
-        out: np.ndarray = np.asarray(got, dtype=np.int64)[at]
-        return out
 
-
-def _last_slot(marked: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Per stack, the last of the ``marked`` slots (sorted) inside it, or -1."""
-    if not len(marked):
-        return np.full(len(starts), -1, dtype=np.int64)
-    at = np.searchsorted(marked, ends, side="left") - 1
-    got = marked[np.maximum(at, 0)]
-    return np.where((at >= 0) & (got >= starts), got, -1)
+def _per_frame(frames: np.ndarray, cache: np.ndarray, fn: Callable[[int], int]) -> np.ndarray:
+    """``fn`` of each frame id (ids from -1 up), computed once per frame: ``cache`` holds
+    the results by id + 1, -1 where not computed yet."""
+    at = frames.astype(np.int64) + 1
+    got = cache[at]
+    missing = got < 0
+    if missing.any():
+        for f in np.unique(at[missing]).tolist():
+            cache[f] = fn(f - 1)
+        got = cache[at]
+    return got
 
 
 def _suffix_min_max(

@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import compress, count, islice
 
+import numpy as np
+
+from hotpath.analysis.stacktable import CodeSums, StackTable, first_of_each, last_slot
 from hotpath.model import ENDPOINT, Frame, Labels, Profile
 
 _SITE = re.compile(r"[\\/](?:site|dist)-packages[\\/]")
@@ -240,13 +243,26 @@ class _Frame:
     router: bool
 
 
-def _describe(frame: Frame) -> _Frame:
-    pkg = package_of(frame.file)
+_DISPATCH_NAMES: dict[str, list[int]] = {}
+"""Dispatch frame name -> the recognisers (indexes, in order) that have one so named."""
+for _index, _rec in enumerate(RECOGNIZERS):
+    for _name in _rec.dispatch:
+        _DISPATCH_NAMES.setdefault(_name, []).append(_index)
+
+
+def _describe(frame: Frame, files: dict[str, tuple[str | None, bool]] | None = None) -> _Frame:
+    """``files`` caches (package, is library) per file: a file has many frames."""
+    got = files.get(frame.file) if files is not None else None
+    if got is None:
+        got = (package_of(frame.file), is_library(frame.file))
+        if files is not None:
+            files[frame.file] = got
+    pkg, library = got
     name = frame.name
-    library = is_library(frame.file)
     dispatch = 0
-    for i, r in enumerate(RECOGNIZERS):
-        if name in r.dispatch and (pkg in r.packages or frame.file in r.packages):
+    for i in _DISPATCH_NAMES.get(name, ()):  # the recognisers with a dispatch frame so named
+        r = RECOGNIZERS[i]
+        if pkg in r.packages or frame.file in r.packages:
             dispatch = i + 1
             break
     server = (pkg, name) in _WSGI_SERVERS
@@ -335,6 +351,154 @@ class _StackEndpoints:
         name = d[stack[first]].name
         return (None if name.rsplit(".", 1)[-1] in _ALWAYS_HOOKS else name), None
 
+    def endpoints(self, table: StackTable) -> tuple[list[str | None], list[str | None]]:
+        """:meth:`endpoint` of every stack of ``table`` (the same rules, by numpy over all
+        stacks at once: one Python step per stack of 40 frames was most of this pass)."""
+        names: list[str | None] = []
+        routed: list[str | None] = []
+        arrays = self._arrays()
+        for part in table.chunks():
+            got_names, got_routed = self._endpoints_of(part, arrays)
+            names += got_names
+            routed += got_routed
+        return names, routed
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        d = self.described
+        return {
+            "dispatch": np.asarray([f.dispatch for f in d], dtype=np.int64),
+            "server": np.asarray([f.server for f in d], dtype=bool),
+            "router": np.asarray([f.router and not f.library for f in d], dtype=bool),
+            "app": np.asarray(self.is_app, dtype=bool),
+            "wrapper": np.asarray(
+                [f.name.endswith("__call__") or f.name in _SERVER_WRAPPERS for f in d],
+                dtype=bool,
+            ),
+            "hook": np.asarray([f.name.rsplit(".", 1)[-1] in _ALWAYS_HOOKS for f in d], dtype=bool),
+            "runs_hooks": np.asarray(  # per recogniser, its hook runners' frames
+                [[f.name in r.hook_runners for f in d] for r in RECOGNIZERS], dtype=bool
+            ).reshape(len(RECOGNIZERS), len(d)),
+        }
+
+    def _endpoints_of(
+        self, table: StackTable, a: dict[str, np.ndarray]
+    ) -> tuple[list[str | None], list[str | None]]:
+        d = self.described
+        n = len(table.stacks)
+        if not table.slots:
+            return [None] * n, [None] * n
+        frames = table.flat.astype(np.int64)
+        sid = table.sid()
+        starts, ends = table.starts, table.ends
+        app_slots = np.flatnonzero(a["app"][frames])
+
+        def first_app_after(after: np.ndarray) -> np.ndarray:
+            """Per stack, the first app slot after slot ``after`` (in its stack), else -1."""
+            k = np.searchsorted(app_slots, after, side="right")
+            got = app_slots[np.minimum(k, max(len(app_slots) - 1, 0))] if len(app_slots) else k
+            return np.where((k < len(app_slots)) & (got < ends), got, -1)
+
+        name_at = np.full(n, -1, dtype=np.int64)  # frame id of the endpoint, -1: none
+        routed_at = np.full(n, -1, dtype=np.int64)
+        # A framework's dispatch frame: the outermost recogniser, its deepest frame.
+        disp = a["dispatch"][frames]
+        best = np.full(n, 1 << 30, dtype=np.int64)
+        np.minimum.at(best, sid, np.where(disp > 0, disp, 1 << 30))
+        by_dispatch = best < (1 << 30)
+        at = last_slot(np.flatnonzero((disp > 0) & (disp == best[sid])), starts, ends)
+        j = first_app_after(at)
+        rec = np.where(by_dispatch, best - 1, 0)
+        hooks = np.cumsum(a["runs_hooks"][rec[sid], frames])
+        ran_hook = (j >= 0) & (hooks[np.maximum(j - 1, 0)] - hooks[np.maximum(at, 0)] > 0)
+        ok = by_dispatch & (j >= 0) & ~ran_hook
+        accepted: dict[tuple[int, int], bool] = {}
+        for s in np.flatnonzero(ok).tolist():
+            key = (int(rec[s]), int(frames[j[s]]))
+            if key not in accepted:
+                accepted[key] = RECOGNIZERS[key[0]].accepts(d[key[1]].name)
+            ok[s] = accepted[key]
+        name_at[ok] = frames[j[ok]]
+        # The app's own callable between the server and the dispatch frame is routed.
+        server_slots = np.flatnonzero(a["server"][frames])
+        k = np.searchsorted(server_slots, at, side="left") - 1
+        head = server_slots[np.maximum(k, 0)] if len(server_slots) else k
+        has_server = (k >= 0) & (head >= starts) if len(server_slots) else k > n
+        above = first_app_after(np.where(has_server, head, starts - 1))
+        wrapped = ok & has_server & (above >= 0) & (above < at)
+        routed_at[wrapped] = frames[above[wrapped]]
+        # Else plain WSGI: below the deepest server frame, a router's callee, else the app
+        # callable (through WSGI middleware objects at most); without a server, a router.
+        plain = ~by_dispatch
+        start = last_slot(server_slots, starts, ends)
+        served = start >= 0
+        first = first_app_after(np.where(served, start, starts - 1))
+        router_slots = np.flatnonzero(a["router"][frames])
+        k = np.searchsorted(router_slots, np.where(served, start, starts - 1), side="right")
+        router = (
+            router_slots[np.minimum(k, max(len(router_slots) - 1, 0))] if len(router_slots) else k
+        )
+        routed_plain = (k < len(router_slots)) & (router < ends) if len(router_slots) else k < 0
+        after = first_app_after(np.where(routed_plain, router, ends))
+        by_router = plain & (first >= 0) & routed_plain & (after >= 0)
+        name_at[by_router] = frames[after[by_router]]
+        routed_at[by_router] = frames[first[by_router]]
+        rest = plain & (first >= 0) & ~by_router & served
+        others = np.cumsum(~a["wrapper"][frames])
+        between = others[np.maximum(first - 1, 0)] - others[np.maximum(start, 0)]
+        rest &= (first - 1 <= start) | (between == 0)
+        rest &= ~a["hook"][frames[np.maximum(first, 0)]]
+        name_at[rest] = frames[first[rest]]
+        return (
+            [None if f < 0 else d[f].name for f in name_at.tolist()],
+            [None if f < 0 else d[f].name for f in routed_at.tolist()],
+        )
+
+    def names_below_table(
+        self,
+        table: StackTable,
+        found: list[str | None],
+        weights: list[float],
+        routed_apps: set[str],
+    ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+        """:meth:`names_below` over ``table``'s stacks (``found``: each one's endpoint), by
+        numpy: the same sums, each added in stack order."""
+        d = self.described
+        ids: dict[str, int] = {}
+        frame_name = np.asarray([ids.setdefault(f.name, len(ids)) for f in d], dtype=np.int64)
+        names = list(ids)
+        counted = [n is not None and n not in routed_apps for n in found]
+        stack_name = np.asarray(
+            [ids[n] if c and n is not None else -1 for n, c in zip(found, counted, strict=True)],
+            dtype=np.int64,
+        )
+        is_endpoint = np.zeros(len(names) + 1, dtype=bool)
+        is_endpoint[stack_name[stack_name >= 0]] = True
+        own, under = CodeSums(), CodeSums()
+        w_all = np.asarray(weights, dtype=np.float64)
+        k = np.int64(len(names))
+        for part in table.chunks():
+            lo = part.first
+            hi = lo + len(part.stacks)
+            named, w = stack_name[lo:hi], w_all[lo:hi]
+            own.add(named[named >= 0], w[named >= 0])
+            sid = part.sid()
+            fname = frame_name[part.flat.astype(np.int64)]
+            mine = named[sid]
+            # The endpoint frame of each stack: the first frame of its endpoint's name.
+            match = np.flatnonzero((mine >= 0) & (fname == mine))
+            first = np.full(len(part.stacks), np.iinfo(np.int64).max, dtype=np.int64)
+            np.minimum.at(first, sid[match], match)
+            below = np.flatnonzero(is_endpoint[fname] & (np.arange(len(fname)) > first[sid]))
+            below = below[fname[below] != mine[below]]
+            below = below[first_of_each(sid[below] * k + fname[below])]  # once per stack
+            under.add(fname[below] * k + mine[below], w[sid[below]])
+        own_w = {names[i]: x for i, x in own.items()}
+        under_w: dict[str, dict[str, float]] = {}
+        for code, x in under.items():
+            b, n = divmod(code, int(k))
+            under_w.setdefault(names[b], {})[names[n]] = x
+        return own_w, under_w
+
     def names_below(
         self,
         found: Iterable[tuple[tuple[int, ...], str | None]],
@@ -379,33 +543,28 @@ def label_endpoints(profile: Profile) -> Profile:
     Returns ``profile`` itself when nothing was recognised (or everything was labelled).
     """
     routed_apps: set[str] = set()
-    described = [_describe(f) for f in profile.frames]  # once per distinct frame
+    files: dict[str, tuple[str | None, bool]] = {}
+    described = [_describe(f, files) for f in profile.frames]  # once per distinct frame
     label_sets = profile.label_sets
     unlabelled = [not any(k == ENDPOINT for k, _ in labels) for labels in label_sets]
     keys = list(profile.samples)
     finder = _StackEndpoints(described)
     # A stack is hashed only where it can repeat (several label sets): hashing 50,000
     # tuples of 40 frame ids again and again was a real share of the analysis.
-    memo: dict[tuple[int, ...], str | None] | None = {} if len(label_sets) > 1 else None
-    names: list[str | None] = []
-    for stack, lid in keys:
-        if not unlabelled[lid]:
-            names.append(None)
-            continue
-        if memo is not None and stack in memo:
-            names.append(memo[stack])
-            continue
-        name, routed = finder.endpoint(stack)
-        if routed is not None:
-            routed_apps.add(routed)
-        if memo is not None:
-            memo[stack] = name
-        names.append(name)
-    distinct = (
-        memo.items()
-        if memo is not None
-        else zip((stack for stack, _lid in keys), names, strict=True)
-    )
+    memo: dict[tuple[int, ...], str | None] | None = None
+    todo = [stack for stack, lid in keys if unlabelled[lid]]
+    if len(label_sets) > 1:
+        memo = dict.fromkeys(todo)
+        todo = list(memo)
+    table = StackTable(todo, [0.0] * len(todo), frames=len(described))
+    found, routed = finder.endpoints(table)
+    routed_apps.update(r for r in routed if r is not None)
+    names: list[str | None]
+    if memo is not None:
+        memo.update(zip(todo, found, strict=True))
+        names = [memo[stack] if unlabelled[lid] else None for stack, lid in keys]
+    else:
+        names = found
     # A torn stack (py-spy reading a running thread without pausing it) can lose the view's
     # frame and put a helper right below the dispatch frame: a name that other stacks show
     # below an endpoint's frame, with more weight than it has as an endpoint of its own, is
@@ -421,7 +580,7 @@ def label_endpoints(profile: Profile) -> Profile:
             if unlabelled[key[1]]:
                 by_stack[key[0]] = by_stack.get(key[0], 0.0) + samples[key]
         weights = by_stack.values()
-    own, under = finder.names_below(distinct, weights, routed_apps)
+    own, under = finder.names_below_table(table, found, list(weights), routed_apps)
     swap = {
         name: max(sorted(per), key=per.__getitem__)
         for name, per in under.items()

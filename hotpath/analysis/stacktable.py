@@ -4,7 +4,7 @@ A stack is a tuple of frame ids; a table lays the distinct stacks end to end in 
 array (``flat``) with each stack's start and end, so numpy's loops visit the 2 million
 frames of a 100 MB py-spy file instead of Python's. The passes walk the table in chunks of
 about :data:`CHUNK_SLOTS` frames, so their temporary arrays stay a few MiB whatever the
-profile's size (see docs/performance.md).
+profile's size (numbers: benchmarks/README.md, "Unique-line py-spy files").
 """
 
 from __future__ import annotations
@@ -25,7 +25,11 @@ class StackTable:
 
     __slots__ = ("ends", "first", "flat", "slots", "stacks", "starts", "weights")
 
-    def __init__(self, stacks: list[Stack], weights: list[float], first: int = 0) -> None:
+    def __init__(
+        self, stacks: list[Stack], weights: list[float], first: int = 0, frames: int = 1 << 31
+    ) -> None:
+        """``frames``: a bound on the frame ids (the profile's frame count): below 65,536
+        a frame id takes two bytes, not four."""
         self.stacks = stacks
         self.first = first
         """The index of this table's first stack in the table it is a chunk of."""
@@ -34,7 +38,8 @@ class StackTable:
         self.ends = np.cumsum(lengths)
         self.starts = self.ends - lengths
         self.slots = int(self.ends[-1]) if len(stacks) else 0
-        self.flat = np.fromiter(chain.from_iterable(stacks), dtype=np.int32, count=self.slots)
+        width = np.uint16 if frames <= 1 << 16 else np.int32
+        self.flat = np.fromiter(chain.from_iterable(stacks), dtype=width, count=self.slots)
         """Every frame id of every stack (one slot per frame)."""
 
     @classmethod
@@ -82,13 +87,14 @@ def by_stack(profile: Profile) -> StackTable:
     """The profile's distinct stacks, labels ignored: a stack's weights added up in sample
     order (a speedscope file from py-spy holds the same stack once per thread)."""
     samples = profile.samples
+    frames = len(profile.frames)
     if len(profile.label_sets) <= 1:
-        return StackTable([st for st, _lid in samples], list(samples.values()))
+        return StackTable([st for st, _lid in samples], list(samples.values()), frames=frames)
     merged: dict[Stack, float] = {}
     get = merged.get
     for (stack, _lid), w in samples.items():
         merged[stack] = get(stack, 0.0) + w
-    return StackTable(list(merged), list(merged.values()))
+    return StackTable(list(merged), list(merged.values()), frames=frames)
 
 
 def stable_order(values: np.ndarray) -> np.ndarray:
@@ -126,3 +132,52 @@ def first_of_each(codes: np.ndarray) -> np.ndarray:
     head = np.ones(len(order), dtype=bool)
     head[1:] = ranked[1:] != ranked[:-1]
     return np.sort(order[head])
+
+
+class CodeSums:
+    """Weights per int code, added chunk by chunk: each code's weights are added in the
+    order they come (``np.add.at``), and codes are listed in the order first seen."""
+
+    __slots__ = ("codes", "first", "seen", "sums")
+
+    def __init__(self) -> None:
+        self.codes = np.zeros(0, dtype=np.int64)
+        """The codes seen so far, sorted."""
+        self.sums = np.zeros(0, dtype=np.float64)
+        self.first = np.zeros(0, dtype=np.int64)
+        """Per code, the position (over everything added) where it was first seen."""
+        self.seen = 0
+
+    def add(self, codes: np.ndarray, weights: np.ndarray) -> None:
+        if not len(codes):
+            return
+        distinct, inverse = dense(codes.astype(np.int64))  # sorted: searched in one sweep
+        known = self.codes
+        at = np.searchsorted(known, distinct)
+        hit = at < len(known)
+        hit[hit] = known[at[hit]] == distinct[hit]
+        if not hit.all():
+            firsts = np.full(len(distinct), len(codes), dtype=np.int64)
+            np.minimum.at(firsts, inverse, np.arange(len(codes), dtype=np.int64))
+            merged = np.concatenate([known, distinct[~hit]])
+            order = np.argsort(merged, kind="stable")
+            self.codes = merged[order]
+            self.sums = np.concatenate([self.sums, np.zeros(int((~hit).sum()))])[order]
+            self.first = np.concatenate([self.first, self.seen + firsts[~hit]])[order]
+            at = np.searchsorted(self.codes, distinct)
+        np.add.at(self.sums, at[inverse], weights)
+        self.seen += len(codes)
+
+    def items(self) -> list[tuple[int, float]]:
+        """(code, summed weight) in the order the codes were first seen."""
+        order = np.argsort(self.first, kind="stable")
+        return list(zip(self.codes[order].tolist(), self.sums[order].tolist(), strict=True))
+
+
+def last_slot(marked: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Per stack, the last of the ``marked`` slots (sorted) inside it, or -1."""
+    if not len(marked):
+        return np.full(len(starts), -1, dtype=np.int64)
+    at = np.searchsorted(marked, ends, side="left") - 1
+    got = marked[np.maximum(at, 0)]
+    return np.where((at >= 0) & (got >= starts), got, -1)

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hotpath.analysis.stacktable import StackTable, dense, first_of_each, stable_order
+from hotpath.analysis.stacktable import CodeSums, StackTable, dense, first_of_each, stable_order
 
 ints = st.lists(st.integers(min_value=0, max_value=2**40), max_size=200)
 
@@ -49,3 +49,25 @@ def test_chunks_are_whole_stacks_in_order(stacks: list[list[int]], size: int) ->
     for part in parts:  # no chunk over the size, unless one stack alone is longer
         assert part.slots <= size or len(part.stacks) == 1
         assert part.sid().tolist() == [i for i, s in enumerate(part.stacks) for _ in range(len(s))]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 30), st.floats(min_value=0, max_value=1e6)), max_size=30),
+        max_size=6,
+    )
+)
+def test_code_sums_add_in_order_and_list_in_first_seen_order(
+    chunks: list[list[tuple[int, float]]],
+) -> None:
+    sums = CodeSums()
+    want: dict[int, float] = {}
+    for chunk in chunks:
+        sums.add(
+            np.asarray([c for c, _w in chunk], dtype=np.int64),
+            np.asarray([w for _c, w in chunk], dtype=np.float64),
+        )
+        for c, w in chunk:
+            want[c] = want.get(c, 0.0) + w
+    assert sums.items() == list(want.items())  # bit for bit, in first-seen order

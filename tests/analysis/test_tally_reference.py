@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from hotpath.analysis import stacktable
@@ -79,6 +80,12 @@ def test_array_tally_equals_the_per_stack_loop(seed: int, monkeypatch: pytest.Mo
     for entries in (as_intervals, as_sets, mixed):
         got = tally_stacks(index, samples, entries, judge)
         assert got == reference_tally(index, samples, entries, judge)
+    table = stacktable.by_stack(profile)  # two-byte frame ids, labels added up
+    merged = list(zip(table.stacks, table.weights.tolist(), strict=True))
+    assert table.flat.dtype == np.uint16
+    assert tally_stacks(index, table, as_intervals, judge) == reference_tally(
+        index, merged, as_intervals, judge
+    )
     some = [kw for kw in samples if rng.random() < 0.5]
     one = {picked[0]: frozenset(tree.region(picked[0])) & frozenset(keys[: len(keys) // 2 + 1])}
     assert tally_stacks(index, some, one, judge) == reference_tally(index, some, one, judge)
