@@ -51,3 +51,18 @@ def test_the_installed_script_and_python_m_run_the_command() -> None:
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("hotpath"), done.stdout
     assert "hotpath._entry" in script.read_text()
+
+
+def test_the_command_raises_the_collector_thresholds_and_the_library_does_not() -> None:
+    """A command run collects cycles less often (a profile is millions of containers and
+    almost no cycles); importing hotpath as a library leaves the host's settings alone."""
+    done = _python(
+        "import gc, sys, hotpath, hotpath.analysis.pipeline, hotpath._entry as entry; "
+        "print(list(gc.get_threshold())); sys.argv = ['hotpath', '--help']\n"
+        "try:\n    entry.run()\nexcept SystemExit:\n    pass\n"
+        "print(list(gc.get_threshold()))"
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert json.loads(lines[0]) == [700, 10, 10]
+    assert json.loads(lines[-1]) == [200_000, 30, 30]
