@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -158,6 +159,15 @@ def bench_case(
             keys = ("total", "functions", "top_inclusive", "max_self")
             result["agrees_with_floor"] = all(h.summary.get(k) == f.summary.get(k) for k in keys)
     result["ratios"] = ratios
+    # Per round as well: the two runs of a round are neighbours, so a machine whose speed
+    # drifts (the floor alone took 3.1 s in one run and 5.0 s in another here) moves both.
+    rounds: dict[str, list[float]] = {}
+    for a, b in (("hotpath", "floor"), ("hotpath-nosrc", "floor")):
+        if a in runs and b in runs:
+            got = [x.wall_s / y.wall_s for x, y in zip(runs[a], runs[b]) if x.ok and y.ok]
+            if got:
+                rounds[f"{a}/{b}"] = sorted(got)
+    result["round_ratios"] = rounds
     return result
 
 
@@ -171,6 +181,9 @@ def print_case(res: dict) -> None:
         )
     for name, v in res["ratios"].items():
         print(f"  {name:18} {v:6.2f}x")
+    for name, got in res.get("round_ratios", {}).items():
+        shown = " ".join(f"{v:.2f}" for v in got)
+        print(f"  {name} per round: {shown} (median {statistics.median(got):.2f}x)")
     if "agrees_with_floor" in res:
         print(f"  totals agree with floor: {res['agrees_with_floor']}")
     if res.get("stages"):

@@ -52,6 +52,11 @@ def test_benchmark_runs_end_to_end_on_tiny_inputs(tmp_path: Path) -> None:
     unique = cases["unique-0.05MB"]
     assert set(unique["runs"]) == {"hotpath", "hotpath-nosrc", "floor"}
     assert unique["agrees_with_floor"] is True
+    # One round (no --repeat): one paired ratio each, the best-of ratio itself.
+    rounds = unique["round_ratios"]
+    assert set(rounds) == {"hotpath/floor", "hotpath-nosrc/floor"}
+    assert rounds["hotpath/floor"] == [pytest.approx(unique["ratios"]["hotpath/floor"])]
+    assert "hotpath/floor per round: " in proc.stdout
     assert unique["runs"]["hotpath-nosrc"]["summary"] == unique["runs"]["hotpath"]["summary"]
     (raw,) = data.glob("unique-*.raw")
     lines = raw.read_bytes().splitlines()
