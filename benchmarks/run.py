@@ -320,8 +320,11 @@ def main(argv: list[str] | None = None) -> int:
     for mb in unique_sizes:
         raw, src = generate(args.data, "unique", int(mb * MB), args.pool)
         cases.append((f"unique-{mb:g}MB", [raw], ["hotpath", "hotpath-nosrc", "floor"], src))
+    # The worker files and the pyinstrument session take their size from the folded cases,
+    # else from the unique-line ones (``--sizes ""`` runs those alone).
+    base_mb = max(sizes or unique_sizes or [10.0])
     if args.workers:
-        total = int((args.workers_mb or max(sizes)) * MB)
+        total = int((args.workers_mb or base_mb) * MB)
         paths = generate(args.data, "workers", total, args.pool, args.workers)
         tools_m = ["hotpath", "hotpath-2proc", "floor"]
         cases.append(
@@ -330,8 +333,8 @@ def main(argv: list[str] | None = None) -> int:
         concat = generate(args.data, "concat", total, args.pool, args.workers)
         cases.append(("concat-of-workers", concat, ["hotpath", "floor"], None))
     if has_reader("pyinstrument") and has_reader("pstats"):
-        session = generate(args.data, "pyinstrument", int(min(28, max(sizes)) * MB), args.pool)
-        cases.append((f"pyinstrument-{min(28, max(sizes)):g}MB", session, ["hotpath"], None))
+        session = generate(args.data, "pyinstrument", int(min(28, base_mb) * MB), args.pool)
+        cases.append((f"pyinstrument-{min(28, base_mb):g}MB", session, ["hotpath"], None))
         pstats_file = generate(args.data, "pstats", 0, args.pool)
         cases.append(("pstats", pstats_file, ["hotpath", "hotpath-nosrc"], None))
     if args.big or args.speedscope:

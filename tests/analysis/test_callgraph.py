@@ -223,7 +223,7 @@ def _per_stack_loop(profile: Profile) -> tuple[float, dict, dict, dict, dict]:  
     return total, self_w, incl, edges, lines
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(weighted_stacks, st.sampled_from([None, 1, 3, 17]))
 def test_callgraph_is_the_per_stack_loop_to_the_last_bit(
     stacks: list[tuple[list[str], float]], chunk: int | None
