@@ -116,7 +116,10 @@ class _FunctionArrays:
         self.bad = ~np.asarray(index.outside_ok, dtype=bool)
         self.app = np.asarray(index.app, dtype=bool)
         self.owner_ok = np.asarray(index.owner_ok, dtype=bool)
-        self.class_names: list[str | None] = [None, *dict.fromkeys(c for c in index.cls if c)]
+        self.class_names: list[str | None] = [
+            None,
+            *dict.fromkeys(c for c in index.cls if c is not None),  # "" is a class name too
+        ]
         cls_ids = {c: i for i, c in enumerate(self.class_names)}
         self.cls = np.asarray([cls_ids[c] for c in index.cls], dtype=np.int64)
         self.lib_names: list[str] = list(dict.fromkeys(n for n in index.lib if n is not None))

@@ -35,6 +35,7 @@ def _functions(rng: random.Random) -> list[Frame]:
         name = cls + f"f{i}" + rng.choice(["", "", ".<locals>.<listcomp>"])
         out.append(Frame(name, f"/app/mod{i % 3}.py", 10 * i + rng.randint(0, 3)))
     out.append(Frame("<listcomp>", "/app/mod0.py", 5))  # a call site in a loop
+    out.append(Frame(".odd", "/app/mod1.py", 9))  # class "" (a fuzzed name): still a class
     for lib in ("yaml", "markdown"):
         out += [Frame(f"{lib}_{j}", f"{_SITE}/{lib}/core{j}.py", j + 1) for j in range(4)]
     out += [Frame(f"view{j}", f"{_SITE}/django/core/h{j}.py", j + 1) for j in range(3)]
