@@ -20,6 +20,7 @@ from hotpath.analysis.recognize import (
 )
 from hotpath.analysis.stacktable import StackTable
 from hotpath.model import Frame
+from tests.analysis.reference_names_below import reference_names_below
 
 _SITE = "/venv/lib/python3.11/site-packages"
 
@@ -64,8 +65,8 @@ def test_array_endpoints_equal_the_per_stack_rules(
     weights = [float(rng.randint(0, 5)) for _ in stacks]
     routed_apps = {r for r in routed if r is not None}
     table = StackTable(stacks, weights)
-    assert finder.names_below_table(table, names, weights, routed_apps) == finder.names_below(
-        zip(stacks, names, strict=True), weights, routed_apps
+    assert finder.names_below_table(table, names, weights, routed_apps) == reference_names_below(
+        finder, zip(stacks, names, strict=True), weights, routed_apps
     )
     # The comparison reaches every rule: endpoints by dispatch, by router, by server, and
     # routed apps.
