@@ -152,9 +152,10 @@ def default_asgi_endpoint(scope: Scope) -> str:
 class Probe:
     """One request in flight: clocks at the start and the profiler, when sampled."""
 
-    __slots__ = ("cpu0", "profiler", "slots", "t0")
+    __slots__ = ("cpu0", "open", "profiler", "slots", "t0")
 
     def __init__(self, recorder: RequestStore, async_mode: AsyncMode) -> None:
+        self.open = False
         self.profiler: Any = None
         self.slots: ProfileSlots | None = None
         opts = recorder.options
@@ -179,6 +180,8 @@ class Probe:
                     self.slots = None
         self.t0 = time.perf_counter()
         self.cpu0 = time.thread_time()
+        recorder.begin()  # in flight until finish(): SIGTERM waits for it (request_store)
+        self.open = True
 
     def finish(
         self,
@@ -213,6 +216,10 @@ class Probe:
             recorder.record(name, wall, cpu, status, found)
         except Exception as exc:
             recorder.fault("recording a request", exc)
+        finally:
+            if self.open:
+                self.open = False
+                recorder.end()
 
 
 _FRAME_CACHE: dict[str, Any] = {}

@@ -4,7 +4,10 @@ Every request adds to a :class:`~hotpath.model.RequestStats` of its endpoint; a 
 request also adds its pyinstrument stacks. The whole cumulative state is written to one
 file per process (``hotpath-<host>-<pid>-<start>.hotpath``, hotpath's own file format, mode
 0600) atomically, every ``flush_interval_s`` by a daemon thread, at exit, and on SIGTERM,
-so a killed worker loses at most one flush interval.
+so a killed worker loses at most one flush interval. On SIGTERM the requests in flight
+finish first (for up to :data:`SIGTERM_DRAIN_S`): a server with no handler of its own dies
+by the signal's default action, and a request whose client already has its response is
+recorded only after that.
 
 Stacks are stored twice per endpoint, as the model's convention says: ``measure=wall``
 (pyinstrument's wall seconds, ``state`` idle/active) and ``measure=cpu`` (each request's
@@ -131,6 +134,8 @@ class RequestStore:
         """Fresh state (at creation and in a forked child: the parent keeps its own data)."""
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._flight_lock = threading.Lock()
+        self._in_flight = 0
         self._requests: dict[str, RequestStats] = {}
         self._raw = Profile(Metadata(unit="seconds"))
         self._sampled_requests = 0
@@ -193,6 +198,20 @@ class RequestStore:
         self.fault("pyinstrument (request profiling is now off in this process)", exc)
 
     # -- recording ----------------------------------------------------------------------
+    def begin(self) -> None:
+        """A request started (its :meth:`record` and then :meth:`end` follow)."""
+        with self._flight_lock:
+            self._in_flight += 1
+
+    def end(self) -> None:
+        """A request that :meth:`begin` counted is over (recorded or not)."""
+        with self._flight_lock:
+            self._in_flight -= 1
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
     def record(
         self,
         endpoint: str,
@@ -383,25 +402,81 @@ def _pyinstrument_version() -> str:
 # -- process-wide hooks: exit, SIGTERM, fork -------------------------------------------
 _STORES: weakref.WeakSet[RequestStore] = weakref.WeakSet()
 _HOOKS = {"installed": False, "signal": False}
-_PREVIOUS_SIGTERM: object = None
+
+SIGTERM_DRAIN_S = 2.0
+"""How long SIGTERM waits for the requests in flight before the last flush."""
 
 
-def flush_all(blocking: bool = True) -> None:
+def flush_all(blocking: bool = True) -> bool:
+    """Flush every store of this process; False when one could not be written."""
+    ok = True
     for rec in list(_STORES):
         if rec.pid == os.getpid():
-            rec.flush(blocking)
+            ok = rec.flush(blocking) and ok
+    return ok
+
+
+def _in_flight() -> int:
+    return sum(rec.in_flight for rec in list(_STORES) if rec.pid == os.getpid())
 
 
 def _after_fork_in_child() -> None:
     for rec in list(_STORES):
         rec._reset()
+    if _HOOKS["signal"]:
+        _TERMINATE.start()  # threads do not survive a fork
+
+
+class _Terminator:
+    """The thread that ends the process after a SIGTERM that found work unfinished.
+
+    The signal handler runs in the main thread between two bytecodes, maybe in the middle of
+    a request this process is recording, or while another thread holds the store's lock:
+    flushing there would miss that request or find the lock taken, and the default action
+    that follows would lose it (a busy server's file came out empty). Then the handler only
+    wakes this thread, started beforehand (starting a thread takes locks the interrupted
+    code may hold): it waits for the requests in flight, flushes, and re-raises SIGTERM."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.event = threading.Event()
+        try:
+            t = threading.Thread(target=self._run, name="hotpath-sigterm", daemon=True)
+            t.start()
+        except Exception:  # no thread: the handler flushes in place, as well as it can
+            self.thread = None
+        else:
+            self.thread = t
+
+    @property
+    def ready(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def _run(self) -> None:
+        self.event.wait()
+        deadline = time.monotonic() + SIGTERM_DRAIN_S
+        while _in_flight() > 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        flush_all(blocking=True)
+        os.kill(os.getpid(), signal.SIGTERM)  # the default action, restored by the handler
+
+
+_TERMINATE = _Terminator()
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     # Runs in the main thread between bytecodes: never wait for a lock that thread may hold.
-    flush_all(blocking=False)
     with contextlib.suppress(Exception):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if _TERMINATE.ready and (_in_flight() > 0 or not flush_all(blocking=False)):
+        _TERMINATE.event.set()  # it finishes the job; this thread goes on meanwhile
+        return
+    if not _TERMINATE.ready:
+        flush_all(blocking=False)
+    with contextlib.suppress(Exception):
         os.kill(os.getpid(), signal.SIGTERM)
 
 
@@ -420,3 +495,4 @@ def _install_process_hooks(with_signal: bool) -> None:
             ):
                 signal.signal(signal.SIGTERM, _on_sigterm)
                 _HOOKS["signal"] = True
+                _TERMINATE.start()

@@ -21,7 +21,8 @@ def burn(n: int) -> int:
 
 
 class WSGIRouter:
-    """``/orders/<id>`` (CPU), ``/wait`` (sleeps), ``/echo`` (reads the body); else 404."""
+    """``/orders/<id>`` (CPU), ``/wait`` (sleeps), ``/slow?ms=N`` (sleeps N ms), ``/echo``
+    (reads the body); else 404."""
 
     def __init__(self) -> None:
         self.served: Counter[str] = Counter()
@@ -38,6 +39,11 @@ class WSGIRouter:
             route = "GET /wait"
             time.sleep(0.002)
             body = b"waited"
+            status = "200 OK"
+        elif path == "/slow":
+            route = "GET /slow"
+            time.sleep(int(query.get("ms", ["100"])[0]) / 1000)
+            body = b"slept"
             status = "200 OK"
         elif path == "/echo":
             route = "POST /echo"

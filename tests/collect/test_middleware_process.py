@@ -63,6 +63,27 @@ def test_sigterm_flushes_before_exit(tmp_path: Path) -> None:
     assert _counts(tmp_path / "out") == {"GET /orders/<id>": 100, "GET /wait": 100}
 
 
+def test_sigterm_waits_for_the_request_in_flight_then_flushes_it(tmp_path: Path) -> None:
+    """A server with no SIGTERM handler of its own (the handler here is the middleware's)
+    dies by the default action: the request it was serving finishes first and is in the
+    file. Before, the handler flushed at once, without it (an empty file came out when the
+    signal found the store busy), and the client's connection was cut."""
+    import threading
+
+    from tests.collect.webapps import raw_request
+
+    with server(tmp_path, "--flush", "3600", "--fraction", "0") as (proc, port):
+        got: list[bytes] = []
+        client = threading.Thread(target=lambda: got.append(raw_request(port, "/slow?ms=1500")))
+        client.start()
+        time.sleep(0.5)  # well inside the request
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == -signal.SIGTERM  # the default action still happens
+        client.join(timeout=10)
+    assert got and got[0].startswith(b"HTTP/1.0 200 OK") and got[0].endswith(b"slept"), got
+    assert _counts(tmp_path / "out") == {"GET /slow": 1}
+
+
 def test_disk_full_every_request_served_logged_once(tmp_path: Path) -> None:
     with server(tmp_path, "--flush", "0.05", "--fsize", "64") as (proc, port):
         responses = concurrent_requests(port, PATHS * 2, threads=32)
