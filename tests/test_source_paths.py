@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 AUDIT = r"""
 import sys, os
 opened = []
@@ -67,3 +69,19 @@ def test_a_fifo_named_like_source_under_the_root_does_not_hang_analyze(tmp_path:
         )  # fmt: skip
         assert proc.returncode == 0, proc.stderr
         assert "handle" in proc.stdout
+
+
+@pytest.mark.parametrize("size_hint", [None, 0, 3, 10, 11, 50])
+@pytest.mark.parametrize("length", [0, 1, 9, 10, 11, 12, 40])
+def test_read_at_most_reads_the_whole_file_or_one_byte_past_the_limit(
+    length: int, size_hint: int | None
+) -> None:
+    """Whatever size was seen at stat time (a file may grow or shrink before it is read):
+    the whole content when it is within the limit, else exactly limit + 1 bytes of it."""
+    import io
+
+    from hotpath.formats.source import read_at_most
+
+    data = bytes(range(length))
+    got = read_at_most(io.BytesIO(data), 10, size_hint)
+    assert got == (data if length <= 10 else data[:11])

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import stat
 
+from hotpath.formats.source import read_at_most
+
 MAX_SOURCE_BYTES = 16 * 1024**2
 """A larger ``.py`` file is generated code, not something to read for a report."""
 
@@ -25,7 +27,7 @@ def read_source(path: str) -> str | None:
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SOURCE_BYTES:
             return None
         with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(MAX_SOURCE_BYTES + 1)
+            data = read_at_most(f, MAX_SOURCE_BYTES, info.st_size)
     except OSError:
         return None
     finally:

@@ -25,6 +25,7 @@ from typing import Any, BinaryIO, NoReturn
 
 from hotpath.errors import ProfileParseError
 from hotpath.formats import checks
+from hotpath.formats.source import read_at_most
 from hotpath.formats.spec import FormatSpec
 from hotpath.model import EdgeStats, FunctionKey, FunctionStats, Metadata, Profile
 
@@ -156,7 +157,7 @@ def check_marshal_sizes(data: bytes) -> int:
 
 
 def _load(stream: BinaryIO, path: str) -> Any:
-    data = stream.read(_MAX_BYTES + 1)
+    data = read_at_most(stream, _MAX_BYTES)  # not one 2 GiB buffer up front
     if len(data) > _MAX_BYTES:
         _fail(path, "larger than 2 GiB: not a pstats file")
     if not sniff(data[:2]):

@@ -236,3 +236,25 @@ def test_check_marshal_sizes_walks_exactly_one_object(version: int) -> None:
     for value in values:
         data = marshal.dumps(value, version)
         assert check_marshal_sizes(data + b"trailing") == len(data)
+
+
+def test_a_pstats_file_reads_under_an_address_space_limit(tmp_path: Path) -> None:
+    """Under ``ulimit -v`` (containers, CI runners) the reader once asked for its 2 GiB
+    size limit in one buffer before reading a byte: a MemoryError traceback, exit 1, for
+    every pstats file. It now reads in pieces, as far as the file goes."""
+    import resource
+    import subprocess
+    import sys
+
+    limit = 1500 * 1024**2  # room for the interpreter and numpy, not for 2 GiB at once
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    for fixture in FIXTURES:
+        done = subprocess.run(
+            [sys.executable, "-m", "hotpath", "analyze", str(fixture), "--format", "json"],
+            capture_output=True, text=True, timeout=120, preexec_fn=cap,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-1500:]
+        assert json.loads(done.stdout)["functions"]
