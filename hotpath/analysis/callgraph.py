@@ -213,7 +213,17 @@ def _from_stats(profile: Profile) -> CallGraph:
 
 def recursion_groups(cg: CallGraph) -> list[list[FunctionKey]]:
     """Groups of mutually recursive functions (strongly connected components with a cycle),
-    largest weight first. Uses SCCs, never cycle enumeration (which can take minutes)."""
+    largest weight first. Uses SCCs, never cycle enumeration (which can take minutes).
+
+    Found once per graph (the dominator tree and the report both ask)."""
+    found = cg.__dict__.get("_recursion")
+    if found is None:
+        found = _recursion_groups(cg)
+        object.__setattr__(cg, "_recursion", found)
+    return [list(g) for g in found]
+
+
+def _recursion_groups(cg: CallGraph) -> list[list[FunctionKey]]:
     index: dict[FunctionKey, int] = {}
     for a, b in cg.edges:
         index.setdefault(a, len(index))

@@ -66,8 +66,12 @@ def percentile_ms(stats: RequestStats, q: float) -> float | None:
 def endpoint_rows(profile: Profile, top_functions: int = 5) -> list[EndpointRow] | None:
     """One row per endpoint, highest CPU share first; None when nothing names endpoints."""
     cpu, wall = cpu_view(profile), wall_view(profile)
-    cpu_by, wall_by = weight_by_endpoint(cpu), weight_by_endpoint(wall)
-    cpu_total, wall_total = sum(cpu.samples.values()), sum(wall.samples.values())
+    cpu_by = weight_by_endpoint(cpu)
+    cpu_total = sum(cpu.samples.values())
+    if wall is cpu:  # one measure recorded: both views are the profile itself
+        wall_by, wall_total = cpu_by, cpu_total
+    else:
+        wall_by, wall_total = weight_by_endpoint(wall), sum(wall.samples.values())
     names = set(cpu_by) | set(wall_by) | set(profile.requests)
     if not names:
         return None
