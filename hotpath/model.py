@@ -38,6 +38,10 @@ WALL = "wall"
 """measure=wall: wall-clock weight of every sample, active and idle."""
 
 
+MAX_SOURCE_LINE = 2**31 - 1
+"""The largest line number a code object holds (a C int)."""
+
+
 class FunctionKey(NamedTuple):
     """A function's identity: its name and file.
 
@@ -63,13 +67,23 @@ class Frame:
     """One frame of a stack.
 
     ``line`` is the line being executed when the sample was taken (None when the format does
-    not say); ``first_line`` is the line of the ``def`` where the format records it.
+    not say); ``first_line`` is the line of the ``def`` where the format records it. A line
+    no code object can have (negative, or past :data:`MAX_SOURCE_LINE`) is None: a file's
+    ``"line": 1.1e41`` was read as that integer, and no 64-bit output (pprof, JSON) could
+    write it.
     """
 
     name: str
     file: str = ""
     line: int | None = None
     first_line: int | None = None
+
+    def __post_init__(self) -> None:
+        line, first = self.line, self.first_line
+        if line is not None and not 0 <= line <= MAX_SOURCE_LINE:
+            object.__setattr__(self, "line", None)
+        if first is not None and not 0 <= first <= MAX_SOURCE_LINE:
+            object.__setattr__(self, "first_line", None)
 
     @property
     def function(self) -> FunctionKey:
