@@ -39,7 +39,8 @@ WALL = "wall"
 
 
 MAX_SOURCE_LINE = 2**31 - 1
-"""The largest line number a code object holds (a C int)."""
+"""The largest line number a code object holds (a C int); frames keep lines from
+``-MAX_SOURCE_LINE - 1`` up to it."""
 
 
 class FunctionKey(NamedTuple):
@@ -68,9 +69,10 @@ class Frame:
 
     ``line`` is the line being executed when the sample was taken (None when the format does
     not say); ``first_line`` is the line of the ``def`` where the format records it. A line
-    no code object can have (negative, or past :data:`MAX_SOURCE_LINE`) is None: a file's
+    outside a C int (a code object's line is one: :data:`MAX_SOURCE_LINE`) is None: a file's
     ``"line": 1.1e41`` was read as that integer, and no 64-bit output (pprof, JSON) could
-    write it.
+    write it. Small negative lines stay: the plan marks the leaves a step rewrote with
+    ``-1`` (:data:`hotpath.analysis.plan.REWRITTEN_LINE`).
     """
 
     name: str
@@ -80,9 +82,9 @@ class Frame:
 
     def __post_init__(self) -> None:
         line, first = self.line, self.first_line
-        if line is not None and not 0 <= line <= MAX_SOURCE_LINE:
+        if line is not None and not -MAX_SOURCE_LINE - 1 <= line <= MAX_SOURCE_LINE:
             object.__setattr__(self, "line", None)
-        if first is not None and not 0 <= first <= MAX_SOURCE_LINE:
+        if first is not None and not -MAX_SOURCE_LINE - 1 <= first <= MAX_SOURCE_LINE:
             object.__setattr__(self, "first_line", None)
 
     @property

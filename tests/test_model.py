@@ -109,12 +109,14 @@ def test_cpu_view_drops_idle_when_no_measure_labels() -> None:
     assert wall_view(p).total == 5
 
 
-@pytest.mark.parametrize("bad", [-1, 2**31, 111111111111111120396815433971561152905216])
-def test_a_line_no_code_object_can_have_is_unknown(bad: int) -> None:
-    """Readers take line numbers from files as they are; one that no Python code object can
-    have (a fuzzed speedscope file's ``"line": 1.1e41``) becomes None, so every output with
-    64-bit integers (pprof, orjson) can write the frame."""
+@pytest.mark.parametrize("bad", [-(2**31) - 1, 2**31, 111111111111111120396815433971561152905216])
+def test_a_line_outside_a_c_int_is_unknown(bad: int) -> None:
+    """Readers take line numbers from files as they are; one outside the C int of a code
+    object's line (a fuzzed speedscope file's ``"line": 1.1e41``) becomes None, so every
+    output with 64-bit integers (pprof, orjson) can write the frame. The plan's marker line
+    -1 for rewritten leaves stays."""
     fr = Frame("f", "a.py", bad, bad)
     assert fr.line is None and fr.first_line is None
     ok = Frame("f", "a.py", 2**31 - 1, 0)
     assert (ok.line, ok.first_line) == (2**31 - 1, 0)
+    assert Frame("f", "a.py", -1).line == -1
