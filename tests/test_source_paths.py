@@ -80,7 +80,7 @@ def test_read_at_most_reads_the_whole_file_or_one_byte_past_the_limit(
     the whole content when it is within the limit, else exactly limit + 1 bytes of it."""
     import io
 
-    from hotpath.formats.source import read_at_most
+    from hotpath.formats.opening import read_at_most
 
     data = bytes(range(length))
     got = read_at_most(io.BytesIO(data), 10, size_hint)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import stat
 
-from hotpath.formats.source import read_at_most
+from hotpath.formats.opening import read_at_most
 
 MAX_SOURCE_BYTES = 16 * 1024**2
 """A larger ``.py`` file is generated code, not something to read for a report."""

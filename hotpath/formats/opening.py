@@ -20,6 +20,27 @@ INFLATION_FLOOR = 128 * 1024**2
 """Any file may inflate this far, whatever its ratio (peak memory then stays near 0.5 GiB)."""
 
 
+def read_at_most(stream: BinaryIO, limit: int, size: int | None = None) -> bytes:
+    """Up to ``limit + 1`` bytes of ``stream`` (more than ``limit``: too big), read in pieces.
+
+    ``stream.read(limit + 1)`` allocates ``limit + 1`` bytes before it reads one: 16 MiB
+    for each 2 KB source file the analysis looked at, which made its peak. ``size`` (the file's
+    size when it was checked) is the first piece; a file that grew since is read on."""
+    first = min(limit, size if size is not None else 1024**2) + 1
+    data = stream.read(first)
+    if len(data) < first:
+        return data
+    parts = [data]
+    got = len(data)
+    while got <= limit:
+        piece = stream.read(min(limit + 1 - got, 16 * 1024**2))
+        if not piece:
+            break
+        parts.append(piece)
+        got += len(piece)
+    return b"".join(parts)
+
+
 class _CappedReader(io.RawIOBase):
     """Wraps a decompressing stream and fails once more than ``limit`` bytes came out."""
 

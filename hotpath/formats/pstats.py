@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, NoReturn
 
 from hotpath.errors import ProfileParseError
 from hotpath.formats import checks
-from hotpath.formats.source import read_at_most
+from hotpath.formats.opening import read_at_most
 from hotpath.formats.spec import FormatSpec
 from hotpath.model import EdgeStats, FunctionKey, FunctionStats, Metadata, Profile
 

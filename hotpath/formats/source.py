@@ -25,7 +25,8 @@ import types
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import BinaryIO
+
+from hotpath.formats.opening import read_at_most
 
 MAX_SOURCE_BYTES = 4 * 1024**2
 """Larger files are not parsed (generated code; bounds time and memory)."""
@@ -184,27 +185,6 @@ def _ast_definitions(source: bytes) -> SourceDefs:
     collector = _Collector()
     collector.visit(tree)
     return SourceDefs(collector.defs)
-
-
-def read_at_most(stream: BinaryIO, limit: int, size: int | None = None) -> bytes:
-    """Up to ``limit + 1`` bytes of ``stream`` (more than ``limit``: too big), read in pieces.
-
-    ``stream.read(limit + 1)`` allocates ``limit + 1`` bytes before it reads one: 16 MiB
-    for each 2 KB source file the analysis looked at, which made its peak. ``size`` (the file's
-    size when it was checked) is the first piece; a file that grew since is read on."""
-    first = min(limit, size if size is not None else 1024**2) + 1
-    data = stream.read(first)
-    if len(data) < first:
-        return data
-    parts = [data]
-    got = len(data)
-    while got <= limit:
-        piece = stream.read(min(limit + 1 - got, 16 * 1024**2))
-        if not piece:
-            break
-        parts.append(piece)
-        got += len(piece)
-    return b"".join(parts)
 
 
 def _regular_file(path: str) -> os.stat_result | None:
