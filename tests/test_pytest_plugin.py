@@ -43,22 +43,47 @@ def _inclusive_share(path: Path, name: str) -> float:
     return sum(f.inclusive for k, f in cg.functions.items() if k.name == name) / cg.total
 
 
-def test_plugin_writes_profile_that_gates(pytester: pytest.Pytester, tmp_path: Path) -> None:
-    pytester.makepyfile(test_work=WORK)
-    out1, out2 = tmp_path / "a.hotpath.gz", tmp_path / "b.hotpath.gz"
+ATTEMPTS = 3
+"""Live pairs a test tries before it fails. Two runs of the same tests are not two draws of
+one sampler: the plugin weighs CPU time, and on a shared 2-core VM a burst of contention (or
+host steal, which a guest counts as CPU time) during one test of a 0.1 s run moves its share.
+Measured here, idle, 12 pairs of WORK: test_busy's inclusive share 0.36-0.52; one CI run went
+from 0.49 to 0.69 and gated (p=0.02). A pair that passes on any of 3 attempts keeps the claim
+("the same code passes the gate") while a real defect (every pair regressing) still fails."""
+
+
+def _two_runs(pytester: pytest.Pytester, tmp_path: Path, attempt: int) -> tuple[Path, Path]:
+    out1, out2 = tmp_path / f"a{attempt}.hotpath.gz", tmp_path / f"b{attempt}.hotpath.gz"
     pytester.runpytest(f"--hotpath={out1}").assert_outcomes(passed=2)
     result = pytester.runpytest(f"--hotpath={out2}")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["hotpath: wrote *b.hotpath.gz (* samples, * s, 2 tests)"])
-    profile = read_profile(out1)
-    assert profile.meta.sample_count and profile.meta.sample_count > 50
-    endpoints = profile.label_values("endpoint")
-    assert endpoints == {"test_work.py::test_busy", "test_work.py::test_unmarked"}
-    assert _inclusive_share(out1, "busy") > 0.2
-    gate = CliRunner().invoke(main, ["gate", str(out1), str(out2), "--no-annotations"])
-    assert gate.exit_code == 0, gate.output
-    over = CliRunner().invoke(main, ["gate", str(out1), str(out2), "--budget", "test_work:busy=5%"])
-    assert over.exit_code == 1 and "budget EXCEEDED: function test_work:busy" in over.output
+    result.stdout.fnmatch_lines([f"hotpath: wrote *{out2.name} (* samples, * s, 2 tests)"])
+    return out1, out2
+
+
+def test_plugin_writes_profile_that_gates(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makepyfile(test_work=WORK)
+    outputs = []
+    for attempt in range(ATTEMPTS):
+        out1, out2 = _two_runs(pytester, tmp_path, attempt)
+        profile = read_profile(out1)
+        assert profile.meta.sample_count and profile.meta.sample_count > 50
+        endpoints = profile.label_values("endpoint")
+        assert endpoints == {"test_work.py::test_busy", "test_work.py::test_unmarked"}
+        assert _inclusive_share(out1, "busy") > 0.2
+        over = CliRunner().invoke(
+            main, ["gate", str(out1), str(out2), "--budget", "test_work:busy=5%"]
+        )
+        assert over.exit_code == 1 and "budget EXCEEDED: function test_work:busy" in over.output
+        gate = CliRunner().invoke(main, ["gate", str(out1), str(out2), "--no-annotations"])
+        if gate.exit_code == 0:
+            return
+        assert gate.exit_code == 1, gate.output
+        outputs.append(gate.output)
+    pytest.fail(
+        f"the same tests gated as regressed in {ATTEMPTS} of {ATTEMPTS} pairs:\n"
+        + "\n".join(outputs)
+    )
 
 
 def test_plugin_marked_only(pytester: pytest.Pytester, tmp_path: Path) -> None:
@@ -141,20 +166,26 @@ def test_loop():
 def test_plugin_weighs_by_time_so_a_call_free_loop_counts(
     pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Live: measured here, idle, 10 pairs: the loop's share 0.13-0.17 before and 0.53-0.66
+    # after (10x the work). One CI run measured 0.325 after, the steady test having run slow;
+    # so it passes on 1 of ATTEMPTS pairs. Counting records instead of time gives the loop the
+    # same tiny share on both sides, which no attempt passes.
     pytester.makepyfile(test_loop=LOOP)
-    fast, slow = tmp_path / "fast.hotpath.gz", tmp_path / "slow.hotpath.gz"
-    monkeypatch.setenv("LOOP_N", "150000")
-    pytester.runpytest(f"--hotpath={fast}").assert_outcomes(passed=2)
-    monkeypatch.setenv("LOOP_N", "1500000")  # the loop does 10x the work
-    pytester.runpytest(f"--hotpath={slow}").assert_outcomes(passed=2)
-    before = _inclusive_share(fast, "loop_without_calls")
-    after = _inclusive_share(slow, "loop_without_calls")
-    # One record per call would give the loop the same tiny share on both sides; by time,
-    # a 10x loop is the larger part of the run.
-    assert after > 2 * before and after > 0.4, (before, after)
-    gate = CliRunner().invoke(main, ["gate", str(fast), str(slow), "--no-annotations"])
-    assert gate.exit_code == 1, gate.output
-    assert "regressed: loop_without_calls" in gate.output
+    tries = []
+    for attempt in range(ATTEMPTS):
+        fast, slow = tmp_path / f"fast{attempt}.hotpath.gz", tmp_path / f"slow{attempt}.hotpath.gz"
+        monkeypatch.setenv("LOOP_N", "150000")
+        pytester.runpytest(f"--hotpath={fast}").assert_outcomes(passed=2)
+        monkeypatch.setenv("LOOP_N", "1500000")  # the loop does 10x the work
+        pytester.runpytest(f"--hotpath={slow}").assert_outcomes(passed=2)
+        before = _inclusive_share(fast, "loop_without_calls")
+        after = _inclusive_share(slow, "loop_without_calls")
+        gate = CliRunner().invoke(main, ["gate", str(fast), str(slow), "--no-annotations"])
+        flagged = gate.exit_code == 1 and "regressed: loop_without_calls" in gate.output
+        if after > 2 * before and after > 0.4 and flagged:
+            return
+        tries.append((before, after, gate.exit_code))
+    pytest.fail(f"(before, after, gate exit) in {ATTEMPTS} of {ATTEMPTS} pairs: {tries}")
 
 
 def test_plugin_file_is_private_and_names_methods_with_their_class(
