@@ -39,8 +39,7 @@ WALL = "wall"
 
 
 MAX_SOURCE_LINE = 2**31 - 1
-"""The largest line number a code object holds (a C int); frames keep lines from
-``-MAX_SOURCE_LINE - 1`` up to it."""
+"""The largest line number a code object holds (a C int); frames keep lines from 0 up to it."""
 
 
 class FunctionKey(NamedTuple):
@@ -69,10 +68,11 @@ class Frame:
 
     ``line`` is the line being executed when the sample was taken (None when the format does
     not say); ``first_line`` is the line of the ``def`` where the format records it. A line
-    outside a C int (a code object's line is one: :data:`MAX_SOURCE_LINE`) is None: a file's
-    ``"line": 1.1e41`` was read as that integer, and no 64-bit output (pprof, JSON) could
-    write it. Small negative lines stay: the plan marks the leaves a step rewrote with
-    ``-1`` (:data:`hotpath.analysis.plan.REWRITTEN_LINE`).
+    outside 0 to a C int's maximum (a code object's line is a C int, never negative:
+    :data:`MAX_SOURCE_LINE`) is None: a file's ``"line": 1.1e41`` was read as that integer,
+    and no 64-bit output (pprof, JSON) could write it; a ``-1`` is some format's "unknown".
+    So no frame read from a file has a negative line, which leaves them free for markers
+    that must never equal a real frame (:func:`unchecked_frame`).
     """
 
     name: str
@@ -82,14 +82,27 @@ class Frame:
 
     def __post_init__(self) -> None:
         line, first = self.line, self.first_line
-        if line is not None and not -MAX_SOURCE_LINE - 1 <= line <= MAX_SOURCE_LINE:
+        if line is not None and not 0 <= line <= MAX_SOURCE_LINE:
             object.__setattr__(self, "line", None)
-        if first is not None and not -MAX_SOURCE_LINE - 1 <= first <= MAX_SOURCE_LINE:
+        if first is not None and not 0 <= first <= MAX_SOURCE_LINE:
             object.__setattr__(self, "first_line", None)
 
     @property
     def function(self) -> FunctionKey:
         return FunctionKey(self.name, self.file)
+
+
+def unchecked_frame(name: str, file: str, line: int | None, first_line: int | None) -> Frame:
+    """A Frame with these fields as given, without :class:`Frame`'s range check: for a
+    marker line no file can give (the plan's rewritten leaves), and for frames that were
+    checked when first made (unpickling)."""
+    frame = object.__new__(Frame)
+    setattr_ = object.__setattr__
+    setattr_(frame, "name", name)
+    setattr_(frame, "file", file)
+    setattr_(frame, "line", line)
+    setattr_(frame, "first_line", first_line)
+    return frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +352,7 @@ class Profile:
             self.requests,
             self.meta,
         ) = state  # type: ignore[assignment]
-        self.frames = [Frame(*f) for f in frames]
+        self.frames = [unchecked_frame(*f) for f in frames]  # checked when first made
         self._frame_ids = {f: i for i, f in enumerate(self.frames)}
         self._label_ids = {ls: i for i, ls in enumerate(self.label_sets)}
 

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
+from hotpath.analysis.plan import REWRITTEN_LINE
 from hotpath.errors import MergeError
 from hotpath.model import (
     CPU,
@@ -17,6 +20,7 @@ from hotpath.model import (
     RequestStats,
     cpu_view,
     merge,
+    unchecked_frame,
     wall_view,
 )
 
@@ -109,14 +113,25 @@ def test_cpu_view_drops_idle_when_no_measure_labels() -> None:
     assert wall_view(p).total == 5
 
 
-@pytest.mark.parametrize("bad", [-(2**31) - 1, 2**31, 111111111111111120396815433971561152905216])
-def test_a_line_outside_a_c_int_is_unknown(bad: int) -> None:
-    """Readers take line numbers from files as they are; one outside the C int of a code
-    object's line (a fuzzed speedscope file's ``"line": 1.1e41``) becomes None, so every
-    output with 64-bit integers (pprof, orjson) can write the frame. The plan's marker line
-    -1 for rewritten leaves stays."""
+@pytest.mark.parametrize(
+    "bad", [-(2**31) - 1, -1, 2**31, 111111111111111120396815433971561152905216]
+)
+def test_a_line_outside_a_code_objects_range_is_unknown(bad: int) -> None:
+    """Readers take line numbers from files as they are; one outside 0 to a C int's maximum
+    (a fuzzed speedscope file's ``"line": 1.1e41``; a format's -1 for "unknown") becomes
+    None, so every output with 64-bit integers (pprof, orjson) can write the frame, and no
+    frame from a file equals the plan's marker for rewritten leaves."""
     fr = Frame("f", "a.py", bad, bad)
     assert fr.line is None and fr.first_line is None
     ok = Frame("f", "a.py", 2**31 - 1, 0)
     assert (ok.line, ok.first_line) == (2**31 - 1, 0)
-    assert Frame("f", "a.py", -1).line == -1
+
+
+def test_the_plans_marker_never_equals_a_frame_from_a_file_and_survives_pickling() -> None:
+    marked = unchecked_frame("f", "a.py", REWRITTEN_LINE, 3)
+    assert marked != Frame("f", "a.py", REWRITTEN_LINE, 3) == Frame("f", "a.py", None, 3)
+    p = Profile()
+    p.add((p.intern_frame(Frame("f", "a.py", None, 3)), p.intern_frame(marked)), 1.0)
+    back = pickle.loads(pickle.dumps(p))
+    assert back.frames == p.frames and back.frames[1].line == REWRITTEN_LINE
+    assert back.intern_frame(marked) == 1 and back.intern_frame(Frame("f", "a.py", -1, 3)) == 0

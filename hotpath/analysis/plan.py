@@ -36,7 +36,7 @@ from hotpath.analysis.nativeness import Category, Evidence, LeafJudge
 from hotpath.analysis.options import AdvisorOptions
 from hotpath.analysis.results import Candidate, Plan, PlanLeft, PlanStep
 from hotpath.analysis.verdict import cost, estimate, gain_of, speedup_for, wilson
-from hotpath.model import ENDPOINT, Frame, FunctionKey, Profile, Stack
+from hotpath.model import ENDPOINT, Frame, FunctionKey, Profile, Stack, unchecked_frame
 
 __all__ = [
     "PLAN_RULE",
@@ -55,7 +55,8 @@ PLAN_RULE = (
     "every remaining candidate in Python"
 )
 REWRITTEN_LINE = -1
-"""The line of a leaf frame a step rewrote: no real frame has it."""
+"""The line of a leaf frame a step rewrote: no frame read from a file has a negative line
+(:class:`~hotpath.model.Frame` makes it None), so a marked leaf never equals a real one."""
 
 
 @dataclass
@@ -130,7 +131,7 @@ def apply_step(
             samples[stack, lid] = samples.get((stack, lid), 0.0) + w
             continue
         faster += w
-        marked = Frame(leaf.name, leaf.file, REWRITTEN_LINE, leaf.first_line)
+        marked = unchecked_frame(leaf.name, leaf.file, REWRITTEN_LINE, leaf.first_line)
         judge.rewritten.add(marked)
         new = (*stack[:-1], out.intern_frame(marked))
         after = w / k if k > 0 else w
