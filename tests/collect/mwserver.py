@@ -1,9 +1,13 @@
 """A WSGI server process with the middleware, for tests that kill it or fill its disk.
 
-    python -m tests.collect.mwserver OUT_DIR PORT_FILE [--flush S] [--fsize BYTES]
+    python -m tests.collect.mwserver OUT_DIR PORT_FILE [--flush S] [--fsize BYTES] [--fork]
 
 ``--fsize`` sets RLIMIT_FSIZE (a full disk, for this process only) and ignores SIGXFSZ so
 that writes fail with an error, as they do on a full disk, instead of killing the process.
+``--fork``: the middleware is made (and its SIGTERM handler installed) in this process, which
+then forks, as a pre-fork server's master does; the child serves (its pid in
+``PORT_FILE.pid``) and this process waits for it, writes its wait status to
+``PORT_FILE.status`` and exits 0.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ def main() -> None:
     p.add_argument("--flush", type=float, default=0.2)
     p.add_argument("--fsize", type=int, default=None)
     p.add_argument("--fraction", type=float, default=0.5)
+    p.add_argument("--fork", action="store_true")
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     if args.fsize is not None:
@@ -35,13 +40,23 @@ def main() -> None:
         WSGIRouter(), output_dir=args.out, flush_interval_s=args.flush,
         sample_fraction=args.fraction,
     )  # fmt: skip
+    if args.fork:
+        child = os.fork()
+        if child:
+            _write(args.port_file + ".pid", str(child))
+            _pid, status = os.waitpid(child, 0)
+            _write(args.port_file + ".status", str(status))
+            os._exit(0)
     with serve_wsgi(app) as port:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(str(port))
-        os.replace(tmp, args.port_file)
+        _write(args.port_file, str(port))
         while True:  # until killed; pause() lets Python signal handlers run
             signal.pause()
+
+
+def _write(path: str, text: str) -> None:
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
 
 
 if __name__ == "__main__":

@@ -84,6 +84,35 @@ def test_sigterm_waits_for_the_request_in_flight_then_flushes_it(tmp_path: Path)
     assert _counts(tmp_path / "out") == {"GET /slow": 1}
 
 
+def test_sigterm_in_a_forked_worker_drains_its_own_request(tmp_path: Path) -> None:
+    """The middleware made before a fork (a pre-fork server's master imports the app): the
+    child's SIGTERM waits for the child's request in flight, flushes it into the child's own
+    file, and dies by the default action. Threads do not survive a fork, so the drain thread
+    is started again in the child; without it the handler flushed at once, without the
+    request."""
+    import threading
+
+    from tests.collect.webapps import raw_request
+
+    pid_file, status_file = tmp_path / "port.pid", tmp_path / "port.status"
+    with server(tmp_path, "--flush", "3600", "--fraction", "0", "--fork") as (proc, port):
+        child = int(pid_file.read_text())
+        assert child != proc.pid
+        got: list[bytes] = []
+        client = threading.Thread(target=lambda: got.append(raw_request(port, "/slow?ms=1500")))
+        client.start()
+        time.sleep(0.5)  # well inside the request
+        os.kill(child, signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        client.join(timeout=10)
+    status = int(status_file.read_text())
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM, status
+    assert got and got[0].startswith(b"HTTP/1.0 200 OK") and got[0].endswith(b"slept"), got
+    files = list((tmp_path / "out").iterdir())
+    assert len(files) == 1 and f"-{child}-" in files[0].name, files  # the child's own file
+    assert _counts(tmp_path / "out") == {"GET /slow": 1}
+
+
 def test_disk_full_every_request_served_logged_once(tmp_path: Path) -> None:
     with server(tmp_path, "--flush", "0.05", "--fsize", "64") as (proc, port):
         responses = concurrent_requests(port, PATHS * 2, threads=32)
