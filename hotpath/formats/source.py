@@ -10,13 +10,17 @@ as code objects record it (the first decorator's line for a decorated function).
 
 Only regular files up to :data:`MAX_SOURCE_BYTES` under :func:`allowed_roots` are read; a
 file that does not parse is treated as absent. Parsed tables are cached per (path, size,
-mtime) for the process.
+mtime) for the process. Where the file's ``__pycache__`` holds bytecode that this Python
+compiled from exactly that source (the check the import system makes), its code objects are
+read instead of compiling again (:func:`cached_code`).
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import io
+import marshal
 import os
 import stat
 import sys
@@ -137,27 +141,71 @@ class _Collector(ast.NodeVisitor):
         self._comprehension(node, "<genexpr>")
 
 
-def parse_definitions(source: bytes) -> SourceDefs:
-    """The definitions of a module's source (bytes, any PEP 263 encoding).
+def parse_definitions(source: bytes, module: types.CodeType | None = None) -> SourceDefs:
+    """The definitions of a module's source (bytes, any PEP 263 encoding); ``module``: its
+    code, compiled from exactly this source, when the caller has it (:func:`cached_code`).
 
     Raises SyntaxError, ValueError or RecursionError when the source does not parse.
     """
     if sys.version_info >= (3, 11):
         try:
-            return SourceDefs(_code_definitions(source))
+            if module is None:
+                module = compile(source, "<source>", "exec", dont_inherit=True, optimize=0)
+            return SourceDefs(_code_definitions(module))
         except (SyntaxError, ValueError, UnicodeError, RecursionError, MemoryError):
             pass  # e.g. ``return`` outside a function: the parser alone may still read it
     return _ast_definitions(source)
 
 
-def _code_definitions(source: bytes) -> list[Definition]:
+PYC_HEADER = 16
+"""Magic number, flags, then source mtime and size (or the source's hash): PEP 552."""
+
+
+def cached_code(path: str, source: bytes, size: int, mtime_ns: int) -> types.CodeType | None:
+    """The module code in ``path``'s ``__pycache__`` file when this Python compiled it from
+    exactly ``source`` (this interpreter's magic number; the source's mtime and size, or
+    its hash, in the header: what the import system checks before it runs the file), else
+    None. Reading it takes 40% of the time of compiling (400 Django modules: 0.22 s against
+    0.55 s); a deployed application and its libraries have one for every module imported.
+
+    Such a file is only read where its source may be (:func:`allowed_roots`), and it is
+    what Python itself would run for that module; anything unexpected in it means None.
+    """
+    if sys.version_info < (3, 11):
+        return None
+    try:
+        cached = importlib.util.cache_from_source(path, optimization="")
+        with open(cached, "rb") as f:
+            data = read_at_most(f, 2 * MAX_SOURCE_BYTES)
+    except (OSError, ValueError, NotImplementedError):
+        return None
+    if len(data) <= PYC_HEADER or data[:4] != importlib.util.MAGIC_NUMBER:
+        return None
+    flags = int.from_bytes(data[4:8], "little")
+    if flags & ~0b11:
+        return None
+    if flags & 1:  # hash-based (PEP 552): valid for this source whatever its mtime
+        if data[8:16] != importlib.util.source_hash(source):
+            return None
+    elif (
+        int.from_bytes(data[8:12], "little") != (mtime_ns // 10**9) & 0xFFFFFFFF
+        or int.from_bytes(data[12:16], "little") != size & 0xFFFFFFFF
+    ):
+        return None
+    try:
+        code = marshal.loads(memoryview(data)[PYC_HEADER:])
+    except (EOFError, ValueError, TypeError):
+        return None
+    return code if isinstance(code, types.CodeType) else None
+
+
+def _code_definitions(module: types.CodeType) -> list[Definition]:
     """The definitions as the compiler itself makes them: its code objects (qualified name,
     first line) and, as last line, the last line holding code of each or of one nested in it.
 
     Compiling runs in C and builds no syntax tree in Python: 2.5 times faster than walking
     :mod:`ast` nodes, which was most of the time of naming a big profile's functions.
     """
-    module = compile(source, "<source>", "exec", dont_inherit=True, optimize=0)
     defs: list[Definition] = []
 
     def visit(code: types.CodeType, parent: int) -> int:
@@ -207,7 +255,7 @@ def _load(path: str, size: int, mtime_ns: int) -> SourceDefs | None:
     if len(data) > MAX_SOURCE_BYTES:
         return None
     try:
-        return parse_definitions(data)
+        return parse_definitions(data, cached_code(path, data, size, mtime_ns))
     except (SyntaxError, ValueError, RecursionError, MemoryError, UnicodeError):
         return None
 
