@@ -1,7 +1,9 @@
 """Static guarantees: no pickle, eval/exec or unsafe YAML anywhere in the package; marshal only
-in the pstats reader (the format is marshal; pickle-based loading would run code); compile()
-only in the source reader, which reads the code objects' names and lines and never runs them
-(nothing may call exec or eval on them: both stay forbidden everywhere)."""
+in the pstats reader (the format is marshal; pickle-based loading would run code) and in the
+source reader, for the ``__pycache__`` bytecode of this Python's own library directories (what
+the interpreter itself runs for those modules; never a checkout's); compile() only in the
+source reader, which reads the code objects' names and lines and never runs them (nothing may
+call exec or eval on them: both stay forbidden everywhere)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).parents[1] / "hotpath"
 FORBIDDEN_MODULES = {"pickle", "cPickle", "dill", "shelve", "yaml", "jsonpickle"}
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__"}
-MARSHAL_ALLOWED = {"formats/pstats.py"}
+MARSHAL_ALLOWED = {"formats/pstats.py", "formats/source.py"}
 COMPILE_ALLOWED = {"formats/source.py"}
 
 

@@ -105,16 +105,39 @@ def test_a_damaged_pyc_is_not_used_and_naming_compiles_instead(
     pyc = _pyc(path)
     pyc.write_bytes(damage(pyc.read_bytes()))
     assert _code(path) is None
-    defs = SourceIndex(roots=[str(tmp_path)], allowed=[str(tmp_path)]).defs(str(path))
+    index = SourceIndex(roots=[str(tmp_path)], allowed=[str(tmp_path)], bytecode=[str(tmp_path)])
+    defs = index.defs(str(path))
     assert defs is not None and ("Shop.total", 4, 5) in _qualnames(defs)
 
 
-def test_naming_reads_the_pyc_it_finds(tmp_path: Path) -> None:
-    """Through :class:`SourceIndex`: the pyc's code is what names the functions (its code
-    swapped for another source's, under this source's header, names those)."""
+def test_naming_reads_a_pyc_only_under_the_bytecode_roots(tmp_path: Path) -> None:
+    """Through :class:`SourceIndex`: under a bytecode root (by default only this Python's
+    library directories) the pyc's code is what names the functions: its code swapped for
+    another source's, under this source's header, names those. Elsewhere (a checkout being
+    analysed: the current directory) the source is compiled, whatever its ``__pycache__``
+    holds."""
     path = _module(tmp_path, SOURCE, CHECKED_HASH)
     pyc = _pyc(path)
     other = compile(CHANGED, "shop.py", "exec", dont_inherit=True)
     pyc.write_bytes(pyc.read_bytes()[:16] + marshal.dumps(other))
-    defs = SourceIndex(roots=[str(tmp_path)], allowed=[str(tmp_path)]).defs(str(path))
-    assert defs is not None and ("Store.total", 4, 5) in _qualnames(defs)
+    roots = [str(tmp_path)]
+    trusted = SourceIndex(roots=roots, allowed=roots, bytecode=roots).defs(str(path))
+    assert trusted is not None and ("Store.total", 4, 5) in _qualnames(trusted)
+    default = SourceIndex(roots=roots, allowed=roots).defs(str(path))
+    assert default is not None and ("Shop.total", 4, 5) in _qualnames(default)
+
+
+def test_library_modules_are_named_from_their_bytecode() -> None:
+    """An installed library (click, pip-compiled): its functions' definitions come from its
+    pyc and equal what compiling gives."""
+    import click.core
+
+    path = click.core.__file__
+    assert path is not None
+    source = Path(path).read_bytes()
+    st = os.stat(path)
+    code = cached_code(path, source, st.st_size, st.st_mtime_ns)
+    assert code is not None, f"no valid bytecode for {path}"
+    assert _qualnames(parse_definitions(source, code)) == _qualnames(parse_definitions(source))
+    index = SourceIndex()
+    assert any(os.path.realpath(path).startswith(r + os.sep) for r in index._bytecode)
