@@ -179,8 +179,8 @@ def cached_code(path: str, source: bytes, size: int, mtime_ns: int) -> types.Cod
         return None
     try:
         cached = importlib.util.cache_from_source(path, optimization="")
-        with open(cached, "rb") as f:
-            data = read_at_most(f, 2 * MAX_SOURCE_BYTES)
+        with open(cached, "rb") as f:  # its size as the first piece: no 1 MiB buffer per file
+            data = read_at_most(f, 2 * MAX_SOURCE_BYTES, os.fstat(f.fileno()).st_size)
     except (OSError, ValueError, NotImplementedError):
         return None
     if len(data) <= PYC_HEADER or data[:4] != importlib.util.MAGIC_NUMBER:
