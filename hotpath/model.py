@@ -10,7 +10,17 @@ caller→callee edges live in :attr:`Profile.function_stats` and :attr:`Profile.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from array import array
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    Sequence,
+    ValuesView,
+)
 from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
 
@@ -201,6 +211,382 @@ def make_labels(labels: Mapping[str, str] | Iterable[tuple[str, str]] | None) ->
     return tuple(sorted((str(k), str(v)) for k, v in items))
 
 
+class StackStore:
+    """Distinct stacks laid end to end in one array of frame ids (two bytes a frame while
+    every id is below 65,536, else four): stack ``i`` is ``flat[ends[i - 1]:ends[i]]``.
+
+    A 100 MB py-spy file holds 50,000 distinct stacks of 40 frames: as tuples of ints they
+    were 17 MiB of the profile's 37, as an array of two-byte ids 4 MiB. The store only
+    grows, so profiles derived from one another (filtered, labelled, a plan's steps) share
+    it; each :class:`Samples` says which of its stacks it uses. Stacks come out as tuples
+    (:meth:`stack`), made when asked for; the analysis reads the array (:meth:`sealed`).
+    Stacks are found by an open-addressing table of rows keyed by the tuple's hash, in
+    arrays: a dict of 50,000 hashes to rows was 6 MiB of int objects.
+    """
+
+    __slots__ = ("_hashes", "_head", "_table", "_tail", "ends")
+
+    def __init__(self) -> None:
+        self._head = array("H")
+        """The stacks up to the last :meth:`sealed`: never resized (numpy may view it)."""
+        self._tail = array("H")
+        """The stacks added since, appended in place."""
+        self.ends = array("q")
+        """Per stack, where it ends in the whole (head then tail)."""
+        self._hashes: array[int] | None = array("q")
+        """Per stack, its hash (None: not computed yet)."""
+        self._table: array[int] | None = None
+        """Slots of rows (-1: empty), a power of two at most half full; built when needed."""
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def stack(self, row: int) -> Stack:
+        ends = self.ends
+        lo = ends[row - 1] if row else 0
+        head = len(self._head)
+        if lo < head:
+            return tuple(self._head[lo : ends[row]])
+        return tuple(self._tail[lo - head : ends[row] - head])
+
+    def leaf(self, row: int) -> int:
+        """The frame id of stack ``row``'s leaf, or -1 for the empty stack."""
+        ends = self.ends
+        end = ends[row]
+        if end == (ends[row - 1] if row else 0):
+            return -1
+        head = len(self._head)
+        return self._head[end - 1] if end <= head else self._tail[end - 1 - head]
+
+    def length(self, row: int) -> int:
+        ends = self.ends
+        return ends[row] - (ends[row - 1] if row else 0)
+
+    def _probe(self, stack: Stack, h: int) -> tuple[int, int]:
+        """(row of ``stack`` or -1, its slot or the empty slot where it would go)."""
+        table = self._table if self._table is not None else self._build_table()
+        mask = len(table) - 1
+        hashes = self._hashes
+        assert hashes is not None
+        slot = h & mask
+        while True:
+            row = table[slot]
+            if row < 0 or (hashes[row] == h and self.stack(row) == stack):
+                return row, slot
+            slot = (slot + 1) & mask
+
+    def find(self, stack: Stack) -> int:
+        """The row of ``stack``, or -1."""
+        return self._probe(stack, hash(stack))[0]
+
+    def intern(self, stack: Stack) -> int:
+        """The row of ``stack``, added when new."""
+        h = hash(stack)
+        row, slot = self._probe(stack, h)
+        if row >= 0:
+            return row
+        row = self._append(stack, h)
+        table = self._table
+        assert table is not None
+        table[slot] = row
+        if 2 * len(self.ends) > len(table):
+            self._build_table()
+        return row
+
+    def _append(self, stack: Stack, h: int) -> int:
+        tail = self._tail
+        n = len(tail)
+        try:
+            tail.extend(stack)
+        except OverflowError:  # a frame id of 65,536 or more (or a negative one)
+            del tail[n:]
+            if tail.typecode == "i" or min(stack, default=0) < 0:
+                raise ValueError(f"frame ids must be 0 to 2**31-1, not {stack!r:.80}") from None
+            self._head = array("i", self._head)
+            tail = self._tail = array("i", tail)
+            tail.extend(stack)
+        except TypeError:
+            del tail[n:]
+            raise
+        self.ends.append(len(self._head) + len(tail))
+        assert self._hashes is not None  # _probe built them
+        self._hashes.append(h)
+        return len(self.ends) - 1
+
+    def _build_table(self) -> array[int]:
+        hashes = self._hashes
+        if hashes is None:
+            hashes = self._hashes = array("q", map(hash, map(self.stack, range(len(self)))))
+        size = 8
+        while size < 2 * len(self.ends) + 2:
+            size *= 2
+        table = array("i", [-1]) * size
+        mask = size - 1
+        for row, h in enumerate(hashes):
+            slot = h & mask
+            while table[slot] >= 0:
+                slot = (slot + 1) & mask
+            table[slot] = row
+        self._table = table
+        return table
+
+    def drop_index(self) -> None:
+        """Free the lookup table (rebuilt if a stack is added or looked up again)."""
+        self._table = None
+
+    def remapped(self, remap: Sequence[int]) -> tuple[StackStore, list[int] | None]:
+        """A new store with frame id ``f`` replaced by ``remap[f]`` in every stack, and,
+        when that made some stacks equal, each row's row among the distinct ones (the
+        equal ones stay in the store, unused)."""
+        flat = self.sealed()
+        injective = len(set(remap)) == len(remap)
+        top = max(remap, default=-1)
+        foreign = max(flat, default=-1) + 1 - len(remap)
+        if foreign > 0:  # another profile's frames, in stacks this one does not use
+            remap = [*remap, *range(top + 1, top + 1 + foreign)]
+            top += foreign
+        out = StackStore()
+        out._head = array("H" if top < 1 << 16 else "i", map(remap.__getitem__, flat))
+        out._tail = array(out._head.typecode)
+        out.ends = array("q", self.ends)
+        out._hashes = None  # made when a stack is looked up
+        if injective:  # no two frames merged: no two stacks either
+            return out, None
+        table = out._build_table()  # finds the first of equal stacks
+        mask = len(table) - 1
+        hashes = out._hashes
+        assert hashes is not None
+        canonical = []
+        for row, h in enumerate(hashes):
+            slot = h & mask
+            while True:
+                first = table[slot]
+                if hashes[first] == h and out.stack(first) == out.stack(row):
+                    break
+                slot = (slot + 1) & mask
+            canonical.append(first)
+        return out, canonical
+
+    def sealed(self) -> array[int]:
+        """Every stack so far as one array that is never resized again, so numpy can view
+        it while stacks are still being added (they go to a new tail)."""
+        if self._tail and not self._head:  # everything in the tail: it becomes the head
+            self._head, self._tail = self._tail, array(self._tail.typecode)
+        elif self._tail:
+            head = array(self._tail.typecode, self._head)
+            head.extend(self._tail)
+            self._head, self._tail = head, array(head.typecode)
+        return self._head
+
+    def __getstate__(self) -> tuple[str, bytes, bytes, bytes]:
+        flat = self.sealed()
+        hashes = self._hashes.tobytes() if self._hashes is not None else b""
+        return flat.typecode, flat.tobytes(), self.ends.tobytes(), hashes
+
+    def __setstate__(self, state: tuple[str, bytes, bytes, bytes]) -> None:
+        code, flat, ends, hashes = state
+        self._head = array(code)
+        self._head.frombytes(flat)
+        self._tail = array(code)
+        self.ends = array("q")
+        self.ends.frombytes(ends)
+        self._hashes = array("q")
+        self._hashes.frombytes(hashes)
+        if len(self._hashes) != len(self.ends):
+            self._hashes = None
+        self._table = None
+
+
+class Samples(MutableMapping[tuple[Stack, int], float]):
+    """A profile's weights: (stack of frame ids root→leaf, label set id) -> weight.
+
+    A mapping, as readers and exports use it; stored as parallel arrays over a
+    :class:`StackStore` (per entry: the stack's row, the label set id, the weight), in the
+    order entries were first added. Keys come out as tuples, made when asked for; the
+    analysis's passes read the arrays (:meth:`entries`, :meth:`StackStore.sealed`).
+    """
+
+    __slots__ = ("_first", "_more", "lids", "rows", "store", "weights")
+
+    def __init__(self, store: StackStore | None = None) -> None:
+        self.store = store if store is not None else StackStore()
+        self.rows = array("i")
+        self.lids = array("i")
+        self.weights = array("d")
+        self._first: array[int] | None = None
+        """Per store row, its first entry (-1: none); built when first needed."""
+        self._more: dict[int, int] = {}
+        """(row << 32 | label set id) -> entry, for a row's entries after its first."""
+
+    @classmethod
+    def of(cls, items: Iterable[tuple[tuple[Stack, int], float]]) -> Samples:
+        out = cls()
+        add = out.add
+        for (stack, lid), w in items:
+            add(stack, w, lid)
+        return out
+
+    def _index(self) -> array[int]:
+        first = self._first
+        if first is None:
+            first = self._first = array("i", [-1]) * len(self.store)
+            more = self._more = {}
+            lids = self.lids
+            for i, row in enumerate(self.rows):
+                at = first[row]
+                if at < 0:
+                    first[row] = i
+                elif lids[at] != lids[i] and (row << 32 | lids[i]) not in more:
+                    more[row << 32 | lids[i]] = i
+                else:
+                    more[-1] = -1  # the same key twice: not an index of distinct keys
+        return first
+
+    def _find(self, row: int, lid: int) -> int:
+        first = self._index()
+        if row >= len(first):
+            return -1
+        at = first[row]
+        if at < 0 or self.lids[at] == lid:
+            return at
+        return self._more.get(row << 32 | lid, -1)
+
+    def add(self, stack: Stack, weight: float, lid: int = 0) -> None:
+        """Add ``weight`` to (stack, lid)."""
+        self.add_row(self.store.intern(stack), weight, lid)
+
+    def add_row(self, row: int, weight: float, lid: int) -> None:
+        """Add ``weight`` to (the store's stack ``row``, lid)."""
+        at = self._find(row, lid)
+        if at >= 0:
+            self.weights[at] += weight
+            return
+        first = self._first
+        assert first is not None
+        if row >= len(first):
+            first.extend(array("i", [-1]) * (len(self.store) - len(first)))
+        at = len(self.weights)
+        if first[row] < 0:
+            first[row] = at
+        else:
+            self._more[row << 32 | lid] = at
+        self.rows.append(row)
+        self.lids.append(lid)
+        self.weights.append(weight)
+
+    def _at(self, key: tuple[Stack, int]) -> int:
+        stack, lid = key
+        row = self.store.find(stack)
+        return -1 if row < 0 else self._find(row, lid)
+
+    def __getitem__(self, key: tuple[Stack, int]) -> float:
+        at = self._at(key)
+        if at < 0:
+            raise KeyError(key)
+        return self.weights[at]
+
+    def __setitem__(self, key: tuple[Stack, int], weight: float) -> None:
+        at = self._at(key)
+        if at < 0:
+            self.add(key[0], weight, key[1])
+        else:
+            self.weights[at] = weight
+
+    def __delitem__(self, key: tuple[Stack, int]) -> None:
+        at = self._at(key)
+        if at < 0:
+            raise KeyError(key)
+        del self.rows[at], self.lids[at], self.weights[at]
+        self._first = None
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, tuple) and len(key) == 2 and self._at(key) >= 0
+
+    def __len__(self) -> int:
+        return len(self.weights)
+
+    def __bool__(self) -> bool:
+        return bool(self.weights)
+
+    def __iter__(self) -> Iterator[tuple[Stack, int]]:
+        stack = self.store.stack
+        for row, lid in zip(self.rows, self.lids, strict=True):
+            yield stack(row), lid
+
+    def items(self) -> _SampleItems:
+        return _SampleItems(self)
+
+    def values(self) -> _SampleValues:
+        return _SampleValues(self)
+
+    def copy(self) -> Samples:
+        """The same entries over the same store."""
+        out = Samples(self.store)
+        out.rows, out.lids, out.weights = (
+            array("i", self.rows),
+            array("i", self.lids),
+            array("d", self.weights),
+        )
+        return out
+
+    def with_entries(
+        self, rows: Iterable[int], lids: Iterable[int], weights: Iterable[float]
+    ) -> Samples:
+        """Entries over this one's store; entries with the same (row, lid) add up, in order."""
+        out = Samples(self.store)
+        out.rows, out.lids, out.weights = array("i", rows), array("i", lids), array("d", weights)
+        out._index()
+        if -1 in out._more:  # some (row, lid) comes twice
+            merged = Samples(self.store)
+            for row, lid, w in zip(out.rows, out.lids, out.weights, strict=True):
+                merged.add_row(row, w, lid)
+            return merged
+        return out
+
+    def remapped(self, remap: Sequence[int]) -> Samples:
+        """These entries with frame id ``f`` replaced by ``remap[f]`` (a new store);
+        entries whose stacks became equal add up, in entry order."""
+        store, canonical = self.store.remapped(remap)
+        rows = self.rows if canonical is None else map(canonical.__getitem__, self.rows)
+        return Samples(store).with_entries(rows, self.lids, self.weights)
+
+    def drop_index(self) -> None:
+        """Free the lookup tables (rebuilt when a key is looked up or added again)."""
+        self._first, self._more = None, {}
+        self.store.drop_index()
+
+    def __getstate__(self) -> tuple[StackStore, bytes, bytes, bytes]:
+        return self.store, self.rows.tobytes(), self.lids.tobytes(), self.weights.tobytes()
+
+    def __setstate__(self, state: tuple[StackStore, bytes, bytes, bytes]) -> None:
+        self.store = state[0]
+        self.rows, self.lids, self.weights = array("i"), array("i"), array("d")
+        self.rows.frombytes(state[1])
+        self.lids.frombytes(state[2])
+        self.weights.frombytes(state[3])
+        self._first, self._more = None, {}
+
+    def __repr__(self) -> str:
+        return f"<Samples {len(self)} entries over {len(self.store)} stacks>"
+
+
+class _SampleItems(ItemsView[tuple[Stack, int], float]):
+    _mapping: Samples
+
+    def __iter__(self) -> Iterator[tuple[tuple[Stack, int], float]]:
+        s = self._mapping
+        stack = s.store.stack
+        for row, lid, w in zip(s.rows, s.lids, s.weights, strict=True):
+            yield (stack(row), lid), w
+
+
+class _SampleValues(ValuesView[float]):
+    _mapping: Samples
+
+    def __iter__(self) -> Iterator[float]:
+        return iter(self._mapping.weights)
+
+
 class Profile:
     """Weighted stacks with labels, plus exact call statistics where a profiler gives them.
 
@@ -211,13 +597,13 @@ class Profile:
     __slots__ = (
         "_frame_ids",
         "_label_ids",
+        "_samples",
         "call_edges",
         "frames",
         "function_stats",
         "label_sets",
         "meta",
         "requests",
-        "samples",
     )
 
     def __init__(self, meta: Metadata | None = None) -> None:
@@ -225,13 +611,21 @@ class Profile:
         self._frame_ids: dict[Frame, int] = {}
         self.label_sets: list[Labels] = [()]
         self._label_ids: dict[Labels, int] = {(): 0}
-        self.samples: dict[tuple[Stack, int], float] = {}
-        """(stack of frame ids root→leaf, label set id) -> weight in ``meta.unit``."""
+        self._samples = Samples()
         self.function_stats: dict[FunctionKey, FunctionStats] = {}
         self.call_edges: dict[tuple[FunctionKey, FunctionKey], EdgeStats] = {}
         self.requests: dict[str, RequestStats] = {}
         """Endpoint -> request statistics (middleware recordings)."""
         self.meta = meta if meta is not None else Metadata()
+
+    @property
+    def samples(self) -> Samples:
+        """(stack of frame ids root→leaf, label set id) -> weight in ``meta.unit``."""
+        return self._samples
+
+    @samples.setter
+    def samples(self, value: Mapping[tuple[Stack, int], float]) -> None:
+        self._samples = value if isinstance(value, Samples) else Samples.of(value.items())
 
     # -- building -----------------------------------------------------------------------
     def intern_frame(self, frame: Frame) -> int:
@@ -253,9 +647,7 @@ class Profile:
 
     def add(self, stack: Stack, weight: float, labels: int = 0) -> None:
         """Add ``weight`` to a stack (tuple of interned frame ids, root first)."""
-        key = (stack, labels)
-        samples = self.samples
-        samples[key] = samples.get(key, 0) + weight
+        self._samples.add(stack, weight, labels)
 
     def add_frames(
         self, frames: Sequence[Frame], weight: float, labels: Mapping[str, str] | None = None
@@ -273,12 +665,7 @@ class Profile:
         remap = [self.intern_frame(f) for f in frames]
         if remap == list(range(len(remap))):
             return
-        at = remap.__getitem__
-        samples: dict[tuple[Stack, int], float] = {}
-        for (stack, lid), w in self.samples.items():
-            key = (tuple(map(at, stack)), lid)
-            samples[key] = samples.get(key, 0) + w
-        self.samples = samples
+        self._samples = self._samples.remapped(remap)
 
     # -- reading ------------------------------------------------------------------------
     @property
@@ -309,10 +696,28 @@ class Profile:
         out = Profile(replace(self.meta, sources=list(self.meta.sources)))
         out.frames = list(self.frames)
         out._frame_ids = dict(self._frame_ids)
-        kept = {lid for lid, labels in enumerate(self.label_sets) if keep(labels)}
-        for (stack, lid), w in self.samples.items():
-            if lid in kept:
-                out.add(stack, w, out.intern_labels(self.label_sets[lid]))
+        # The entries kept share this profile's stacks. Label sets are interned in the
+        # order their first kept entry comes, as adding the entries one by one did.
+        s = self._samples
+        label_sets = self.label_sets
+        ok = [keep(labels) for labels in label_sets]
+        new_lid = [-1] * len(label_sets)
+        picked: list[int] = []
+        lids: list[int] = []
+        for i, lid in enumerate(s.lids):
+            if ok[lid]:
+                n = new_lid[lid]
+                if n < 0:
+                    n = new_lid[lid] = out.intern_labels(label_sets[lid])
+                picked.append(i)
+                lids.append(n)
+        if len(picked) == len(s.weights):
+            out._samples = s.with_entries(s.rows, lids, s.weights)
+        else:
+            rows, weights = s.rows, s.weights
+            out._samples = s.with_entries(
+                [rows[i] for i in picked], lids, [weights[i] for i in picked]
+            )
         out.function_stats = dict(self.function_stats)
         out.call_edges = dict(self.call_edges)
         out.requests = dict(self.requests)
@@ -321,7 +726,8 @@ class Profile:
     def scaled(self, factor: float, unit: Unit) -> Profile:
         """A copy with every weight multiplied by ``factor`` and expressed in ``unit``."""
         out = self.filter(lambda _labels: True)
-        out.samples = {k: w * factor for k, w in out.samples.items()}
+        s = out._samples
+        out._samples = s.with_entries(s.rows, s.lids, [w * factor for w in s.weights])
         out.meta.unit = unit
         return out
 
@@ -334,7 +740,7 @@ class Profile:
         return (
             frames,
             self.label_sets,
-            self.samples,
+            self._samples,
             self.function_stats,
             self.call_edges,
             self.requests,
@@ -346,7 +752,7 @@ class Profile:
         (
             frames,
             self.label_sets,
-            self.samples,
+            self._samples,
             self.function_stats,
             self.call_edges,
             self.requests,
@@ -430,15 +836,14 @@ def merge(profiles: Sequence[Profile]) -> Profile:
             out._frame_ids = dict(p._frame_ids)
             out.label_sets = list(p.label_sets)
             out._label_ids = dict(p._label_ids)
-            out.samples = dict(p.samples)
+            out._samples = p._samples.copy()
         else:
             fmap = [out.intern_frame(f) for f in p.frames]
             lmap = [out.intern_labels(ls) for ls in p.label_sets]
             remap = fmap.__getitem__
-            samples = out.samples
-            for (stack, lid), w in p.samples.items():
-                skey = (tuple(map(remap, stack)), lmap[lid])
-                samples[skey] = samples.get(skey, 0) + w
+            add = out._samples.add
+            for (stack, lid), w in p._samples.items():
+                add(tuple(map(remap, stack)), w, lmap[lid])
         for key, st in p.function_stats.items():
             prev = out.function_stats.get(key)
             out.function_stats[key] = st if prev is None else prev + st

@@ -31,7 +31,7 @@ from hotpath.analysis.options import DEFAULT_RUST_SPEEDUP, AdvisorOptions, Obser
 from hotpath.analysis.region_index import RegionIndex
 from hotpath.analysis.regions import drop_nested, endpoint_shapes, find_branches
 from hotpath.analysis.results import Candidate
-from hotpath.analysis.stacktable import StackTable, by_stack, first_of_each
+from hotpath.analysis.stacktable import StackTable, by_stack, entries, first_of_each
 from hotpath.analysis.verdict import (
     HOURS_PER_MONTH,
     Estimate,
@@ -371,25 +371,30 @@ def _endpoint_candidates(
     options: AdvisorOptions,
     index: FrameIndex | None,
 ) -> list[Measured]:
-    # One pass groups the samples by endpoint (a profile may have hundreds of endpoints).
+    # One sort groups the samples by endpoint (a profile may have hundreds of endpoints).
     endpoint_of = [dict(labels).get(ENDPOINT) for labels in profile.label_sets]
-    by_endpoint: dict[str, list[tuple[Stack, float]]] = {}
-    for (stack, lid), w in profile.samples.items():
-        ep = endpoint_of[lid]
-        if ep is not None:
-            by_endpoint.setdefault(ep, []).append((stack, w))
-    if not by_endpoint or index is None:
+    names = sorted({ep for ep in endpoint_of if ep is not None})
+    if not names or index is None:
         return []
+    code = {ep: i for i, ep in enumerate(names)}
+    ep_of_lid = np.asarray([-1 if ep is None else code[ep] for ep in endpoint_of], dtype=np.int64)
+    rows, lids, weights = entries(profile.samples)
+    eps = ep_of_lid[lids]
+    order = np.argsort(eps, kind="stable")  # each endpoint's entries in sample order
+    bounds = np.searchsorted(eps[order], np.arange(len(names) + 1))
     out = []
     tree = RegionIndex(children, ROOT)
-    for ep in sorted(by_endpoint):
-        samples = by_endpoint[ep]
-        weight = sum(w for _s, w in samples)
+    for i, ep in enumerate(names):
+        mine = order[bounds[i] : bounds[i + 1]]
+        if not len(mine):
+            continue
+        mine_w = weights[mine]
+        weight = sum(mine_w.tolist())
         # Listed like functions: from list_share of the CPU up (hundreds of small endpoints
         # would each cost a pass over their samples to say "too small").
         if weight <= 0 or weight < options.list_share * cg.total:
             continue
-        table = StackTable.of(samples)
+        table = StackTable.of_rows(profile.samples.store, rows[mine], mine_w)
         entry, seen = _entry_of(index, table, weight)
         if entry is None:
             continue

@@ -20,7 +20,8 @@ def weight_by_endpoint(view: Profile) -> dict[str, float]:
     for CPU per endpoint, ``wall_view`` for wall time); samples without one are left out."""
     endpoint_of = [dict(ls).get(ENDPOINT) for ls in view.label_sets]
     out: dict[str, float] = {}
-    for (_stack, lid), w in view.samples.items():
+    samples = view.samples
+    for lid, w in zip(samples.lids, samples.weights, strict=True):
         ep = endpoint_of[lid]
         if ep is not None:
             out[ep] = out.get(ep, 0.0) + w
@@ -32,11 +33,16 @@ def _top_functions(profile: Profile, n: int) -> dict[str, list[str]]:
     endpoint_of = [dict(ls).get(ENDPOINT) for ls in profile.label_sets]
     self_w: dict[str, dict[str, float]] = {}
     frames = profile.frames
-    for (stack, lid), w in profile.samples.items():
+    samples = profile.samples
+    leaf_of = samples.store.leaf
+    for row, lid, w in zip(samples.rows, samples.lids, samples.weights, strict=True):
         ep = endpoint_of[lid]
-        if ep is None or not stack:
+        if ep is None:
             continue
-        name = frames[stack[-1]].name
+        leaf = leaf_of(row)
+        if leaf < 0:
+            continue
+        name = frames[leaf].name
         per = self_w.setdefault(ep, {})
         per[name] = per.get(name, 0.0) + w
     return {
@@ -106,6 +112,7 @@ NO_ENDPOINTS = (
 
 def no_endpoints_note(profile: Profile) -> str | None:
     """The one-line note for a profile with stacks but no endpoint at all, else None."""
-    if any(len(stack) > 1 for stack, _lid in profile.samples):
+    samples = profile.samples
+    if any(map((1).__lt__, map(samples.store.length, samples.rows))):
         return NO_ENDPOINTS
     return None

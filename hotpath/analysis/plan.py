@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from hotpath.analysis.advisor import Advice, advice, verdict_of
 from hotpath.analysis.callgraph import CallGraph
 from hotpath.analysis.classify import Classifier, framework_of, package_of
@@ -35,8 +37,9 @@ from hotpath.analysis.evidence import FrameIndex, Measured, Tally, tally_stacks
 from hotpath.analysis.nativeness import Category, Evidence, LeafJudge
 from hotpath.analysis.options import AdvisorOptions
 from hotpath.analysis.results import Candidate, Plan, PlanLeft, PlanStep
+from hotpath.analysis.stacktable import entries
 from hotpath.analysis.verdict import cost, estimate, gain_of, speedup_for, wilson
-from hotpath.model import ENDPOINT, Frame, FunctionKey, Profile, Stack, unchecked_frame
+from hotpath.model import ENDPOINT, Frame, FunctionKey, Profile, Samples, Stack, unchecked_frame
 
 __all__ = [
     "PLAN_RULE",
@@ -111,34 +114,62 @@ def apply_step(
     out = profile.filter(lambda _labels: False)  # frames, requests and metadata; no samples
     for labels in profile.label_sets:  # in order, so every label set keeps its id
         out.intern_labels(labels)
-    samples: dict[tuple[Stack, int], float] = {}
     rewritten: list[tuple[Stack, Stack, int, float, float]] = []
     faster = 0.0
     at_key = {i for i, fn in enumerate(functions) if fn == key}  # frames of the entry
-    for (stack, lid), w in profile.samples.items():
-        hit = bool(stack) and (endpoint is None or endpoint_of[lid] == endpoint)
-        if hit:
-            leaf = frames[stack[-1]]
-            hit = not at_key.isdisjoint(stack) and leaf not in judge.rewritten
-        if hit and not whole:
+    source = profile.samples
+    store = source.store  # shared: the step's new stacks are added to it
+    stack_of = store.stack
+    rows = list(source.rows)
+    weights = list(source.weights)
+    lids = source.lids
+    hits = _entries_through(source, at_key)
+    for i in hits:
+        lid = lids[i]
+        if endpoint is not None and endpoint_of[lid] != endpoint:
+            continue
+        stack = stack_of(rows[i])
+        leaf = frames[stack[-1]]
+        if leaf in judge.rewritten:
+            continue
+        if not whole:
             if library is not None:
                 fns = [functions[f] for f in stack]
                 below = fns[fns.index(key) + 1 :]
-                hit = next((lib_of[fn] for fn in below if lib_of[fn] is not None), None) == library
-            else:
-                hit = judge.judge(leaf)[0] == "python"
-        if not hit:
-            samples[stack, lid] = samples.get((stack, lid), 0.0) + w
-            continue
+                if next((lib_of[fn] for fn in below if lib_of[fn] is not None), None) != library:
+                    continue
+            elif judge.judge(leaf)[0] != "python":
+                continue
+        w = weights[i]
         faster += w
         marked = unchecked_frame(leaf.name, leaf.file, REWRITTEN_LINE, leaf.first_line)
         judge.rewritten.add(marked)
         new = (*stack[:-1], out.intern_frame(marked))
         after = w / k if k > 0 else w
-        samples[new, lid] = samples.get((new, lid), 0.0) + after
+        rows[i] = store.intern(new)
+        weights[i] = after
         rewritten.append((stack, new, lid, w, after))
-    out.samples = samples
+    # Entries that now meet (two leaves rewritten to one) add up, in entry order.
+    out.samples = source.with_entries(rows, lids, weights)
     return Applied(out, faster, rewritten)
+
+
+def _entries_through(samples: Samples, frames: set[int]) -> list[int]:
+    """The entries whose stack holds one of ``frames`` (ids), in order."""
+    if not frames or not samples:
+        return []
+    store = samples.store
+    sealed = store.sealed()
+    flat = np.frombuffer(sealed, dtype=np.uint16 if sealed.typecode == "H" else np.int32)
+    ends = np.frombuffer(store.ends, dtype=np.int64).copy()
+    marked = np.flatnonzero(np.isin(flat, np.fromiter(frames, dtype=np.int64)))
+    # Per stack: is one of the marked slots inside it?
+    starts = np.concatenate([[0], ends[:-1]])
+    k = np.searchsorted(marked, starts, side="left")
+    through = (k < len(marked)) & (marked[np.minimum(k, len(marked) - 1)] < ends)
+    rows = entries(samples)[0]
+    hit: list[int] = np.flatnonzero(through[rows]).tolist()
+    return hit
 
 
 def add_tally(into: Tally, other: Tally, sign: float) -> None:

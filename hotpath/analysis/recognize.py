@@ -21,14 +21,21 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import compress, count, islice
 
 import numpy as np
 
-from hotpath.analysis.stacktable import CodeSums, StackTable, first_of_each, last_slot
+from hotpath.analysis.stacktable import (
+    CodeSums,
+    StackTable,
+    distinct_rows,
+    entries,
+    first_of_each,
+    last_slot,
+)
 from hotpath.model import ENDPOINT, Frame, Labels, Profile
 
 _SITE = re.compile(r"[\\/](?:site|dist)-packages[\\/]")
@@ -384,7 +391,7 @@ class _StackEndpoints:
         self, table: StackTable, a: dict[str, np.ndarray]
     ) -> tuple[list[str | None], list[str | None]]:
         d = self.described
-        n = len(table.stacks)
+        n = table.n
         if not table.slots:
             return [None] * n, [None] * n
         frames = table.flat.astype(np.int64)
@@ -478,7 +485,7 @@ class _StackEndpoints:
         k = np.int64(len(names))
         for part in table.chunks():
             lo = part.first
-            hi = lo + len(part.stacks)
+            hi = lo + part.n
             named, w = stack_name[lo:hi], w_all[lo:hi]
             own.add(named[named >= 0], w[named >= 0])
             sid = part.sid()
@@ -486,7 +493,7 @@ class _StackEndpoints:
             mine = named[sid]
             # The endpoint frame of each stack: the first frame of its endpoint's name.
             match = np.flatnonzero((mine >= 0) & (fname == mine))
-            first = np.full(len(part.stacks), np.iinfo(np.int64).max, dtype=np.int64)
+            first = np.full(part.n, np.iinfo(np.int64).max, dtype=np.int64)
             np.minimum.at(first, sid[match], match)
             below = np.flatnonzero(is_endpoint[fname] & (np.arange(len(fname)) > first[sid]))
             below = below[fname[below] != mine[below]]
@@ -509,41 +516,31 @@ def label_endpoints(profile: Profile) -> Profile:
     files: dict[str, tuple[str | None, bool]] = {}
     described = [_describe(f, files) for f in profile.frames]  # once per distinct frame
     label_sets = profile.label_sets
-    unlabelled = [not any(k == ENDPOINT for k, _ in labels) for labels in label_sets]
-    keys = list(profile.samples)
+    unlabelled = np.asarray(
+        [not any(k == ENDPOINT for k, _ in labels) for labels in label_sets], dtype=bool
+    )
+    samples = profile.samples
+    rows, lids, weights = entries(samples)
     finder = _StackEndpoints(described)
-    # A stack is hashed only where it can repeat (several label sets): hashing 50,000
-    # tuples of 40 frame ids again and again was a real share of the analysis.
-    memo: dict[tuple[int, ...], str | None] | None = None
-    todo = [stack for stack, lid in keys if unlabelled[lid]]
-    if len(label_sets) > 1:
-        memo = dict.fromkeys(todo)
-        todo = list(memo)
-    table = StackTable(todo, [0.0] * len(todo), frames=len(described))
+    # Each distinct stack is looked at once (a stack comes once per label set it has), read
+    # from the profile's stack array: no stack is made a tuple.
+    todo = unlabelled[lids]
+    distinct, inverse = distinct_rows(rows[todo])
+    by_stack = np.zeros(len(distinct), dtype=np.float64)
+    np.add.at(by_stack, inverse, weights[todo])  # in sample order, as a loop adds them
+    table = StackTable.of_rows(samples.store, distinct, by_stack)
     found, routed = finder.endpoints(table)
     routed_apps.update(r for r in routed if r is not None)
-    names: list[str | None]
-    if memo is not None:
-        memo.update(zip(todo, found, strict=True))
-        names = [memo[stack] if unlabelled[lid] else None for stack, lid in keys]
-    else:
-        names = found
+    at = np.full(len(rows), -1, dtype=np.int64)  # per entry, its stack's index in ``found``
+    at[todo] = inverse
+    names: list[str | None] = [None if i < 0 else found[i] for i in at.tolist()]
     # A torn stack (py-spy reading a running thread without pausing it) can lose the view's
     # frame and put a helper right below the dispatch frame: a name that other stacks show
     # below an endpoint's frame, with more weight than it has as an endpoint of its own, is
     # that endpoint's helper. A routed app is no such endpoint (a torn read that loses the
     # router frame shows the view below the app callable), and weights keep a view's own
     # requests from following the few torn reads that put it below something else.
-    samples = profile.samples
-    if memo is None:
-        weights: Iterable[float] = samples.values()
-    else:
-        by_stack: dict[tuple[int, ...], float] = {}
-        for key in keys:
-            if unlabelled[key[1]]:
-                by_stack[key[0]] = by_stack.get(key[0], 0.0) + samples[key]
-        weights = by_stack.values()
-    own, under = finder.names_below_table(table, found, list(weights), routed_apps)
+    own, under = finder.names_below_table(table, found, by_stack.tolist(), routed_apps)
     swap = {
         name: max(sorted(per), key=per.__getitem__)
         for name, per in under.items()
@@ -551,7 +548,8 @@ def label_endpoints(profile: Profile) -> Profile:
     }
     new_labels: dict[tuple[int, str], Labels] = {}
     relabel: list[Labels | None] = []
-    for (_stack, lid), name in zip(keys, names, strict=True):
+    lid_list = lids.tolist()
+    for lid, name in zip(lid_list, names, strict=True):
         if name is not None:
             name = swap.get(name, name)
         # A routed app's own frames (routing, writing the response) serve no one endpoint.
@@ -566,13 +564,13 @@ def label_endpoints(profile: Profile) -> Profile:
     if not new_labels:
         return profile
     out = profile.filter(lambda _labels: False)  # frames and metadata; no samples
-    for lid in dict.fromkeys(lid for _stack, lid in keys):
+    for lid in dict.fromkeys(lid_list):
         out.intern_labels(label_sets[lid])  # the old label sets keep their order
-    relabelled: dict[tuple[tuple[int, ...], int], float] = {}
     intern = out.intern_labels
-    for ((stack, lid), w), new in zip(samples.items(), relabel, strict=True):
-        key = (stack, intern(new if new is not None else label_sets[lid]))
-        old = relabelled.get(key)
-        relabelled[key] = w if old is None else old + w
-    out.samples = relabelled
+    new_lids = [
+        intern(new if new is not None else label_sets[lid])
+        for lid, new in zip(lid_list, relabel, strict=True)
+    ]
+    # The same stacks (the profile's store), relabelled; entries that meet add up in order.
+    out.samples = samples.with_entries(samples.rows, new_lids, samples.weights)
     return out

@@ -14,7 +14,7 @@ from itertools import chain
 
 import numpy as np
 
-from hotpath.model import Profile, Stack
+from hotpath.model import Profile, Samples, Stack, StackStore
 
 CHUNK_SLOTS = 1 << 16
 """Frames per chunk: 64 Ki slots, 512 KiB per temporary int64 array."""
@@ -23,14 +23,14 @@ CHUNK_SLOTS = 1 << 16
 class StackTable:
     """Stacks with their weights: ``flat[starts[i]:ends[i]]`` is stack ``i``, root first."""
 
-    __slots__ = ("ends", "first", "flat", "slots", "stacks", "starts", "weights")
+    __slots__ = ("ends", "first", "flat", "n", "slots", "starts", "weights")
 
     def __init__(
         self, stacks: list[Stack], weights: list[float], first: int = 0, frames: int = 1 << 31
     ) -> None:
         """``frames``: a bound on the frame ids (the profile's frame count): below 65,536
         a frame id takes two bytes, not four."""
-        self.stacks = stacks
+        self.n = len(stacks)
         self.first = first
         """The index of this table's first stack in the table it is a chunk of."""
         self.weights = np.asarray(weights, dtype=np.float64)
@@ -51,9 +51,53 @@ class StackTable:
             weights.append(w)
         return cls(stacks, weights)
 
+    @classmethod
+    def of_rows(cls, store: StackStore, rows: np.ndarray, weights: np.ndarray) -> StackTable:
+        """The store's stacks ``rows`` (in that order) with ``weights``: a view of the
+        store's array when the rows are all of its stacks in order, else a copy of theirs."""
+        sealed = store.sealed()
+        flat = np.frombuffer(sealed, dtype=_WIDTH[sealed.typecode])
+        store_ends = np.frombuffer(store.ends, dtype=np.int64).copy()
+        table = cls.__new__(cls)
+        table.n = len(rows)
+        table.first = 0
+        table.weights = np.asarray(weights, dtype=np.float64)
+        if len(rows) == len(store_ends) and (rows == np.arange(len(rows))).all():
+            table.ends = store_ends
+            table.starts = np.concatenate([[0], store_ends[:-1]]) if len(rows) else store_ends
+            table.slots = int(store_ends[-1]) if len(rows) else 0
+            table.flat = flat[: table.slots]
+            return table
+        store_starts = np.concatenate([[0], store_ends[:-1]]) if len(store_ends) else store_ends
+        src = store_starts[rows]
+        lengths = store_ends[rows] - src
+        table.ends = np.cumsum(lengths)
+        table.starts = table.ends - lengths
+        table.slots = int(table.ends[-1]) if len(rows) else 0
+        out = np.empty(table.slots, dtype=flat.dtype)
+        # In runs of stacks of about CHUNK_SLOTS frames: the gather index is 8 bytes a slot.
+        lo = 0
+        while lo < len(rows):
+            hi = int(np.searchsorted(table.ends, table.starts[lo] + CHUNK_SLOTS, side="right"))
+            hi = max(hi, lo + 1)
+            base = int(table.starts[lo])
+            span = int(table.ends[hi - 1]) - base
+            shift = np.repeat(src[lo:hi] - table.starts[lo:hi], lengths[lo:hi])
+            out[base : base + span] = flat[np.arange(base, base + span, dtype=np.int64) + shift]
+            lo = hi
+        table.flat = out
+        return table
+
+    def tuples(self) -> list[Stack]:
+        """The stacks as tuples (for tests and small tables)."""
+        flat = self.flat.tolist()
+        return [
+            tuple(flat[b:e]) for b, e in zip(self.starts.tolist(), self.ends.tolist(), strict=True)
+        ]
+
     def sid(self) -> np.ndarray:
         """Per slot, the index (in this table) of its stack."""
-        return np.repeat(np.arange(len(self.stacks), dtype=np.int64), self.ends - self.starts)
+        return np.repeat(np.arange(self.n, dtype=np.int64), self.ends - self.starts)
 
     def chunks(self, slots: int | None = None) -> Iterator[StackTable]:
         """Consecutive runs of whole stacks of about ``slots`` (:data:`CHUNK_SLOTS`) frames
@@ -63,7 +107,7 @@ class StackTable:
             yield self
             return
         lo = 0
-        n = len(self.stacks)
+        n = self.n
         while lo < n:
             hi = int(np.searchsorted(self.ends, self.starts[lo] + slots, side="right"))
             hi = max(hi, lo + 1)
@@ -73,7 +117,7 @@ class StackTable:
     def _part(self, lo: int, hi: int) -> StackTable:
         part = StackTable.__new__(StackTable)
         base = int(self.starts[lo])
-        part.stacks = self.stacks[lo:hi]
+        part.n = hi - lo
         part.first = self.first + lo
         part.weights = self.weights[lo:hi]
         part.starts = self.starts[lo:hi] - base
@@ -83,18 +127,42 @@ class StackTable:
         return part
 
 
+_WIDTH = {"H": np.uint16, "i": np.int32}
+
+
+def entries(samples: Samples) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per entry of ``samples``, in order: its stack's row in the store, its label set id
+    and its weight (copies: the arrays may still grow)."""
+    return (
+        np.frombuffer(samples.rows, dtype=np.int32).astype(np.int64),
+        np.frombuffer(samples.lids, dtype=np.int32).astype(np.int64),
+        np.frombuffer(samples.weights, dtype=np.float64).copy(),
+    )
+
+
+def distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``rows`` in the order they first come, and each entry's index among
+    them."""
+    if not len(rows):
+        return rows, rows
+    firsts = first_of_each(rows)
+    distinct = rows[firsts]
+    rank = np.zeros(int(rows.max()) + 1, dtype=np.int64)
+    rank[distinct] = np.arange(len(distinct), dtype=np.int64)
+    return distinct, rank[rows]
+
+
 def by_stack(profile: Profile) -> StackTable:
     """The profile's distinct stacks, labels ignored: a stack's weights added up in sample
     order (a speedscope file from py-spy holds the same stack once per thread)."""
     samples = profile.samples
-    frames = len(profile.frames)
-    if len(profile.label_sets) <= 1:
-        return StackTable([st for st, _lid in samples], list(samples.values()), frames=frames)
-    merged: dict[Stack, float] = {}
-    get = merged.get
-    for (stack, _lid), w in samples.items():
-        merged[stack] = get(stack, 0.0) + w
-    return StackTable(list(merged), list(merged.values()), frames=frames)
+    rows, _lids, weights = entries(samples)
+    if len(profile.label_sets) <= 1:  # one entry per stack
+        return StackTable.of_rows(samples.store, rows, weights)
+    distinct, inverse = distinct_rows(rows)
+    sums = np.zeros(len(distinct), dtype=np.float64)
+    np.add.at(sums, inverse, weights)  # in entry order, as a loop adds them
+    return StackTable.of_rows(samples.store, distinct, sums)
 
 
 def stable_order(values: np.ndarray) -> np.ndarray:

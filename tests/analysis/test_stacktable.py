@@ -47,8 +47,9 @@ def test_chunks_are_whole_stacks_in_order(stacks: list[list[int]], size: int) ->
     ]
     assert got == [(i, s, float(i)) for i, s in enumerate(stacks)]
     for part in parts:  # no chunk over the size, unless one stack alone is longer
-        assert part.slots <= size or len(part.stacks) == 1
-        assert part.sid().tolist() == [i for i, s in enumerate(part.stacks) for _ in range(len(s))]
+        assert part.slots <= size or part.n == 1
+        mine = stacks[part.first : part.first + part.n]
+        assert part.sid().tolist() == [i for i, s in enumerate(mine) for _ in range(len(s))]
 
 
 @settings(max_examples=200, deadline=None)

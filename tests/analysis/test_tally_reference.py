@@ -83,7 +83,7 @@ def test_array_tally_equals_the_per_stack_loop(seed: int, monkeypatch: pytest.Mo
         got = tally_stacks(index, samples, entries, judge)
         assert got == reference_tally(index, samples, entries, judge)
     table = stacktable.by_stack(profile)  # two-byte frame ids, labels added up
-    merged = list(zip(table.stacks, table.weights.tolist(), strict=True))
+    merged = list(zip(table.tuples(), table.weights.tolist(), strict=True))
     assert table.flat.dtype == np.uint16
     assert tally_stacks(index, table, as_intervals, judge) == reference_tally(
         index, merged, as_intervals, judge
