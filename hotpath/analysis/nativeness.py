@@ -27,8 +27,9 @@ from __future__ import annotations
 import ast
 import os
 import re
+from array import array
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from hotpath.analysis.classify import Classifier
 from hotpath.analysis.sourcefile import read_source
@@ -102,10 +103,13 @@ class LeafJudge:
     """Decides the category of sample leaves; caches parsed source files (under the root only)."""
 
     classifier: Classifier
-    _statements: dict[str, list[tuple[int, int, str]] | None] = field(default_factory=dict)
+    _statements: dict[str, _Spans | None] = field(default_factory=dict)
+    """Per file, its simple statements' line spans and what each one's text says."""
     _cache: dict[Frame, tuple[Category, Evidence | None]] = field(default_factory=dict)
     _loops: dict[str, list[tuple[int, int]] | None] = field(default_factory=dict)
     _sources: dict[str, tuple[str, ast.Module] | None] = field(default_factory=dict)
+    """Texts and trees kept for :meth:`source` (briefs: a few files). Judging leaves keeps
+    only spans: the trees of the 5,000 files of a 100 MB profile were 10 MiB."""
 
     def judge(self, leaf: Frame) -> tuple[Category, Evidence | None]:
         """(category, evidence) of a sample whose innermost frame is ``leaf``."""
@@ -135,12 +139,9 @@ class LeafJudge:
                 return "python", "Python files, source not read"
             return "python", None
         if kind in ("app", "library") and leaf.line is not None:
-            statement = self.statement(leaf.file, leaf.line)
-            if statement is not None:
-                for pattern, category in _LINE_PATTERNS:
-                    if pattern.search(statement):
-                        return category, "source lines"
-                return "python", "source lines"
+            category = self.line_category(leaf.file, leaf.line)
+            if category is not None:
+                return category, "source lines"
         if leaf.file.endswith(".py"):
             return "python", "Python files, source not read"
         return "python", None
@@ -163,23 +164,33 @@ class LeafJudge:
             self._sources[file] = _parse(self.resolve(file))
         return self._sources[file]
 
-    def statement(self, file: str, line: int) -> str | None:
-        """Source text of the innermost simple statement covering ``line`` (under the root)."""
+    def _read(self, file: str) -> None:
+        """The statement and loop spans of ``file``, from one parse whose tree is dropped."""
+        parsed = self._sources[file] if file in self._sources else _parse(self.resolve(file))
+        self._statements[file] = _statements(parsed)
+        self._loops[file] = _loops(parsed)
+
+    def line_category(self, file: str, line: int) -> Category | None:
+        """What the source text of the innermost simple statement covering ``line`` says
+        (a database or I/O call, else Python), or None when the source is not read."""
         if file not in self._statements:
-            self._statements[file] = _statements(self.source(file))
+            self._read(file)
         spans = self._statements[file]
         if not spans:
             return None
-        best: tuple[int, int, str] | None = None
-        for start, end, text in spans:
-            if start <= line <= end and (best is None or end - start < best[1] - best[0]):
-                best = (start, end, text)
-        return best[2] if best else None
+        best = -1
+        starts, ends, categories = spans.starts, spans.ends, spans.categories
+        for i in range(len(starts)):
+            if starts[i] <= line <= ends[i] and (
+                best < 0 or ends[i] - starts[i] < ends[best] - starts[best]
+            ):
+                best = i
+        return _CATEGORY_OF[categories[best]] if best >= 0 else None
 
     def in_loop(self, file: str, line: int) -> bool | None:
         """Whether ``line`` sits in a loop body or comprehension (None: source unavailable)."""
         if file not in self._loops:
-            self._loops[file] = _loops(self.source(file))
+            self._read(file)
         spans = self._loops[file]
         if spans is None:
             return None
@@ -232,12 +243,35 @@ def _stdlib_module(parts: list[str]) -> str:
     return first[:-3] if first.endswith(".py") else first
 
 
-def _statements(parsed: tuple[str, ast.Module] | None) -> list[tuple[int, int, str]] | None:
+_CATEGORY_OF: tuple[Category, ...] = get_args(Category)
+
+
+@dataclass(frozen=True, slots=True)
+class _Spans:
+    """Statements as arrays: a tuple per statement of 5,000 files was 16 MiB."""
+
+    starts: array[int]
+    ends: array[int]
+    categories: bytes
+    """Per statement, its category's index in :data:`_CATEGORY_OF`."""
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+def _category(statement: str) -> int:
+    for pattern, category in _LINE_PATTERNS:
+        if pattern.search(statement):
+            return _CATEGORY_OF.index(category)
+    return _CATEGORY_OF.index("python")
+
+
+def _statements(parsed: tuple[str, ast.Module] | None) -> _Spans | None:
     if parsed is None:
         return None
     source, tree = parsed
     lines = source.splitlines()
-    spans = []
+    spans: list[tuple[int, int, int]] = []
     for node in ast.walk(tree):
         # Simple statements only: a compound statement's span would swallow its body.
         if isinstance(node, ast.stmt) and not isinstance(
@@ -254,10 +288,15 @@ def _statements(parsed: tuple[str, ast.Module] | None) -> list[tuple[int, int, s
             | ast.Try,
         ):
             end = node.end_lineno or node.lineno
-            spans.append((node.lineno, end, "\n".join(lines[node.lineno - 1 : end])))
+            spans.append((node.lineno, end, _category("\n".join(lines[node.lineno - 1 : end]))))
         elif isinstance(node, ast.For | ast.AsyncFor | ast.While | ast.If | ast.With):
             # The header line (e.g. ``for row in conn.execute(...)``) is a statement of its own.
             body_start = node.body[0].lineno if node.body else node.lineno
             head_end = max(node.lineno, body_start - 1)
-            spans.append((node.lineno, head_end, "\n".join(lines[node.lineno - 1 : head_end])))
-    return spans
+            text = "\n".join(lines[node.lineno - 1 : head_end])
+            spans.append((node.lineno, head_end, _category(text)))
+    return _Spans(
+        array("i", [a for a, _b, _c in spans]),
+        array("i", [b for _a, b, _c in spans]),
+        bytes(c for _a, _b, c in spans),
+    )

@@ -64,7 +64,7 @@ def test_judge_never_reads_outside_root(tmp_path: Path) -> None:
     judge = LeafJudge(make_classifier(root))
     assert judge.resolve("../secret.py") is None
     assert judge.resolve(str(tmp_path / "secret.py")) is None
-    assert judge.statement("../secret.py", 1) is None
+    assert judge.line_category("../secret.py", 1) is None
     assert judge.in_loop("../secret.py", 1) is None
 
 
