@@ -293,6 +293,51 @@ class StackStore:
             self._build_table()
         return row
 
+    def intern_many(self, stacks: Iterable[Stack]) -> list[int]:
+        """:meth:`intern` of each stack, in one loop (a reader adds 50,000 stacks: the
+        method calls per stack were a fifth of reading a 100 MB py-spy file)."""
+        out: list[int] = []
+        append_row = out.append
+        table = self._table if self._table is not None else self._build_table()
+        hashes = self._hashes
+        assert hashes is not None
+        ends, tail = self.ends, self._tail
+        head = len(self._head)
+        stack_of = self.stack
+        mask = len(table) - 1
+        for stack in stacks:
+            h = hash(stack)
+            slot = h & mask
+            while True:
+                row = table[slot]
+                if row < 0:
+                    break
+                if hashes[row] == h and stack_of(row) == stack:
+                    break
+                slot = (slot + 1) & mask
+            if row >= 0:
+                append_row(row)
+                continue
+            n = len(tail)
+            try:
+                tail.extend(stack)
+            except (OverflowError, TypeError):
+                del tail[n:]
+                row = self.intern(stack)  # widens the store, or says what is wrong
+                table = self._table if self._table is not None else self._build_table()
+                tail, head, mask = self._tail, len(self._head), len(table) - 1
+                append_row(row)
+                continue
+            row = len(ends)
+            ends.append(head + len(tail))
+            hashes.append(h)
+            table[slot] = row
+            append_row(row)
+            if 2 * row + 2 > len(table):
+                table = self._build_table()
+                mask = len(table) - 1
+        return out
+
     def _append(self, stack: Stack, h: int) -> int:
         tail = self._tail
         n = len(tail)
@@ -453,7 +498,46 @@ class Samples(MutableMapping[tuple[Stack, int], float]):
 
     def add(self, stack: Stack, weight: float, lid: int = 0) -> None:
         """Add ``weight`` to (stack, lid)."""
-        self.add_row(self.store.intern(stack), weight, lid)
+        store = self.store
+        known = len(store)
+        row = store.intern(stack)
+        if row < known:
+            self.add_row(row, weight, lid)
+            return
+        first = self._first if self._first is not None else self._index()
+        if row >= len(first):  # grown by an eighth or more: not one slot per new stack
+            first.extend(array("i", [-1]) * (len(first) // 8 + 64))
+        first[row] = len(self.weights)  # a new stack: a new entry, its row's first
+        self.rows.append(row)
+        self.lids.append(lid)
+        self.weights.append(weight)
+
+    def add_many(self, stacks: Sequence[Stack], weights: Sequence[float], lid: int = 0) -> None:
+        """:meth:`add` of each (stack, weight) with label set ``lid``, in order."""
+        rows = self.store.intern_many(stacks)
+        first = self._first if self._first is not None else self._index()
+        top = max(rows, default=-1)
+        if top >= len(first):
+            first.extend(array("i", [-1]) * (top + 1 - len(first) + len(first) // 8 + 64))
+        entries = len(self.weights)
+        own_rows, own_lids, own_weights = self.rows, self.lids, self.weights
+        for row, weight in zip(rows, weights, strict=True):
+            at = first[row]
+            if at < 0:
+                first[row] = entries
+            elif own_lids[at] == lid:
+                own_weights[at] += weight
+                continue
+            else:
+                at = self._more.get(row << 32 | lid, -1)
+                if at >= 0:
+                    own_weights[at] += weight
+                    continue
+                self._more[row << 32 | lid] = entries
+            own_rows.append(row)
+            own_lids.append(lid)
+            own_weights.append(weight)
+            entries += 1
 
     def add_row(self, row: int, weight: float, lid: int) -> None:
         """Add ``weight`` to (the store's stack ``row``, lid)."""
@@ -463,8 +547,9 @@ class Samples(MutableMapping[tuple[Stack, int], float]):
             return
         first = self._first
         assert first is not None
-        if row >= len(first):
-            first.extend(array("i", [-1]) * (len(self.store) - len(first)))
+        if row >= len(first):  # grown by an eighth or more: not one slot per new stack
+            grow = max(len(self.store), len(first) + (len(first) >> 3) + 64) - len(first)
+            first.extend(array("i", [-1]) * grow)
         at = len(self.weights)
         if first[row] < 0:
             first[row] = at

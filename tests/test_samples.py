@@ -95,3 +95,24 @@ def test_renaming_frames_merges_their_stacks_in_entry_order() -> None:
     assert got == {("f", "g"): 3.0, ("g",): 4.0}
     p.add_frames([Frame("f", "m.py"), Frame("g", "m.py")], 1.0)  # found after the rename
     assert len(p.samples) == 2 and sum(p.samples.values()) == 8.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(_adds, st.integers(0, 3))
+def test_add_many_equals_adding_one_by_one(adds: list, lid: int) -> None:
+    one, many = Samples(), Samples()
+    for (stack, first_lid), w in adds[: len(adds) // 2]:  # some entries before the batch
+        one.add(stack, w, first_lid)
+        many.add(stack, w, first_lid)
+    batch = [(stack, w) for (stack, _l), w in adds[len(adds) // 2 :]]
+    for stack, w in batch:
+        one.add(stack, w, lid)
+    many.add_many([s for s, _w in batch], [w for _s, w in batch], lid)
+    assert list(many.items()) == list(one.items())
+
+
+def test_add_many_widens_the_store_mid_batch() -> None:
+    samples = Samples()
+    samples.add_many([(1, 2), (3, 70_000), (1, 2), (5,)], [1.0, 2.0, 3.0, 4.0])
+    assert list(samples.items()) == [(((1, 2), 0), 4.0), (((3, 70_000), 0), 2.0), (((5,), 0), 4.0)]
+    assert samples.store.find((3, 70_000)) == 1 and samples.store.find((5,)) == 2

@@ -303,18 +303,26 @@ class _BlockReader:
         cache.block = (lines, before) if lines is not None else None
         lookup = cache.__getitem__
         samples = self.profile.samples
-        sget = samples.get
+        stacks: list[tuple[int, ...]] = []  # unlabelled: added in one call
+        counts: list[float] = []
         for stack_text, count in agg.items():
             if not stack_text:
-                key: tuple[tuple[int, ...], int] = ((), 0)
+                stacks.append(())
+                counts.append(count)
+                continue
+            if b"\x00" in stack_text:
+                raise ProfileParseError(
+                    self.path, "binary data (NUL byte) in a stack", cache.line_of(stack_text)
+                )
+            ids = tuple(map(lookup, stack_text.split(b";")))
+            if min(ids) >= 0:
+                stacks.append(ids)
+                counts.append(count)
             else:
-                if b"\x00" in stack_text:
-                    raise ProfileParseError(
-                        self.path, "binary data (NUL byte) in a stack", cache.line_of(stack_text)
-                    )
-                ids = tuple(map(lookup, stack_text.split(b";")))
-                key = (ids, 0) if min(ids) >= 0 else self._labelled(ids)
-            samples[key] = sget(key, 0) + count
+                samples.add_many(stacks, counts)  # in order: weights add up as they come
+                stacks, counts = [], []
+                samples.add(*self._labelled(ids, count))
+        samples.add_many(stacks, counts)
         cache.block = None
 
     def _slow_count(self, line: bytes, lineno: int) -> float:
@@ -327,7 +335,7 @@ class _BlockReader:
             raise ProfileParseError(self.path, "expected 'stack COUNT': no count", lineno)
         return _parse_count(count_part, self.path, lineno)
 
-    def _labelled(self, stack: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+    def _labelled(self, stack: tuple[int, ...], count: float) -> tuple[tuple[int, ...], float, int]:
         """Split thread/process root frames (negative ids) off into a label set."""
         cache = self.cache
         lid = 0
@@ -345,7 +353,7 @@ class _BlockReader:
                 self.label_ids[roots] = lid
         if stack and min(stack) < 0:
             stack = tuple([f if f >= 0 else cache.as_frame(f) for f in stack])
-        return stack, lid
+        return stack, count, lid
 
 
 def _label_prefix(labels: Labels) -> str:
