@@ -71,4 +71,14 @@ def test_code_sums_add_in_order_and_list_in_first_seen_order(
         )
         for c, w in chunk:
             want[c] = want.get(c, 0.0) + w
-    assert sums.items() == list(want.items())  # bit for bit, in first-seen order
+    assert list(sums.items()) == list(want.items())  # bit for bit, in first-seen order
+
+
+def test_code_sums_list_past_one_read_chunk_in_first_seen_order() -> None:
+    codes = np.arange(20_000, dtype=np.int64)[::-1] * 7  # first seen: descending
+    sums = CodeSums()
+    sums.add(codes, np.ones(len(codes)))
+    sums.add(codes[:5], np.full(5, 2.0))
+    got = list(sums.items())
+    assert [c for c, _w in got] == codes.tolist()
+    assert [w for _c, w in got[:6]] == [3.0] * 5 + [1.0]
