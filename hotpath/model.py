@@ -506,7 +506,7 @@ class Samples(MutableMapping[tuple[Stack, int], float]):
             return
         first = self._first if self._first is not None else self._index()
         if row >= len(first):  # grown by an eighth or more: not one slot per new stack
-            first.extend(array("i", [-1]) * (len(first) // 8 + 64))
+            first.extend(array("i", [-1]) * (row + 1 - len(first) + len(first) // 8 + 64))
         first[row] = len(self.weights)  # a new stack: a new entry, its row's first
         self.rows.append(row)
         self.lids.append(lid)

@@ -116,3 +116,15 @@ def test_add_many_widens_the_store_mid_batch() -> None:
     samples.add_many([(1, 2), (3, 70_000), (1, 2), (5,)], [1.0, 2.0, 3.0, 4.0])
     assert list(samples.items()) == [(((1, 2), 0), 4.0), (((3, 70_000), 0), 2.0), (((5,), 0), 4.0)]
     assert samples.store.find((3, 70_000)) == 1 and samples.store.find((5,)) == 2
+
+
+def test_a_profile_adds_stacks_after_another_one_grew_their_shared_store() -> None:
+    base = Samples()
+    base.add((1,), 1.0)
+    other = base.copy()  # the same store
+    for i in range(500):  # the store grows far past what ``base`` has indexed
+        other.add((2, i), 1.0)
+    base.add((3,), 2.0)
+    base.add((1,), 1.0)
+    assert list(base.items()) == [(((1,), 0), 2.0), (((3,), 0), 2.0)]
+    assert len(other) == 501 and other[(2, 499), 0] == 1.0
