@@ -498,19 +498,7 @@ class Samples(MutableMapping[tuple[Stack, int], float]):
 
     def add(self, stack: Stack, weight: float, lid: int = 0) -> None:
         """Add ``weight`` to (stack, lid)."""
-        store = self.store
-        known = len(store)
-        row = store.intern(stack)
-        if row < known:
-            self.add_row(row, weight, lid)
-            return
-        first = self._first if self._first is not None else self._index()
-        if row >= len(first):  # grown by an eighth or more: not one slot per new stack
-            first.extend(array("i", [-1]) * (row + 1 - len(first) + len(first) // 8 + 64))
-        first[row] = len(self.weights)  # a new stack: a new entry, its row's first
-        self.rows.append(row)
-        self.lids.append(lid)
-        self.weights.append(weight)
+        self.add_row(self.store.intern(stack), weight, lid)
 
     def add_many(self, stacks: Sequence[Stack], weights: Sequence[float], lid: int = 0) -> None:
         """:meth:`add` of each (stack, weight) with label set ``lid``, in order."""

@@ -37,7 +37,7 @@ from hotpath.analysis.evidence import FrameIndex, Measured, Tally, tally_stacks
 from hotpath.analysis.nativeness import Category, Evidence, LeafJudge
 from hotpath.analysis.options import AdvisorOptions
 from hotpath.analysis.results import Candidate, Plan, PlanLeft, PlanStep
-from hotpath.analysis.stacktable import entries
+from hotpath.analysis.stacktable import entries, last_slot, store_arrays
 from hotpath.analysis.verdict import cost, estimate, gain_of, speedup_for, wilson
 from hotpath.model import ENDPOINT, Frame, FunctionKey, Profile, Samples, Stack, unchecked_frame
 
@@ -158,15 +158,9 @@ def _entries_through(samples: Samples, frames: set[int]) -> list[int]:
     """The entries whose stack holds one of ``frames`` (ids), in order."""
     if not frames or not samples:
         return []
-    store = samples.store
-    sealed = store.sealed()
-    flat = np.frombuffer(sealed, dtype=np.uint16 if sealed.typecode == "H" else np.int32)
-    ends = np.frombuffer(store.ends, dtype=np.int64).copy()
+    flat, starts, ends = store_arrays(samples.store)
     marked = np.flatnonzero(np.isin(flat, np.fromiter(frames, dtype=np.int64)))
-    # Per stack: is one of the marked slots inside it?
-    starts = np.concatenate([[0], ends[:-1]])
-    k = np.searchsorted(marked, starts, side="left")
-    through = (k < len(marked)) & (marked[np.minimum(k, len(marked) - 1)] < ends)
+    through = last_slot(marked, starts, ends) >= 0  # per stack: a marked slot inside it
     rows = entries(samples)[0]
     hit: list[int] = np.flatnonzero(through[rows]).tolist()
     return hit

@@ -55,20 +55,17 @@ class StackTable:
     def of_rows(cls, store: StackStore, rows: np.ndarray, weights: np.ndarray) -> StackTable:
         """The store's stacks ``rows`` (in that order) with ``weights``: a view of the
         store's array when the rows are all of its stacks in order, else a copy of theirs."""
-        sealed = store.sealed()
-        flat = np.frombuffer(sealed, dtype=_WIDTH[sealed.typecode])
-        store_ends = np.frombuffer(store.ends, dtype=np.int64).copy()
+        flat, store_starts, store_ends = store_arrays(store)
         table = cls.__new__(cls)
         table.n = len(rows)
         table.first = 0
         table.weights = np.asarray(weights, dtype=np.float64)
         if len(rows) == len(store_ends) and (rows == np.arange(len(rows))).all():
             table.ends = store_ends
-            table.starts = np.concatenate([[0], store_ends[:-1]]) if len(rows) else store_ends
+            table.starts = store_starts
             table.slots = int(store_ends[-1]) if len(rows) else 0
             table.flat = flat[: table.slots]
             return table
-        store_starts = np.concatenate([[0], store_ends[:-1]]) if len(store_ends) else store_ends
         src = store_starts[rows]
         lengths = store_ends[rows] - src
         table.ends = np.cumsum(lengths)
@@ -128,6 +125,14 @@ class StackTable:
 
 
 _WIDTH = {"H": np.uint16, "i": np.int32}
+
+
+def store_arrays(store: StackStore) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The store's frame ids (a view of its sealed array) and each stack's start and end."""
+    sealed = store.sealed()
+    ends = np.frombuffer(store.ends, dtype=np.int64).copy()
+    starts = np.concatenate([[0], ends[:-1]]) if len(ends) else ends
+    return np.frombuffer(sealed, dtype=_WIDTH[sealed.typecode]), starts, ends
 
 
 def entries(samples: Samples) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
