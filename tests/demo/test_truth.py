@@ -5,6 +5,7 @@ frames, so native time is visible) and against the code itself."""
 from __future__ import annotations
 
 import ast
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -48,16 +49,20 @@ def test_schedule_follows_the_mix_weights() -> None:
         assert {p: paths.count(p) for p in weights} == weights
 
 
-# Requests per endpoint: each view gets a few hundred ms of profile, so that one preemption
-# on a busy shared machine (pyinstrument bills wall time) cannot flip a fraction.
+# Requests per endpoint: each view gets a few hundred ms of profile.
 PROFILED_REQUESTS = {"/kernel": 15, "/report": 40, "/export": 50, "/tags": 40, "/orders": 50}
+# A claim must hold in ROUNDS_NEEDED of ROUNDS independent profiles: pyinstrument bills wall
+# time, and one CI run (of many green ones) saw /report at 56% in SQLite in a single profile
+# where every local run, idle or loaded, measures 99-100%. (Its thread CPU clock, through a
+# Python timer_func, is no fix: the timer's own cost, billed per call, made /tags 6x dearer.)
+ROUNDS, ROUNDS_NEEDED = 3, 2
 
 
-@pytest.fixture(scope="module")
-def views() -> dict[str, Any]:
-    """pyinstrument frames of each view, from an in-process profile of many requests."""
+def _profile_views() -> dict[str, list[Any]]:
+    """pyinstrument frames of each view, from one in-process profile of many requests."""
     app = create_app()
     profiler = Profiler(interval=0.0005)
+    gc.collect()  # what earlier tests left is not collected inside a view
     try:
         profiler.start()
         for path, n in PROFILED_REQUESTS.items():
@@ -66,7 +71,7 @@ def views() -> dict[str, Any]:
         profiler.stop()
     finally:
         app.ctx.db.close()
-    found: dict[str, Any] = {}
+    found: dict[str, list[Any]] = {}
 
     def walk(frame: Any) -> None:
         if frame.function.endswith("_view") and (frame.file_path or "").endswith("app.py"):
@@ -75,8 +80,22 @@ def views() -> dict[str, Any]:
         for child in frame.children:
             walk(child)
 
-    walk(profiler.last_session.root_frame(trim_stem=False))
+    session = profiler.last_session
+    assert session is not None
+    walk(session.root_frame(trim_stem=False))
     return found
+
+
+@pytest.fixture(scope="module")
+def rounds() -> list[dict[str, list[Any]]]:
+    return [_profile_views() for _ in range(ROUNDS)]
+
+
+def _holds(rounds: list[dict[str, list[Any]]], claim: Any) -> None:
+    """``claim(views)`` returns (measured, required) fractions of a view's time; it must hold
+    in ROUNDS_NEEDED rounds. The failure message has every round's figures."""
+    seen = [claim(views) for views in rounds]
+    assert sum(got >= need for got, need in seen) >= ROUNDS_NEEDED, seen
 
 
 def _total(frames: list[Any]) -> float:
@@ -114,33 +133,31 @@ def _named(*qualnames: str) -> Any:
     return keep
 
 
-def test_kernel_is_pure_python(views: dict[str, Any]) -> None:
-    kv = views["kernel_view"]
-    assert _under(kv, _named(truth.KERNEL_FUNCTION)) >= 0.9 * _total(kv)
-    assert _under(kv, _native) <= 0.10 * _total(kv)
+def _share(frames: list[Any], keep: Any) -> float:
+    return _under(frames, keep) / _total(frames)
 
 
-def test_report_is_sqlite_bound(views: dict[str, Any]) -> None:
-    rv = views["report_view"]
+def test_kernel_is_pure_python(rounds: list[dict[str, list[Any]]]) -> None:
+    _holds(rounds, lambda v: (_share(v["kernel_view"], _named(truth.KERNEL_FUNCTION)), 0.9))
+    _holds(rounds, lambda v: (-_share(v["kernel_view"], _native), -0.10))
+
+
+def test_report_is_sqlite_bound(rounds: list[dict[str, list[Any]]]) -> None:
     in_sqlite = _named("Connection.execute", "Cursor.fetchall")
-    assert _under(rv, lambda f: in_sqlite(f) or _native(f)) >= 0.8 * _total(rv)
-    assert _under(rv, in_sqlite) >= 0.5 * _total(rv)
+    _holds(rounds, lambda v: (_share(v["report_view"], lambda f: in_sqlite(f) or _native(f)), 0.8))
+    _holds(rounds, lambda v: (_share(v["report_view"], in_sqlite), 0.5))
 
 
-def test_export_is_native_heavy(views: dict[str, Any]) -> None:
-    ev = views["export_view"]
-    assert _under(ev, _native) >= 0.6 * _total(ev)
+def test_export_is_native_heavy(rounds: list[dict[str, list[Any]]]) -> None:
+    _holds(rounds, lambda v: (_share(v["export_view"], _native), 0.6))
 
 
-def test_tags_time_is_the_tiny_helper_and_its_loop(views: dict[str, Any]) -> None:
-    tv = views["tags_view"]
-    assert _under(tv, _named(truth.TINY_HELPER)) >= 0.4 * _total(tv)
+def test_tags_time_is_the_tiny_helper_and_its_loop(rounds: list[dict[str, list[Any]]]) -> None:
+    _holds(rounds, lambda v: (_share(v["tags_view"], _named(truth.TINY_HELPER)), 0.4))
 
 
-def test_orders_time_is_mostly_in_the_orm_layer(views: dict[str, Any]) -> None:
-    ov = views["orders_view"]
-
+def test_orders_time_is_mostly_in_the_orm_layer(rounds: list[dict[str, list[Any]]]) -> None:
     def in_orm(frame: Any) -> bool:
         return (frame.file_path or "").endswith("demo/orm.py")
 
-    assert _under(ov, in_orm) >= 0.5 * _total(ov)
+    _holds(rounds, lambda v: (_share(v["orders_view"], in_orm), 0.5))
