@@ -245,3 +245,17 @@ def test_callgraph_is_the_per_stack_loop_to_the_last_bit(
     assert {k: f.inclusive for k, f in cg.functions.items()} == incl
     assert cg.edges == edges and list(cg.edges) == list(edges)  # in first-seen order too
     assert cg.line_self == lines
+
+
+def test_callers_and_callees_are_the_edges_either_way_without_self_calls() -> None:
+    cg = build_callgraph(
+        _profile([(["a", "b", "b"], 3), (["a", "c"], 1), (["d", "c"], 2), (["a"], 2)])
+    )
+    a, b, c, d = (FunctionKey(n, "m.py") for n in "abcd")
+    assert cg.callees(a) == {b: 3, c: 1}
+    assert cg.callers(c) == {a: 1, d: 2}
+    assert cg.callers(b) == {a: 3} and cg.callees(b) == {}  # b -> b is not its own caller
+    assert cg.callers(a) == {ROOT: 6} and cg.callees(c) == {}
+    for (x, y), w in cg.edges.items():
+        if x != y:
+            assert cg.callees(x)[y] == w == cg.callers(y)[x]
