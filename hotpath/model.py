@@ -681,7 +681,10 @@ class Profile:
 
     def __init__(self, meta: Metadata | None = None) -> None:
         self.frames: list[Frame] = []
-        self._frame_ids: dict[Frame, int] = {}
+        self._frame_ids: dict[Frame, int] | None = {}
+        """Frame -> id; None in a derived profile until a frame is interned into it (it
+        is rebuilt from ``frames`` then: a copy per filtered view held 1.25 MiB on a 100 MB
+        py-spy file, and filtered views only read their frames)."""
         self.label_sets: list[Labels] = [()]
         self._label_ids: dict[Labels, int] = {(): 0}
         self._samples = Samples()
@@ -702,11 +705,14 @@ class Profile:
 
     # -- building -----------------------------------------------------------------------
     def intern_frame(self, frame: Frame) -> int:
-        fid = self._frame_ids.get(frame)
+        ids = self._frame_ids
+        if ids is None:
+            ids = self._frame_ids = {f: i for i, f in enumerate(self.frames)}
+        fid = ids.get(frame)
         if fid is None:
             fid = len(self.frames)
             self.frames.append(frame)
-            self._frame_ids[frame] = fid
+            ids[frame] = fid
         return fid
 
     def intern_labels(self, labels: Mapping[str, str] | Labels | None) -> int:
@@ -768,7 +774,7 @@ class Profile:
         """A new profile with only the samples whose label set satisfies ``keep``."""
         out = Profile(replace(self.meta, sources=list(self.meta.sources)))
         out.frames = list(self.frames)
-        out._frame_ids = dict(self._frame_ids)
+        out._frame_ids = None
         # The entries kept share this profile's stacks. Label sets are interned in the
         # order their first kept entry comes, as adding the entries one by one did.
         s = self._samples
@@ -906,7 +912,7 @@ def merge(profiles: Sequence[Profile]) -> Profile:
         if n == 0:
             # The first profile's ids stay valid: copy its tables whole (C-level copies).
             out.frames = list(p.frames)
-            out._frame_ids = dict(p._frame_ids)
+            out._frame_ids = None  # built from frames if a later profile adds one
             out.label_sets = list(p.label_sets)
             out._label_ids = dict(p._label_ids)
             out._samples = p._samples.copy()

@@ -135,3 +135,25 @@ def test_the_plans_marker_never_equals_a_frame_from_a_file_and_survives_pickling
     back = pickle.loads(pickle.dumps(p))
     assert back.frames == p.frames and back.frames[1].line == REWRITTEN_LINE
     assert back.intern_frame(marked) == 1 and back.intern_frame(Frame("f", "a.py", -1, 3)) == 0
+
+
+def test_derived_profiles_intern_frames_into_their_own_tables() -> None:
+    # A filtered view and a merge share no frame-id dict with their source (they rebuild
+    # one from their frames when a frame is first interned into them).
+    a, b, c = Frame("a", "m.py", 1), Frame("b", "m.py", 2), Frame("c", "m.py", 3)
+    p = Profile()
+    p.add_frames([a, b], 2.0, {"endpoint": "GET /x"})
+    p.add_frames([a], 1.0)
+    view = p.filter(lambda labels: bool(labels))
+    assert view.intern_frame(b) == 1 and view.intern_frame(c) == 2
+    assert view.frames == [a, b, c] and p.frames == [a, b]
+    assert p.intern_frame(c) == 2 and p.intern_frame(a) == 0
+    q = Profile()
+    q.add_frames([c, a], 4.0)
+    merged = view + q
+    assert merged.frames == [a, b, c]
+    assert {(merged.stack_frames(s), w) for (s, _), w in merged.samples.items()} == {
+        ((a, b), 2.0),
+        ((c, a), 4.0),
+    }
+    assert merged.intern_frame(Frame("d", "m.py", 4)) == 3
