@@ -682,7 +682,7 @@ class Profile:
     def __init__(self, meta: Metadata | None = None) -> None:
         self.frames: list[Frame] = []
         self._frame_ids: dict[Frame, int] | None = {}
-        """Frame -> id; None in a derived profile until a frame is interned into it (it
+        """Frame -> id; None in a derived or unpickled profile until a frame is interned into it (it
         is rebuilt from ``frames`` then: a copy per filtered view held 1.25 MiB on a 100 MB
         py-spy file, and filtered views only read their frames)."""
         self.label_sets: list[Labels] = [()]
@@ -838,7 +838,7 @@ class Profile:
             self.meta,
         ) = state  # type: ignore[assignment]
         self.frames = [unchecked_frame(*f) for f in frames]  # checked when first made
-        self._frame_ids = {f: i for i, f in enumerate(self.frames)}
+        self._frame_ids = None  # intern_frame builds it from the frames when first needed
         self._label_ids = {ls: i for i, ls in enumerate(self.label_sets)}
 
     # -- merging ------------------------------------------------------------------------
