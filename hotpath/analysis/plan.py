@@ -33,7 +33,7 @@ import numpy as np
 from hotpath.analysis.advisor import Advice, advice, verdict_of
 from hotpath.analysis.callgraph import CallGraph
 from hotpath.analysis.classify import Classifier, framework_of, package_of
-from hotpath.analysis.evidence import FrameIndex, Measured, Tally, tally_stacks
+from hotpath.analysis.evidence import FrameIndex, Measured, Tally, plus, tally_stacks
 from hotpath.analysis.nativeness import Category, Evidence, LeafJudge
 from hotpath.analysis.options import AdvisorOptions
 from hotpath.analysis.results import Candidate, Plan, PlanLeft, PlanStep
@@ -177,7 +177,7 @@ def add_tally(into: Tally, other: Tally, sign: float) -> None:
     add(into.categories, other.categories)
     into.outside += sign * other.outside
     into.layer += sign * other.layer
-    add(into.layer_classes, other.layer_classes)
+    into.layer_classes = plus(into.layer_classes, other.layer_classes, sign)
     into.evidence |= other.evidence
     into.judged += sign * other.judged
     into.unread += sign * other.unread
@@ -185,7 +185,7 @@ def add_tally(into: Tally, other: Tally, sign: float) -> None:
     into.call_sites_in_loops += sign * other.call_sites_in_loops
     into.call_sites_known += sign * other.call_sites_known
     add(into.libraries, other.libraries)
-    add(into.owners, other.owners)
+    into.owners = plus(into.owners, other.owners, sign)
 
 
 class PlanState:

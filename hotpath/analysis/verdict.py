@@ -242,7 +242,8 @@ def entangled(m: Measured, e: Estimate, o: AdvisorOptions, _b: list[str]) -> str
             "(shared callees, framework, ORM) that a rewrite would have to call back into"
         )
     if e.layer >= 0.5 and len(t.layer_classes) >= 2:
-        names = ", ".join(sorted(t.layer_classes, key=lambda c: -t.layer_classes[c])[:4])
+        ranked = sorted(t.layer_classes.items(), key=lambda cw: -cw[1])
+        names = ", ".join(c for c, _w in ranked[:4])
         return (
             f"too entangled: {e.layer:.0%} of its time is in methods of {len(t.layer_classes)} "
             f"classes ({names}): an object layer such as an ORM whose objects would have to "
