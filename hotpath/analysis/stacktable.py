@@ -23,7 +23,7 @@ CHUNK_SLOTS = 1 << 16
 class StackTable:
     """Stacks with their weights: ``flat[starts[i]:ends[i]]`` is stack ``i``, root first."""
 
-    __slots__ = ("ends", "first", "flat", "n", "slots", "starts", "weights")
+    __slots__ = ("_flat", "_gather", "ends", "first", "n", "slots", "starts", "weights")
 
     def __init__(
         self, stacks: list[Stack], weights: list[float], first: int = 0, frames: int = 1 << 31
@@ -39,8 +39,38 @@ class StackTable:
         self.starts = self.ends - lengths
         self.slots = int(self.ends[-1]) if len(stacks) else 0
         width = np.uint16 if frames <= 1 << 16 else np.int32
-        self.flat = np.fromiter(chain.from_iterable(stacks), dtype=width, count=self.slots)
+        self._flat: np.ndarray | None = np.fromiter(
+            chain.from_iterable(stacks), dtype=width, count=self.slots
+        )
+        self._gather: tuple[np.ndarray, np.ndarray] | None = None
+        """Where the frames of a table of some of a store's stacks are: the store's array
+        and each stack's start in it (they are copied chunk by chunk, as a pass reads them)."""
+
+    @property
+    def flat(self) -> np.ndarray:
         """Every frame id of every stack (one slot per frame)."""
+        if self._flat is None:
+            self._flat = self._gathered(0, self.n)
+        return self._flat
+
+    def _gathered(self, lo: int, hi: int) -> np.ndarray:
+        """The frames of stacks ``lo:hi`` copied from the store, in runs of stacks of about
+        CHUNK_SLOTS frames (the gather index is 8 bytes a slot)."""
+        assert self._gather is not None
+        flat, src = self._gather
+        base = int(self.starts[lo]) if hi > lo else 0
+        out = np.empty(int(self.ends[hi - 1]) - base if hi > lo else 0, dtype=flat.dtype)
+        lengths = self.ends - self.starts
+        while lo < hi:
+            top = int(np.searchsorted(self.ends, self.starts[lo] + CHUNK_SLOTS, side="right"))
+            top = min(max(top, lo + 1), hi)
+            at = int(self.starts[lo])
+            span = int(self.ends[top - 1]) - at
+            shift = np.repeat(src[lo:top] - self.starts[lo:top], lengths[lo:top])
+            where = np.arange(at, at + span, dtype=np.int64) + shift
+            out[at - base : at - base + span] = flat[where]
+            lo = top
+        return out
 
     @classmethod
     def of(cls, samples: Iterable[tuple[Stack, float]]) -> StackTable:
@@ -60,29 +90,22 @@ class StackTable:
         table.n = len(rows)
         table.first = 0
         table.weights = np.asarray(weights, dtype=np.float64)
+        table._gather = None
         if len(rows) == len(store_ends) and (rows == np.arange(len(rows))).all():
             table.ends = store_ends
             table.starts = store_starts
             table.slots = int(store_ends[-1]) if len(rows) else 0
-            table.flat = flat[: table.slots]
+            table._flat = flat[: table.slots]
             return table
         src = store_starts[rows]
         lengths = store_ends[rows] - src
         table.ends = np.cumsum(lengths)
         table.starts = table.ends - lengths
         table.slots = int(table.ends[-1]) if len(rows) else 0
-        out = np.empty(table.slots, dtype=flat.dtype)
-        # In runs of stacks of about CHUNK_SLOTS frames: the gather index is 8 bytes a slot.
-        lo = 0
-        while lo < len(rows):
-            hi = int(np.searchsorted(table.ends, table.starts[lo] + CHUNK_SLOTS, side="right"))
-            hi = max(hi, lo + 1)
-            base = int(table.starts[lo])
-            span = int(table.ends[hi - 1]) - base
-            shift = np.repeat(src[lo:hi] - table.starts[lo:hi], lengths[lo:hi])
-            out[base : base + span] = flat[np.arange(base, base + span, dtype=np.int64) + shift]
-            lo = hi
-        table.flat = out
+        # Not copied here: a pass copies a chunk at a time (4 MiB of frames for an endpoint
+        # holding most of the 100 MB unique-line benchmark file's stacks).
+        table._flat = None
+        table._gather = (flat, src)
         return table
 
     def tuples(self) -> list[Stack]:
@@ -120,7 +143,10 @@ class StackTable:
         part.starts = self.starts[lo:hi] - base
         part.ends = self.ends[lo:hi] - base
         part.slots = int(part.ends[-1]) if hi > lo else 0
-        part.flat = self.flat[base : base + part.slots]
+        part._gather = None
+        part._flat = (
+            self._gathered(lo, hi) if self._flat is None else self._flat[base : base + part.slots]
+        )
         return part
 
 

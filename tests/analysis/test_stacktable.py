@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotpath.analysis.stacktable import CodeSums, StackTable, dense, first_of_each, stable_order
+from hotpath.model import StackStore
 
 ints = st.lists(st.integers(min_value=0, max_value=2**40), max_size=200)
 
@@ -50,6 +51,31 @@ def test_chunks_are_whole_stacks_in_order(stacks: list[list[int]], size: int) ->
         assert part.slots <= size or part.n == 1
         mine = stacks[part.first : part.first + part.n]
         assert part.sid().tolist() == [i for i, s in enumerate(mine) for _ in range(len(s))]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 50), max_size=9), min_size=1, max_size=40),
+    st.data(),
+    st.integers(min_value=1, max_value=20),
+)
+def test_a_table_of_some_stored_stacks_copies_them_chunk_by_chunk(
+    stacks: list[list[int]], data: st.DataObject, size: int
+) -> None:
+    """A table of some of a store's stacks copies their frames as each chunk is read (not
+    all at once): the chunks and the whole array hold the rows' stacks, in the rows' order."""
+    store = StackStore()
+    stored = [store.intern(tuple(s)) for s in stacks]
+    rows = data.draw(st.lists(st.sampled_from(stored), max_size=30))
+    table = StackTable.of_rows(store, np.asarray(rows, dtype=np.int64), np.ones(len(rows)))
+    want = [list(store.stack(r)) for r in rows]
+    got = [
+        part.flat[b:e].tolist()
+        for part in table.chunks(size)
+        for b, e in zip(part.starts.tolist(), part.ends.tolist(), strict=True)
+    ]
+    assert got == want
+    assert table.flat.tolist() == [f for s in want for f in s]
 
 
 @settings(max_examples=200, deadline=None)
