@@ -85,6 +85,9 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
     # Functions are ranked by CPU: idle samples, where recorded, do not count.
     cpu = cpu_view(profile)
     cg = build_callgraph(cpu)
+    # The advisor first: the rows of the report are made after its temporaries are gone
+    # (its tallies are the peak of a big profile's analysis).
+    pareto, candidates, plan = _advise(profile, cpu, cg, options)
     rows = function_rows(cg, options.source_root)
     groups = [[str(k) for k in g] for g in recursion_groups(cg)] if cg.functions else []
     endpoints = endpoint_rows(profile)
@@ -93,7 +96,6 @@ def analyze(profile: Profile, options: AnalyzeOptions | None = None) -> Analysis
         if options.flame and cpu.samples
         else None
     )
-    pareto, candidates, plan = _advise(profile, cpu, cg, options)
     return Analysis(
         summarize_profile(profile, cpu),
         rows,
