@@ -244,7 +244,7 @@ def test_callgraph_is_the_per_stack_loop_to_the_last_bit(
     assert {k: f.self for k, f in cg.functions.items()} == {k: self_w.get(k, 0.0) for k in incl}
     assert {k: f.inclusive for k, f in cg.functions.items()} == incl
     assert cg.edges == edges and list(cg.edges) == list(edges)  # in first-seen order too
-    assert cg.line_self == lines
+    assert cg.line_self == lines and list(cg.line_self) == list(lines)
 
 
 def test_callers_and_callees_are_the_edges_either_way_without_self_calls() -> None:
