@@ -347,8 +347,7 @@ def _per_entry(sums: CodeSums, width: int) -> Iterator[tuple[int, np.ndarray, np
     order first seen (views of one array for all entries)."""
     if not len(sums.codes):
         return
-    order = np.argsort(sums.first, kind="stable")
-    codes, w = sums.codes[order], sums.sums[order]
+    codes, w = sums.ordered()
     fn = codes // width
     by_fn = np.argsort(fn, kind="stable")
     small = np.int32 if width <= 1 << 31 else np.int64

@@ -60,13 +60,13 @@ class StackTable:
         flat, src = self._gather
         base = int(self.starts[lo]) if hi > lo else 0
         out = np.empty(int(self.ends[hi - 1]) - base if hi > lo else 0, dtype=flat.dtype)
-        lengths = self.ends - self.starts
         while lo < hi:
             top = int(np.searchsorted(self.ends, self.starts[lo] + CHUNK_SLOTS, side="right"))
             top = min(max(top, lo + 1), hi)
             at = int(self.starts[lo])
             span = int(self.ends[top - 1]) - at
-            shift = np.repeat(src[lo:top] - self.starts[lo:top], lengths[lo:top])
+            starts = self.starts[lo:top]
+            shift = np.repeat(src[lo:top] - starts, self.ends[lo:top] - starts)
             where = np.arange(at, at + span, dtype=np.int64) + shift
             out[at - base : at - base + span] = flat[where]
             lo = top
@@ -270,10 +270,16 @@ class CodeSums:
     def items(self) -> Iterator[tuple[int, float]]:
         """(code, summed weight) in the order the codes were first seen, made as they are
         read: a list of all was 10 MiB for the advisor's 91,000 (library, owner) codes."""
+        codes, sums = self.ordered()
+        for lo in range(0, len(codes), 8192):
+            yield from zip(
+                codes[lo : lo + 8192].tolist(), sums[lo : lo + 8192].tolist(), strict=True
+            )
+
+    def ordered(self) -> tuple[np.ndarray, np.ndarray]:
+        """The codes and their summed weights, in the order the codes were first seen."""
         order = np.argsort(self.first, kind="stable")
-        for lo in range(0, len(order), 8192):
-            part = order[lo : lo + 8192]
-            yield from zip(self.codes[part].tolist(), self.sums[part].tolist(), strict=True)
+        return self.codes[order], self.sums[order]
 
 
 def last_slot(marked: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
